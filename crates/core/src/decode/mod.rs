@@ -1,0 +1,118 @@
+//! Lenient decoding of what the service sends: answer pages, error bodies
+//! and webhook deliveries.
+//!
+//! Follows the spec's "Tolerate" notes and the output quirks of the PHP
+//! service: numbers as strings and strings as numbers; `null`, `""`, `false`
+//! and `[]` as "no value" (never 0); integral floats; unknown keys kept;
+//! `next_id` as integer, digit string or `""`; decimal commas and thousands
+//! separators; a UTF-8 BOM; ISO-8859-1 bytes in legacy fields; `calls` as an
+//! object keyed by index; a PHP notice printed before the JSON; trailing
+//! bytes after it.
+//!
+//! ```
+//! let body = br#"{"return":{"status":"OK","status_code":"0"},
+//!   "calls":[{"cd_id":"42_7","cd_status":"OK","dur":"27","rate":"0,050","resp_1":"1"}]}"#;
+//! let page = velip_core::decode::decode_page(body).unwrap();
+//! let r = &page.records[0];
+//! assert_eq!(r.call_id.to_string(), "42_7");
+//! assert_eq!(r.duration_seconds, Some(27));
+//! assert_eq!(r.rate.unwrap().to_string(), "0.050");
+//! assert_eq!(r.dtmf, ["1"]);
+//! ```
+
+mod error;
+mod error_body;
+mod lenient;
+mod page;
+mod record;
+mod retry_after;
+mod text;
+mod webhook;
+
+pub use error::DecodeError;
+pub use error_body::{ApiError, ApiErrorKind, RateLimitScope, classify_error};
+pub use retry_after::parse_retry_after;
+pub use webhook::{WebhookPayload, decode_webhook, decode_webhook_form};
+
+use serde::de::DeserializeSeed;
+
+use crate::model::Page;
+use page::{PageSeed, RawPage};
+use record::Context;
+
+/// Why an answer is not a page of records: the service said no
+/// ([`ApiError`]) or the body cannot be read ([`DecodeError`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResponseError {
+    /// An error answer (HTTP 4xx/5xx, or a non-zero `status_code`).
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// A body that cannot be decoded.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+}
+
+/// Decodes a successful answer body (HTTP 200) into a [`Page`].
+///
+/// # Errors
+/// [`DecodeError`] when the body is not JSON, is cut short, is not a
+/// GetCallStatus answer, or a record's field cannot be read (the error names
+/// the record, its call id when known, the field and a snippet). A body
+/// whose `status_code` is not `"0"` decodes fine here; see
+/// [`decode_response`] for the full check.
+pub fn decode_page(body: &[u8]) -> Result<Page, DecodeError> {
+    decode_raw(body, None).map(RawPage::into_page)
+}
+
+/// Decodes any answer: HTTP status, `Retry-After` header (already parsed,
+/// see [`parse_retry_after`]) and body, into a [`Page`] or the error it
+/// means.
+///
+/// # Errors
+/// [`ResponseError::Api`] for error answers (HTTP status other than 2xx, or
+/// `status_code` not `"0"`), classified per the spec;
+/// [`ResponseError::Decode`] when the body cannot be read.
+pub fn decode_response(
+    http_status: u16,
+    retry_after: Option<std::time::Duration>,
+    body: &[u8],
+) -> Result<Page, ResponseError> {
+    if !(200..300).contains(&http_status) {
+        return Err(match classify_error(http_status, retry_after, body) {
+            Ok(api) => ResponseError::Api(api),
+            Err(decode) => ResponseError::Decode(decode),
+        });
+    }
+    let raw = decode_raw(body, Some(http_status))?;
+    if raw.status_code != "0" && !raw.status_code.is_empty() {
+        return Err(
+            ApiError::from_parts(http_status, &raw.status_code, &raw.status, retry_after).into(),
+        );
+    }
+    Ok(raw.into_page())
+}
+
+pub(crate) fn decode_raw(body: &[u8], http_status: Option<u16>) -> Result<RawPage, DecodeError> {
+    let text = text::body_text(body);
+    let (preamble, json) = text::split_preamble(&text);
+    let ctx = Context::default();
+    let mut de = serde_json::Deserializer::from_str(json);
+    let mut raw = PageSeed { ctx: &ctx }
+        .deserialize(&mut de)
+        .map_err(|e| DecodeError::from_serde(&e, json, &ctx, http_status))?;
+    // Bytes after the document (a PHP echo) are ignored, not an error.
+    if !raw.has_return {
+        return Err(DecodeError::shape(
+            http_status,
+            "not a GetCallStatus answer: no `return` object",
+            json,
+        ));
+    }
+    if let Some(p) = preamble {
+        raw.extra.insert(
+            "preamble".to_owned(),
+            serde_json::Value::String(text::fold_ws(p)),
+        );
+    }
+    Ok(raw)
+}

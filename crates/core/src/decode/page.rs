@@ -1,0 +1,289 @@
+//! Decoding a whole answer body (`{"return": {...}, "calls": [...]}`) into a
+//! [`Page`], in one pass with no intermediate JSON tree.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+use super::lenient::Scalar;
+use super::record::{Context, RecordSeed};
+use crate::model::{CallRecord, Page, Pagination};
+
+/// What the top level of a body holds, before the status check.
+#[derive(Debug, Default)]
+pub(crate) struct RawPage {
+    pub(crate) has_return: bool,
+    pub(crate) status: String,
+    pub(crate) status_code: String,
+    pub(crate) records: Vec<CallRecord>,
+    pub(crate) pagination: Option<Pagination>,
+    pub(crate) numbers_masked: bool,
+    pub(crate) warning: Option<String>,
+    pub(crate) extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl RawPage {
+    pub(crate) fn into_page(self) -> Page {
+        Page {
+            status: self.status,
+            status_code: self.status_code,
+            records: self.records,
+            pagination: self.pagination,
+            numbers_masked: self.numbers_masked,
+            warning: self.warning,
+            extra: self.extra,
+        }
+    }
+}
+
+pub(crate) struct PageSeed<'c> {
+    pub(crate) ctx: &'c Context,
+}
+
+impl<'de> DeserializeSeed<'de> for PageSeed<'_> {
+    type Value = RawPage;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<RawPage, D::Error> {
+        d.deserialize_map(PageVisitor { ctx: self.ctx })
+    }
+}
+
+struct PageVisitor<'c> {
+    ctx: &'c Context,
+}
+
+fn field_fail<E: de::Error>(ctx: &Context, field: &str, m: super::lenient::Misfit) -> E {
+    let mut p = ctx.inner.borrow_mut();
+    p.record = None;
+    p.field = Some(field.to_owned());
+    p.snippet = Some(m.snippet);
+    E::custom(m.rule)
+}
+
+impl<'de> Visitor<'de> for PageVisitor<'_> {
+    type Value = RawPage;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a GetCallStatus answer object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawPage, A::Error> {
+        let mut page = RawPage::default();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "return" => {
+                    page.has_return = true;
+                    map.next_value_seed(ReturnSeed {
+                        ctx: self.ctx,
+                        page: &mut page,
+                    })?;
+                }
+                "calls" => {
+                    page.records = map.next_value_seed(CallsSeed { ctx: self.ctx })?;
+                    self.ctx.set_record(None);
+                }
+                other => {
+                    let v: serde_json::Value = map.next_value()?;
+                    page.extra.insert(other.to_owned(), v);
+                }
+            }
+        }
+        Ok(page)
+    }
+}
+
+struct ReturnSeed<'c, 'p> {
+    ctx: &'c Context,
+    page: &'p mut RawPage,
+}
+
+impl<'de> DeserializeSeed<'de> for ReturnSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ReturnSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the `return` object")
+    }
+
+    // PHP writes an empty associative array as `[]`.
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let ctx = self.ctx;
+        let page = self.page;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "status" => {
+                    let v: Scalar<'de> = map.next_value()?;
+                    page.status = v
+                        .text()
+                        .map_err(|m| field_fail(ctx, "return.status", m))?
+                        .unwrap_or_default();
+                }
+                "status_code" => {
+                    let v: Scalar<'de> = map.next_value()?;
+                    let code = v
+                        .text()
+                        .map_err(|m| field_fail(ctx, "return.status_code", m))?
+                        .unwrap_or_default();
+                    code.trim().clone_into(&mut page.status_code);
+                }
+                "numbers_masked" => {
+                    let v: Scalar<'de> = map.next_value()?;
+                    page.numbers_masked = v
+                        .flag()
+                        .map_err(|m| field_fail(ctx, "return.numbers_masked", m))?;
+                }
+                "warning" => {
+                    let v: Scalar<'de> = map.next_value()?;
+                    page.warning = v.text().map_err(|m| field_fail(ctx, "return.warning", m))?;
+                }
+                "pagination" => {
+                    page.pagination = map.next_value_seed(PaginationSeed { ctx })?;
+                }
+                other => {
+                    let v: serde_json::Value = map.next_value()?;
+                    page.extra.insert(format!("return.{other}"), v);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+struct PaginationSeed<'c> {
+    ctx: &'c Context,
+}
+
+impl<'de> DeserializeSeed<'de> for PaginationSeed<'_> {
+    type Value = Option<Pagination>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PaginationSeed<'_> {
+    type Value = Option<Pagination>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the `pagination` object")
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        if v {
+            Err(E::custom("`pagination` must be an object"))
+        } else {
+            Ok(None)
+        }
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut n = 0usize;
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            n += 1;
+        }
+        if n == 0 {
+            Ok(None)
+        } else {
+            Err(de::Error::custom("`pagination` must be an object"))
+        }
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let ctx = self.ctx;
+        let mut p = Pagination::default();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "has_more" => {
+                    let v: Scalar<'de> = map.next_value()?;
+                    p.has_more = v
+                        .flag()
+                        .map_err(|m| field_fail(ctx, "pagination.has_more", m))?;
+                }
+                "next_id" => {
+                    let v: Scalar<'de> = map.next_value()?;
+                    p.next_cursor = v
+                        .cursor()
+                        .map_err(|m| field_fail(ctx, "pagination.next_id", m))?;
+                }
+                "maxreg_capped" => {
+                    let v: Scalar<'de> = map.next_value()?;
+                    p.page_size_capped = v
+                        .flag()
+                        .map_err(|m| field_fail(ctx, "pagination.maxreg_capped", m))?;
+                }
+                "maxreg_applied" => {
+                    let v: Scalar<'de> = map.next_value()?;
+                    p.page_size_applied = v
+                        .uint()
+                        .map_err(|m| field_fail(ctx, "pagination.maxreg_applied", m))?
+                        .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+                }
+                other => {
+                    let v: serde_json::Value = map.next_value()?;
+                    p.extra.insert(other.to_owned(), v);
+                }
+            }
+        }
+        Ok(Some(p))
+    }
+}
+
+/// `calls`: an array of records, PHP's object keyed by index, or `null`.
+pub(crate) struct CallsSeed<'c> {
+    pub(crate) ctx: &'c Context,
+}
+
+impl<'de> DeserializeSeed<'de> for CallsSeed<'_> {
+    type Value = Vec<CallRecord>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for CallsSeed<'_> {
+    type Value = Vec<CallRecord>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of call records")
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_none<E>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(8192));
+        loop {
+            self.ctx.set_record(Some(out.len()));
+            match seq.next_element_seed(RecordSeed { ctx: self.ctx })? {
+                Some(r) => out.push(r),
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+    // PHP's json_encode of a non-sequential array: {"0": {...}, "1": {...}}.
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while map.next_key::<IgnoredAny>()?.is_some() {
+            self.ctx.set_record(Some(out.len()));
+            out.push(map.next_value_seed(RecordSeed { ctx: self.ctx })?);
+        }
+        Ok(out)
+    }
+}

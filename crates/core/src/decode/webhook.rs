@@ -1,0 +1,79 @@
+use serde::de::DeserializeSeed;
+use serde_json::{Map, Value};
+
+use super::DecodeError;
+use super::record::{Context, RecordSeed};
+use crate::model::{CallRecord, Pagination};
+
+/// What a webhook (`rurl`) delivery carries: the records, and in JSON mode
+/// the `pagination` object when the page was truncated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WebhookPayload {
+    /// The calls delivered (one in form mode).
+    pub records: Vec<CallRecord>,
+    /// `return.pagination` of a JSON delivery, when present.
+    pub pagination: Option<Pagination>,
+}
+
+/// Decodes a webhook delivery by its `Content-Type`: `application/json`
+/// (page-shaped body) or `application/x-www-form-urlencoded` (one call; also
+/// what a GET delivery carries in its query string). Another or empty
+/// content type is sniffed: a body starting with `{` is JSON.
+///
+/// ```
+/// use velip_core::decode::decode_webhook;
+/// let p = decode_webhook(b"cd_id=30003&cd_status=OK&dest=xxxxx001&value=0%2C100",
+///     "application/x-www-form-urlencoded").unwrap();
+/// assert_eq!(p.records[0].value.unwrap().to_string(), "0.100");
+/// ```
+///
+/// # Errors
+/// [`DecodeError`] naming the field and value that cannot be read.
+pub fn decode_webhook(body: &[u8], content_type: &str) -> Result<WebhookPayload, DecodeError> {
+    let ct = content_type.to_ascii_lowercase();
+    let json = if ct.contains("json") {
+        true
+    } else if ct.contains("x-www-form-urlencoded") {
+        false
+    } else {
+        body.iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|&b| b == b'{' || b == 0xEF)
+    };
+    if json {
+        let raw = super::decode_raw(body, None)?;
+        Ok(WebhookPayload {
+            records: raw.records,
+            pagination: raw.pagination,
+        })
+    } else {
+        decode_webhook_form(body).map(|r| WebhookPayload {
+            records: vec![r],
+            pagination: None,
+        })
+    }
+}
+
+/// Decodes one form-encoded call (`cd_id=...&cd_status=...`), the body of a
+/// form POST delivery or the query string of a GET delivery. `cd_dest` fills
+/// the destination when `dest` is absent; `cd_dest` and `conf` are also kept
+/// in `extra`.
+///
+/// # Errors
+/// [`DecodeError`] naming the field and value that cannot be read.
+pub fn decode_webhook_form(body: &[u8]) -> Result<CallRecord, DecodeError> {
+    let body = body.strip_prefix(b"?").unwrap_or(body);
+    let mut map = Map::new();
+    for (k, v) in form_urlencoded::parse(body) {
+        map.insert(k.into_owned(), Value::String(v.into_owned()));
+    }
+    let ctx = Context::default();
+    ctx.set_record(Some(0));
+    RecordSeed { ctx: &ctx }
+        .deserialize(Value::Object(map))
+        .map_err(|e| {
+            let text = String::from_utf8_lossy(body);
+            DecodeError::from_serde(&e, &text, &ctx, None)
+        })
+}

@@ -1,0 +1,13 @@
+//! The typed response model: [`CallRecord`], [`Page`] and their parts.
+
+mod call_id;
+mod cursor;
+mod page;
+mod record;
+mod status;
+
+pub use call_id::{CallId, CallIdError};
+pub use cursor::Cursor;
+pub use page::{Page, Pagination};
+pub use record::CallRecord;
+pub use status::{AmdResult, CallStatus};

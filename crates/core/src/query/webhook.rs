@@ -1,0 +1,174 @@
+use std::fmt;
+
+use crate::secret::Secret;
+
+/// HTTP method of a webhook delivery (`rurl_method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WebhookMethod {
+    /// `POST`.
+    Post,
+    /// `GET` (the records go in the query string).
+    Get,
+}
+
+impl WebhookMethod {
+    /// `"POST"` or `"GET"`.
+    pub fn as_wire(self) -> &'static str {
+        match self {
+            Self::Post => "POST",
+            Self::Get => "GET",
+        }
+    }
+}
+
+/// Body format of a webhook delivery (`rurl_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WebhookFormat {
+    /// `json`: one JSON body holding the calls (and `pagination` when the
+    /// page was truncated).
+    Json,
+    /// `form`: URL-encoded form parameters, one delivery per call.
+    Form,
+}
+
+impl WebhookFormat {
+    /// `"json"` or `"form"`.
+    pub fn as_wire(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Form => "form",
+        }
+    }
+}
+
+/// Where and how the service delivers the results instead of answering
+/// inline (`rurl` and its options). Validated when the query is built.
+///
+/// ```
+/// use velip_core::query::{Webhook, WebhookFormat};
+/// let w = Webhook::new("https://hooks.example.com/velip")
+///     .format(WebhookFormat::Json)
+///     .header("X-Api-Key", "abc")
+///     .basic_auth("hook", "s3cret");
+/// assert!(!format!("{w:?}").contains("s3cret"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct Webhook {
+    pub(crate) url: String,
+    pub(crate) method: Option<WebhookMethod>,
+    pub(crate) format: Option<WebhookFormat>,
+    pub(crate) headers: Vec<(String, String)>,
+    pub(crate) user: Option<String>,
+    pub(crate) password: Option<Secret>,
+}
+
+impl Webhook {
+    /// A delivery to `url` (`rurl`): absolute `http`/`https`.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            method: None,
+            format: None,
+            headers: Vec::new(),
+            user: None,
+            password: None,
+        }
+    }
+
+    /// `rurl_method`; default: the account's setting.
+    #[must_use]
+    pub fn method(mut self, method: WebhookMethod) -> Self {
+        self.method = Some(method);
+        self
+    }
+
+    /// `rurl_type`; default: form.
+    #[must_use]
+    pub fn format(mut self, format: WebhookFormat) -> Self {
+        self.format = Some(format);
+        self
+    }
+
+    /// One extra header for the delivery (`rurl_headers`, one `Name: value`
+    /// line each). Names must be HTTP tokens; values must not hold CR, LF or
+    /// other control characters.
+    #[must_use]
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    /// One extra header given as a `Name: value` line (as on a command
+    /// line). A line without `:` is kept whole as the name and reported by
+    /// validation.
+    #[must_use]
+    pub fn header_line(self, line: &str) -> Self {
+        match line.split_once(':') {
+            Some((n, v)) => self.header(n.trim(), v.trim()),
+            None => self.header(line, ""),
+        }
+    }
+
+    /// HTTP Basic credentials for the delivery (`rurl_user`,
+    /// `rurl_password`). The password is redacted everywhere but the wire.
+    #[must_use]
+    pub fn basic_auth(mut self, user: impl Into<String>, password: impl Into<Secret>) -> Self {
+        self.user = Some(user.into());
+        self.password = Some(password.into());
+        self
+    }
+
+    /// The target URL (`rurl`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The method, when set.
+    pub fn get_method(&self) -> Option<WebhookMethod> {
+        self.method
+    }
+
+    /// The format, when set.
+    pub fn get_format(&self) -> Option<WebhookFormat> {
+        self.format
+    }
+
+    /// The extra headers, in order.
+    pub fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
+
+    /// The Basic user, when set.
+    pub fn user(&self) -> Option<&str> {
+        self.user.as_deref()
+    }
+
+    /// The Basic password, when set (a [`Secret`]).
+    pub fn password(&self) -> Option<&Secret> {
+        self.password.as_ref()
+    }
+
+    pub(crate) fn headers_wire(&self) -> String {
+        self.headers
+            .iter()
+            .map(|(n, v)| format!("{n}: {v}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Webhook")
+            .field("url", &self.url)
+            .field("method", &self.method)
+            .field("format", &self.format)
+            .field(
+                "headers",
+                &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
+            )
+            .field("user", &self.user)
+            .field("password", &self.password)
+            .finish()
+    }
+}

@@ -1,0 +1,105 @@
+//! The PHP service's output quirks, and decode errors that name the record,
+//! the field and a snippet.
+
+use velip_core::decode::{self, ResponseError};
+
+fn page(body: &str) -> velip_core::Page {
+    decode::decode_page(body.as_bytes()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn err(body: &[u8]) -> String {
+    decode::decode_page(body).unwrap_err().to_string()
+}
+
+const OK: &str = r#""return":{"status":"OK","status_code":"0"}"#;
+
+#[test]
+fn php_quirks_are_tolerated() {
+    // BOM, calls as an object keyed by index, pagination as [], floats,
+    // booleans as strings, notice before the JSON, trailing bytes.
+    let body = "\u{feff}<br />\n<b>Notice</b>:  Undefined index: x in <b>/var/www/a.php</b><br />\n{\"return\":{\"status\":\"OK\",\"status_code\":0,\"pagination\":{\"has_more\":\"1\",\"next_id\":\"551\"},\"numbers_masked\":\"0\"},\"calls\":{\"0\":{\"cd_id\":552.0,\"dur\":\"27.0\",\"rate\":0.05,\"value\":\"1.234,56\",\"date\":\"0000-00-00\",\"cdr_url\":[],\"resp_2\":\"9\"}}}\n<!-- 0.01s -->".to_string();
+    let p = page(&body);
+    assert_eq!(p.status_code, "0");
+    assert_eq!(p.next_cursor().unwrap().as_str(), "551");
+    let r = &p.records[0];
+    assert_eq!(r.call_id.number(), 552);
+    assert_eq!(r.duration_seconds, Some(27));
+    assert_eq!(r.rate.unwrap().to_string(), "0.05");
+    assert_eq!(r.value.unwrap().to_string(), "1234.56");
+    assert_eq!(r.date, None);
+    assert_eq!(r.recording_url, None);
+    assert_eq!(r.dtmf, ["", "9"], "a missing prompt keeps its place");
+    assert!(
+        p.extra["preamble"]
+            .as_str()
+            .unwrap()
+            .contains("Undefined index")
+    );
+
+    let p = decode::decode_page(b"{\"return\":{\"status\":\"OK\",\"status_code\":\"0\"},\"calls\":[{\"cd_id\":1,\"route\":\"S\xe3o Paulo\"}]}").unwrap();
+    assert_eq!(p.records[0].route.as_deref(), Some("São Paulo"));
+    let p = page(&format!(r#"{{{OK},"calls":null}}"#));
+    assert!(p.records.is_empty());
+}
+
+#[test]
+fn unknown_keys_are_kept() {
+    let p = page(
+        r#"{"return":{"status":"OK","status_code":"0","served_by":"db2","pagination":{"has_more":false,"next_id":"","cursor_v2":"x"}},"calls":[{"cd_id":1,"cdc_extra1":"xxxxxxx4321","new_thing":{"a":[1,2]}}]}"#,
+    );
+    assert_eq!(p.extra["return.served_by"], "db2");
+    assert_eq!(p.pagination.as_ref().unwrap().extra["cursor_v2"], "x");
+    assert_eq!(p.records[0].extra["cdc_extra1"], "xxxxxxx4321");
+    assert_eq!(p.records[0].extra["new_thing"]["a"][1], 2);
+}
+
+#[test]
+fn decode_errors_name_record_field_and_snippet() {
+    let bad_date =
+        format!(r#"{{{OK},"calls":[{{"cd_id":1}},{{"cd_id":"42_7","date":"2026-13-45"}}]}}"#);
+    let bad_dur = format!(r#"{{{OK},"calls":[{{"dur":"abc","cd_id":9}}]}}"#);
+    let no_id = format!(r#"{{{OK},"calls":[{{"cd_status":"OK"}}]}}"#);
+    let bad_cursor = r#"{"return":{"status":"OK","status_code":"0","pagination":{"has_more":true,"next_id":"abc"}}}"#;
+    let html =
+        "<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1></body></html>";
+    let cut = &format!(r#"{{{OK},"calls":[{{"cd_id":1,"cd_status":"OK"}},{{"cd_id":2,"cd_sta"#);
+    let long = format!("<html>{}</html>", "x".repeat(1000));
+    let messages = [
+        err(bad_date.as_bytes()),
+        err(bad_dur.as_bytes()),
+        err(no_id.as_bytes()),
+        err(bad_cursor.as_bytes()),
+        err(html.as_bytes()),
+        err(cut.as_bytes()),
+        err(b"{}"),
+        err(b""),
+        err(long.as_bytes()),
+    ];
+    insta::assert_snapshot!(messages.join("\n"));
+    for m in &messages {
+        assert!(m.chars().count() < 420, "short: {m}");
+    }
+    let e = decode::decode_page(bad_date.as_bytes()).unwrap_err();
+    assert_eq!(e.record_index(), Some(1));
+    assert_eq!(e.call_id(), Some("42_7"));
+    assert_eq!(e.field(), Some("date"));
+}
+
+#[test]
+fn status_code_on_http_200_is_an_error_answer() {
+    let body = br#"{"return":{"status":"Invalid cd_id","status_code":"3","cd_id":"0"}}"#;
+    match decode::decode_response(200, None, body) {
+        Err(ResponseError::Api(e)) => {
+            assert_eq!(e.kind(), velip_core::ApiErrorKind::Business);
+            assert_eq!(e.code(), "3");
+        }
+        other => panic!("{other:?}"),
+    }
+    match decode::decode_response(502, None, b"<html>Bad Gateway</html>") {
+        Err(ResponseError::Decode(e)) => {
+            assert_eq!(e.http_status(), Some(502));
+            assert!(e.to_string().contains("HTTP 502"), "{e}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
