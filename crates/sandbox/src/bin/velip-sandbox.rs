@@ -1,0 +1,226 @@
+//! `velip-sandbox`: runs the GetCallStatus simulator until interrupted.
+//!
+//! Prints `VELIP_SANDBOX_URL=...` and the tokens on start (one `KEY=value`
+//! per line, flushed), so scripts and C tests can read them.
+
+use std::io::{BufRead as _, Write as _};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, ValueEnum};
+use velip_sandbox::{
+    FaultPlan, FaultRule, IpPolicy, LimitsConfig, Sandbox, SandboxConfig, TokenConfig, TokenKind,
+    WebhookMethod, WireStyle, default_tokens,
+};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum IpMode {
+    /// The IP counts as registered.
+    Allow,
+    /// List answers carry `return.warning`.
+    Warn,
+    /// List requests answer 403 / code 105.
+    Block,
+}
+
+/// A local simulator of the Velip GetCallStatus service.
+#[derive(Debug, Parser)]
+#[command(name = "velip-sandbox", version, about)]
+struct Args {
+    /// Port to listen on (0 = any free port).
+    #[arg(long, short, default_value_t = 0, env = "VELIP_SANDBOX_PORT")]
+    port: u16,
+    /// Address to bind.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// Seed of the data generator.
+    #[arg(long, default_value_t = SandboxConfig::default().seed)]
+    seed: u64,
+    /// Number of generated calls.
+    #[arg(long, short = 'n', default_value_t = 200_000)]
+    calls: usize,
+    /// Days the generated calls are spread over.
+    #[arg(long, default_value_t = 30)]
+    days: u32,
+    /// Load calls from a JSON array / JSON-lines file instead of generating them.
+    #[arg(long, value_name = "FILE")]
+    data: Option<PathBuf>,
+    /// Extra token, `TOKEN[:full|:masked|:mcp|:inactive|:blocked]` (repeatable; default kind: full).
+    #[arg(long = "token", value_name = "TOKEN[:KIND]")]
+    tokens: Vec<String>,
+    /// Use only the --token tokens, not the four defaults.
+    #[arg(long)]
+    no_default_tokens: bool,
+    /// List requests allowed per client per window (default: generous).
+    #[arg(long, value_name = "N")]
+    list_quota: Option<u32>,
+    /// The list-quota window, seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 3600)]
+    list_window: u64,
+    /// Daily point-lookup cap per client; `spec` = the spec formula (default: generous).
+    #[arg(long, value_name = "N|spec")]
+    daily_cap: Option<String>,
+    /// Production quotas: 200 list requests per hour, formula-based daily cap.
+    #[arg(long)]
+    spec_limits: bool,
+    /// Unregistered-IP behaviour for list requests.
+    #[arg(long, value_enum, default_value = "allow")]
+    ip_policy: IpMode,
+    /// Every value as a string (PHP driver style).
+    #[arg(long)]
+    strings: bool,
+    /// Write call ids prefixed with this alias (`42_1000203`).
+    #[arg(long, value_name = "ALIAS")]
+    id_alias: Option<String>,
+    /// Write null instead of empty strings for empty optional fields.
+    #[arg(long)]
+    empty_as_null: bool,
+    /// Default webhook method when a request has no `rurl_method`.
+    #[arg(long, value_parser = ["POST", "GET"], default_value = "POST")]
+    webhook_method: String,
+    /// Fault rule `TRIGGER=KIND` (repeatable): TRIGGER is N, N-M or pP (e.g. p0.05);
+    /// KIND is 500|502|5xx:CODE|503|reset|delay:MS|trickle:BYTES:MS|truncate|badjson|
+    /// 429|429:SECS|429-date:SECS|429-raw:TEXT|stuck.
+    #[arg(long = "fault", value_name = "RULE")]
+    faults: Vec<FaultRule>,
+    /// Seed of probabilistic faults.
+    #[arg(long, default_value_t = 0)]
+    fault_seed: u64,
+    /// Exit when standard input reaches end of file (for test harnesses).
+    #[arg(long)]
+    exit_on_stdin_eof: bool,
+}
+
+fn parse_token(spec: &str) -> Result<TokenConfig, String> {
+    let (token, kind) = spec.rsplit_once(':').unwrap_or((spec, "full"));
+    let t = TokenConfig::new(token, true);
+    Ok(match kind {
+        "full" => t,
+        "masked" => TokenConfig::new(token, false),
+        "mcp" => t.with_kind(TokenKind::McpOnly),
+        "inactive" => t.with_kind(TokenKind::AccountInactive),
+        "blocked" => t.with_kind(TokenKind::Blocked),
+        other => return Err(format!("unknown token kind {other:?} in {spec:?}")),
+    })
+}
+
+fn config(args: &Args) -> Result<SandboxConfig, String> {
+    let mut tokens = if args.no_default_tokens {
+        Vec::new()
+    } else {
+        default_tokens()
+    };
+    for spec in &args.tokens {
+        tokens.insert(0, parse_token(spec)?);
+    }
+    let mut limits = if args.spec_limits {
+        LimitsConfig::spec()
+    } else {
+        LimitsConfig::generous()
+    };
+    if let Some(n) = args.list_quota {
+        limits.list_requests = n;
+    }
+    limits.list_window = Duration::from_secs(args.list_window);
+    match args.daily_cap.as_deref() {
+        None => {}
+        Some("spec") => limits.daily_lookups = None,
+        Some(n) => {
+            limits.daily_lookups = Some(
+                n.parse()
+                    .map_err(|_| format!("invalid --daily-cap {n:?}"))?,
+            );
+        }
+    }
+    Ok(SandboxConfig {
+        bind: args.bind,
+        port: args.port,
+        seed: args.seed,
+        calls: args.calls,
+        days: args.days,
+        data_file: args.data.clone(),
+        tokens,
+        limits,
+        ip_policy: match args.ip_policy {
+            IpMode::Allow => IpPolicy::Allow,
+            IpMode::Warn => IpPolicy::Warn,
+            IpMode::Block => IpPolicy::Block,
+        },
+        wire: WireStyle {
+            numbers_as_strings: args.strings,
+            id_alias: args.id_alias.clone(),
+            empty_as_null: args.empty_as_null,
+        },
+        webhook: velip_sandbox::WebhookConfig {
+            default_method: if args.webhook_method == "GET" {
+                WebhookMethod::Get
+            } else {
+                WebhookMethod::Post
+            },
+            ..Default::default()
+        },
+        faults: FaultPlan {
+            rules: args.faults.clone(),
+            seed: args.fault_seed,
+        },
+        ..Default::default()
+    })
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let cfg = match config(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("velip-sandbox: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let started = Instant::now();
+    let sb = match Sandbox::start(cfg) {
+        Ok(sb) => sb,
+        Err(e) => {
+            eprintln!("velip-sandbox: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let cfg = sb.config();
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "VELIP_SANDBOX_URL={}", sb.url());
+    let _ = writeln!(out, "VELIP_SANDBOX_ENDPOINT={}", sb.endpoint());
+    let _ = writeln!(out, "VELIP_SANDBOX_TOKEN={}", sb.token());
+    let _ = writeln!(out, "VELIP_SANDBOX_MASKED_TOKEN={}", sb.masked_token());
+    for t in &cfg.tokens {
+        let _ = writeln!(
+            out,
+            "# token {} full_numbers={} kind={:?}",
+            t.token, t.full_numbers, t.kind
+        );
+    }
+    for u in &cfg.basic_users {
+        let _ = writeln!(out, "# basic {}:{}", u.user, u.password);
+    }
+    let _ = writeln!(
+        out,
+        "# {} calls ready in {} ms; Ctrl-C to stop",
+        sb.call_count(),
+        started.elapsed().as_millis()
+    );
+    let _ = out.flush();
+    drop(out);
+
+    if args.exit_on_stdin_eof {
+        let stdin = std::io::stdin();
+        for line in stdin.lock().lines() {
+            if line.is_err() {
+                break;
+            }
+        }
+        return ExitCode::SUCCESS;
+    }
+    loop {
+        std::thread::park();
+    }
+}
