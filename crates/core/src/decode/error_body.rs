@@ -55,8 +55,9 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// Classifies from the HTTP status, `return.status_code`,
-    /// `return.status` and the `Retry-After` delay.
+    /// Classifies from the HTTP status (`0` when not known, as for a saved
+    /// body), `return.status_code`, `return.status` and the `Retry-After`
+    /// delay.
     pub fn from_parts(
         http_status: u16,
         code: &str,
@@ -80,7 +81,7 @@ impl ApiError {
             ApiErrorKind::Authentication
         } else if http_status >= 500 {
             ApiErrorKind::Server
-        } else if http_status == 400 || (200..300).contains(&http_status) {
+        } else if http_status == 400 || http_status == 0 || (200..300).contains(&http_status) {
             ApiErrorKind::Business
         } else {
             ApiErrorKind::Unknown
@@ -98,7 +99,7 @@ impl ApiError {
     pub fn kind(&self) -> ApiErrorKind {
         self.kind
     }
-    /// The HTTP status.
+    /// The HTTP status; `0` when not known (a saved body).
     pub fn http_status(&self) -> u16 {
         self.http_status
     }
@@ -143,11 +144,17 @@ impl fmt::Display for ApiError {
             ApiErrorKind::Server => "server error",
             ApiErrorKind::Unknown => "error answer",
         };
-        write!(f, "{what} (HTTP {}", self.http_status)?;
-        if !self.code.is_empty() {
-            write!(f, ", code {}", self.code)?;
+        let mut parts = Vec::with_capacity(2);
+        if self.http_status != 0 {
+            parts.push(format!("HTTP {}", self.http_status));
         }
-        f.write_str(")")?;
+        if !self.code.is_empty() {
+            parts.push(format!("code {}", self.code));
+        }
+        write!(f, "{what}")?;
+        if !parts.is_empty() {
+            write!(f, " ({})", parts.join(", "))?;
+        }
         if !self.message.is_empty() {
             write!(f, ": {}", self.message)?;
         }

@@ -1,0 +1,257 @@
+//! Paging against the sandbox: every call exactly once, cursors verbatim,
+//! page sizes, stuck cursors, resuming.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use velip_blocking::{Error, RetryPolicy};
+use velip_core::{NumberFormat, Query};
+use velip_sandbox::{Fault, FaultPlan, IpPolicy, RetryAfter};
+
+use common::{builder, client, everything, sandbox};
+
+#[test]
+fn walk_of_120_000_calls_with_inserts_between_pages_yields_each_call_once() {
+    let sb = sandbox(120_000);
+    let newest_before = sb.newest_call_id();
+    let c = client(&sb);
+    let mut it = c.list_calls(everything().page_size(5000).build().unwrap());
+    let mut seen = HashSet::with_capacity(120_000);
+    let mut pages = 0;
+    while let Some(page) = it.next_page() {
+        let page = page.unwrap();
+        for r in &page.records {
+            let n = r.call_id.number();
+            assert!(
+                n <= newest_before,
+                "a call inserted during the walk was yielded: {n}"
+            );
+            assert!(seen.insert(n), "call {n} yielded twice");
+        }
+        pages += 1;
+        // New calls arrive at the head while we page.
+        sb.insert_calls(37);
+    }
+    assert_eq!(seen.len(), 120_000);
+    assert_eq!(it.records_yielded(), 120_000);
+    assert_eq!(it.pages_fetched(), 24);
+    assert_eq!(pages, 24);
+    assert_eq!(it.duplicates_skipped(), 0);
+    assert!(it.is_finished());
+    assert!(it.resume_cursor().is_none());
+    let log = sb.request_log();
+    assert_eq!(log.len(), 24);
+    assert!(log.iter().all(|r| r.param("maxreg") == Some("5000")));
+}
+
+#[test]
+fn the_cursor_is_passed_back_verbatim_and_the_page_size_always_sent() {
+    let sb = sandbox(2_500);
+    let c = client(&sb);
+    let mut cursors = Vec::new();
+    let mut it = c.list_calls(everything().page_size(1000).build().unwrap());
+    while let Some(page) = it.next_page() {
+        let page = page.unwrap();
+        cursors.push(page.next_cursor().map(|c| c.as_str().to_owned()));
+    }
+    assert_eq!(it.records_yielded(), 2_500);
+    let log = sb.request_log();
+    assert_eq!(log.len(), 3);
+    assert_eq!(log[0].param("last_id"), None);
+    assert_eq!(log[1].param("last_id"), cursors[0].as_deref());
+    assert_eq!(log[2].param("last_id"), cursors[1].as_deref());
+    assert_eq!(cursors[2], None);
+    assert!(log.iter().all(|r| r.param("maxreg") == Some("1000")));
+}
+
+#[test]
+fn page_sizes_default_5000_exact_5000_server_max_and_6000_refused() {
+    let sb = sandbox(300);
+    let c = client(&sb);
+    // No page size given: the server maximum is sent.
+    assert_eq!(c.list_calls(everything().build().unwrap()).count(), 300);
+    c.list_page(&everything().build().unwrap()).unwrap();
+    c.list_calls(everything().page_size(5000).build().unwrap())
+        .for_each(drop);
+    c.list_calls(everything().page_size_server_max().build().unwrap())
+        .for_each(drop);
+    let log = sb.request_log();
+    assert_eq!(log.len(), 4);
+    assert!(
+        log.iter().all(|r| r.param("maxreg") == Some("5000")),
+        "{log:?}"
+    );
+    // 6000 is a validation error: nothing is sent.
+    let err = everything().page_size(6000).build().unwrap_err();
+    let err = Error::from(err);
+    assert!(matches!(err, Error::Validation(_)));
+    insta::assert_snapshot!(err, @"invalid query: page_size (maxreg): must be between 1 and 5000, got 6000 (use the server maximum instead of -1)");
+    assert_eq!(sb.request_log().len(), 4);
+}
+
+#[test]
+fn a_cursor_that_does_not_advance_stops_with_a_typed_error() {
+    let sb = sandbox(3_000);
+    sb.set_faults(FaultPlan::new().on_requests(2..=100, Fault::StuckCursor));
+    let c = client(&sb);
+    let mut it = c.list_calls(everything().page_size(1000).build().unwrap());
+    let mut ok = 0;
+    let mut err = None;
+    for r in it.by_ref() {
+        match r {
+            Ok(_) => ok += 1,
+            Err(e) => {
+                err = Some(e);
+                break;
+            }
+        }
+    }
+    let err = err.expect("the walk stops with an error");
+    assert!(matches!(err, Error::CursorCycle { .. }), "{err:?}");
+    assert!(!err.is_retryable());
+    // Nothing was yielded twice, and the walk is over.
+    assert!((1000..=2000).contains(&ok), "{ok}");
+    assert!(it.next().is_none());
+    assert!(sb.request_log().len() <= 3, "{}", sb.request_log().len());
+}
+
+#[test]
+fn a_retried_page_resumes_at_the_same_cursor_and_yields_nothing_twice() {
+    let sb = sandbox(3_000);
+    sb.set_faults(
+        FaultPlan::new()
+            .on_request(2, Fault::ServiceUnavailable)
+            .on_request(4, Fault::ConnectionReset),
+    );
+    let c = client(&sb);
+    let ids: Vec<u64> = c
+        .list_calls(everything().page_size(1000).build().unwrap())
+        .map(|r| r.unwrap().call_id.number())
+        .collect();
+    assert_eq!(ids.len(), 3_000);
+    assert_eq!(ids.iter().collect::<HashSet<_>>().len(), 3_000);
+    let log = sb.request_log();
+    assert_eq!(log[1].param("last_id"), log[2].param("last_id"));
+    assert!(log[1].param("last_id").is_some());
+}
+
+#[test]
+fn after_an_error_next_retries_the_same_page() {
+    let sb = sandbox(2_500);
+    // Requests 2 and 3 fail; with one attempt per call the iterator yields
+    // two errors, then continues where it was.
+    sb.set_faults(FaultPlan::new().on_requests(2..=3, Fault::ServiceUnavailable));
+    let c = builder(&sb)
+        .retry_policy(RetryPolicy::no_retries())
+        .build()
+        .unwrap();
+    let mut it = c.list_calls(everything().page_size(1000).build().unwrap());
+    let mut ids = HashSet::new();
+    let mut errors = 0;
+    for r in it.by_ref() {
+        match r {
+            Ok(rec) => assert!(ids.insert(rec.call_id.number())),
+            Err(e) => {
+                assert!(matches!(e, Error::Server { status: 503, .. }), "{e:?}");
+                assert!(e.is_retryable());
+                errors += 1;
+            }
+        }
+    }
+    assert_eq!(errors, 2);
+    assert_eq!(ids.len(), 2_500);
+    let log = sb.request_log();
+    assert_eq!(log.len(), 5);
+    assert_eq!(log[1].param("last_id"), log[3].param("last_id"));
+}
+
+#[test]
+fn a_walk_resumes_from_a_saved_cursor() {
+    let sb = sandbox(2_500);
+    let c = client(&sb);
+    let query = everything().page_size(1000).build().unwrap();
+    let mut first = c.list_calls(query.clone());
+    let page = first.next_page().unwrap().unwrap();
+    let saved = first
+        .resume_cursor()
+        .cloned()
+        .expect("a cursor to resume from");
+    drop(first);
+    let mut ids: HashSet<u64> = page.records.iter().map(|r| r.call_id.number()).collect();
+    let rest = c.list_calls(query.with_cursor(Some(saved)));
+    for r in rest {
+        assert!(ids.insert(r.unwrap().call_id.number()));
+    }
+    assert_eq!(ids.len(), 2_500);
+}
+
+#[test]
+fn one_page_at_a_time_with_list_page() {
+    let sb = sandbox(1_500);
+    let c = client(&sb);
+    let q = everything().page_size(1000).build().unwrap();
+    let p1 = c.list_page(&q).unwrap();
+    assert_eq!(p1.records.len(), 1000);
+    assert!(p1.has_more());
+    let p2 = c
+        .list_page(&q.with_cursor(p1.next_cursor().cloned()))
+        .unwrap();
+    assert_eq!(p2.records.len(), 500);
+    assert!(!p2.has_more());
+}
+
+#[test]
+fn rate_limited_mid_walk_with_retry_after_1_then_success() {
+    let sb = sandbox(2_500);
+    sb.set_faults(FaultPlan::new().on_request(2, Fault::RateLimited(RetryAfter::Seconds(1))));
+    let c = client(&sb);
+    let t = Instant::now();
+    let n = c
+        .list_calls(everything().page_size(1000).build().unwrap())
+        .map(Result::unwrap)
+        .count();
+    assert_eq!(n, 2_500);
+    assert!(t.elapsed() >= Duration::from_secs(1));
+    let log = sb.request_log();
+    assert_eq!(log.len(), 4);
+    assert_eq!(log[1].status, 429);
+    assert_eq!(log[1].param("last_id"), log[2].param("last_id"));
+}
+
+#[test]
+fn filters_flags_masking_and_warnings() {
+    let sb = sandbox(2_000);
+    sb.set_ip_policy(IpPolicy::Warn);
+    let c = builder(&sb).token(sb.masked_token()).build().unwrap();
+    let q = everything()
+        .only_dtmf(true)
+        .number_format(NumberFormat::Ddd)
+        .origin("crm_export")
+        .build()
+        .unwrap();
+    let mut it = c.list_calls(q);
+    let records: Vec<_> = it.by_ref().map(Result::unwrap).collect();
+    assert!(!records.is_empty());
+    assert!(records.iter().all(velip_core::CallRecord::has_dtmf));
+    assert!(
+        records
+            .iter()
+            .all(|r| r.origin.as_deref() == Some("crm_export"))
+    );
+    assert!(it.numbers_masked());
+    assert_eq!(it.warnings().len(), 1, "{:?}", it.warnings());
+    let log = sb.request_log();
+    assert_eq!(log[0].param("onlydtmf"), Some("1"));
+    assert_eq!(log[0].param("numtype"), Some("DDD"));
+
+    // Calls without a correlation id.
+    let empty: Vec<_> = c
+        .list_calls(Query::builder().empty_correlation_id().build().unwrap())
+        .map(Result::unwrap)
+        .collect();
+    assert!(!empty.is_empty());
+    assert!(empty.iter().all(|r| r.correlation_id.is_none()));
+    assert_eq!(sb.request_log().last().unwrap().param("ctid"), Some("null"));
+}

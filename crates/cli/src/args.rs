@@ -1,0 +1,315 @@
+//! Command-line arguments (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Look up and export call records from the Velip voice platform
+/// (GetCallStatus).
+///
+/// Every command works offline with `--sandbox`, which starts a local
+/// simulator of the service with generated data.
+#[derive(Debug, Parser)]
+#[command(name = "velip", version, about, long_about = None, propagate_version = true)]
+#[command(after_help = EXIT_CODES_HELP)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: Global,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+pub(crate) const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0 success              6 rate limited
+  1 other error (I/O)    7 other API error
+  2 usage                8 server error (5xx)
+  3 validation           9 transport (connect, timeout)
+  4 authentication      10 undecodable answer
+  5 forbidden (IP)      11 cursor cycle
+ 12 call not found     130 interrupted (Ctrl-C)";
+
+/// Options of every command.
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// Base URL of the service.
+    #[arg(long, global = true, env = "VELIP_BASE_URL", value_name = "URL")]
+    pub(crate) base_url: Option<String>,
+
+    /// Account token, sent as `Authorization: Bearer` (never in a URL).
+    #[arg(
+        long,
+        global = true,
+        env = "VELIP_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN"
+    )]
+    pub(crate) token: Option<String>,
+
+    /// HTTP Basic user (instead of a token; Basic always returns full numbers).
+    #[arg(long, global = true, env = "VELIP_USER", value_name = "USER")]
+    pub(crate) user: Option<String>,
+
+    /// HTTP Basic password.
+    #[arg(
+        long,
+        global = true,
+        env = "VELIP_PASSWORD",
+        hide_env_values = true,
+        value_name = "PASSWORD"
+    )]
+    pub(crate) password: Option<String>,
+
+    /// Per-request deadline, in seconds.
+    #[arg(long, global = true, default_value_t = 60.0, value_name = "SECONDS")]
+    pub(crate) timeout: f64,
+
+    /// Retries after the first attempt for transient failures (never for
+    /// authentication errors).
+    #[arg(long, global = true, default_value_t = 2, value_name = "N")]
+    pub(crate) retries: u32,
+
+    /// More log output on stderr (-v: info, -vv: debug with one line per request).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub(crate) verbose: u8,
+
+    /// Only errors on stderr (no progress, no warnings).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub(crate) quiet: bool,
+
+    /// Start the embedded sandbox (a local simulator with generated data) and
+    /// use it: no account, no network.
+    #[arg(long, global = true)]
+    pub(crate) sandbox: bool,
+
+    /// Number of calls the embedded sandbox generates.
+    #[arg(long, global = true, default_value_t = 200_000, value_name = "N")]
+    pub(crate) sandbox_calls: usize,
+
+    /// Seed of the embedded sandbox's data generator.
+    #[arg(long, global = true, value_name = "SEED")]
+    pub(crate) sandbox_seed: Option<u64>,
+}
+
+#[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
+pub(crate) enum Command {
+    /// One call: by call id or by correlation id.
+    #[command(subcommand)]
+    Call(CallCommand),
+    /// Many calls: list, export to a file, or push to a webhook.
+    #[command(subcommand)]
+    Calls(CallsCommand),
+    /// Turn a saved answer body or webhook payload into JSON lines of
+    /// normalized records.
+    Decode(DecodeArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CallCommand {
+    /// Get one call by its id (`42_123456`, or bare digits).
+    Get {
+        /// The call id, as MakeTTSCall returned it.
+        call_id: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = RecordFormat::Text)]
+        format: RecordFormat,
+    },
+    /// Find the calls with a customer correlation id (may be several).
+    Find {
+        /// The correlation id (`ctid`).
+        #[arg(long)]
+        ctid: String,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = RecordFormat::Text)]
+        format: RecordFormat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CallsCommand {
+    /// List calls to stdout.
+    List {
+        #[command(flatten)]
+        filters: Filters,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+        format: ListFormat,
+        /// Stop after this many records.
+        #[arg(long, value_name = "N")]
+        limit: Option<u64>,
+        #[command(flatten)]
+        csv: CsvOptions,
+    },
+    /// Export calls to a file (CSV or JSON lines), streaming page by page,
+    /// resumable after an interruption.
+    Export {
+        #[command(flatten)]
+        filters: Filters,
+        /// The file to write. Written to `FILE.partial` and renamed on success.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// File format; default: from the extension (`.csv`, `.jsonl`).
+        #[arg(long, value_enum)]
+        format: Option<ExportFormat>,
+        /// Continue an interrupted export of the same query from its checkpoint.
+        #[arg(long)]
+        resume: bool,
+        #[command(flatten)]
+        csv: CsvOptions,
+    },
+    /// Ask the service to deliver the calls to a webhook (`rurl`) instead of
+    /// answering inline.
+    Push {
+        #[command(flatten)]
+        filters: Filters,
+        /// Webhook URL (absolute http/https).
+        #[arg(long, value_name = "URL")]
+        rurl: String,
+        /// Delivery method (default: the account's setting).
+        #[arg(long, value_enum)]
+        rurl_method: Option<HttpMethod>,
+        /// `json`: one JSON body; `form`: one form-encoded delivery per call.
+        #[arg(long, value_enum)]
+        rurl_type: Option<WebhookType>,
+        /// Extra header for the deliveries, `Name: value` (repeatable).
+        #[arg(long = "rurl-header", value_name = "HEADER")]
+        rurl_headers: Vec<String>,
+        /// HTTP Basic user for the deliveries.
+        #[arg(long, value_name = "USER")]
+        rurl_user: Option<String>,
+        /// HTTP Basic password for the deliveries.
+        #[arg(
+            long,
+            env = "VELIP_RURL_PASSWORD",
+            hide_env_values = true,
+            value_name = "PASSWORD"
+        )]
+        rurl_password: Option<String>,
+    },
+}
+
+/// Which calls: every filter of GetCallStatus.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct Filters {
+    /// Campaign id (`cp_id`).
+    #[arg(long, value_name = "ID")]
+    pub(crate) campaign_id: Option<i64>,
+    /// Customer-side campaign ref (`cpid`); the latest matching campaign.
+    #[arg(long, value_name = "REF")]
+    pub(crate) campaign_ref: Option<String>,
+    /// First day, inclusive, `YYYY-MM-DD`.
+    #[arg(long, value_name = "DATE")]
+    pub(crate) date_start: Option<String>,
+    /// Last day, inclusive, `YYYY-MM-DD`.
+    #[arg(long, value_name = "DATE")]
+    pub(crate) date_end: Option<String>,
+    /// Customer correlation id (`ctid`).
+    #[arg(long, value_name = "CTID", conflicts_with = "empty_ctid")]
+    pub(crate) ctid: Option<String>,
+    /// Only calls whose correlation id is empty (`ctid=null`).
+    #[arg(long)]
+    pub(crate) empty_ctid: bool,
+    /// Only calls with at least one DTMF answer.
+    #[arg(long)]
+    pub(crate) only_dtmf: bool,
+    /// How destinations are written: `international` (5511999999999),
+    /// `0ddd` (011999999999) or `ddd` (11999999999).
+    #[arg(long, value_enum, value_name = "STYLE")]
+    pub(crate) numtype: Option<NumType>,
+    /// The `origin` marker echoed in each record, `[a-zA-Z0-9_-]{1,32}`.
+    #[arg(long)]
+    pub(crate) origin: Option<String>,
+    /// Records per page, 1..=5000 (default 5000 for exports, 1000 otherwise).
+    #[arg(long, value_name = "N")]
+    pub(crate) page_size: Option<i64>,
+    /// Start after this cursor (a previous page's `next_id`).
+    #[arg(long, value_name = "CURSOR")]
+    pub(crate) cursor: Option<String>,
+}
+
+/// CSV dialect options.
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub(crate) struct CsvOptions {
+    /// `pt-BR`: `;` separators and decimal commas, for spreadsheets in
+    /// Brazil. Default: RFC 4180 with `,` and decimal dots.
+    #[arg(long, value_enum, value_name = "LOCALE")]
+    pub(crate) csv_locale: Option<CsvLocale>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DecodeArgs {
+    /// The saved body; `-` or nothing for stdin.
+    pub(crate) file: Option<PathBuf>,
+    /// The body is a form-encoded webhook delivery (one call).
+    #[arg(long)]
+    pub(crate) form: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum RecordFormat {
+    /// Human-readable.
+    Text,
+    /// JSON.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ListFormat {
+    /// Aligned columns.
+    Table,
+    /// CSV with a header.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+    /// One JSON array.
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ExportFormat {
+    /// CSV with a header.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CsvLocale {
+    /// `;` separators and decimal commas.
+    #[value(name = "pt-BR", alias = "pt-br", alias = "pt_BR")]
+    PtBr,
+    /// `,` separators and decimal dots (RFC 4180).
+    #[value(name = "C", alias = "en")]
+    C,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum NumType {
+    /// 5511999999999 (country code + DDD + number).
+    International,
+    /// 011999999999 (trunk 0 + DDD + number).
+    #[value(name = "0ddd", alias = "0DDD")]
+    TrunkPrefixed,
+    /// 11999999999 (DDD + number).
+    #[value(name = "ddd", alias = "DDD")]
+    Ddd,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum HttpMethod {
+    /// POST.
+    #[value(name = "POST", alias = "post")]
+    Post,
+    /// GET.
+    #[value(name = "GET", alias = "get")]
+    Get,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum WebhookType {
+    /// One JSON body.
+    Json,
+    /// One form-encoded delivery per call.
+    Form,
+}

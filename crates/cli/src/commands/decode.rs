@@ -1,0 +1,61 @@
+//! `velip decode`: a saved answer body or webhook payload → JSON lines of
+//! normalized records.
+
+use std::io::{Read, Write};
+
+use velip_core::ApiError;
+use velip_core::decode::{decode_page, decode_webhook_form};
+
+use crate::args::DecodeArgs;
+use crate::exit::Failure;
+use crate::output;
+
+pub(crate) fn run(a: &DecodeArgs) -> Result<(), Failure> {
+    let mut body = Vec::new();
+    match a.file.as_deref() {
+        None => std::io::stdin().read_to_end(&mut body),
+        Some(p) if p.as_os_str() == "-" => std::io::stdin().read_to_end(&mut body),
+        Some(p) => std::fs::File::open(p).and_then(|mut f| f.read_to_end(&mut body)),
+    }
+    .map_err(|e| {
+        let name = a
+            .file
+            .as_ref()
+            .map_or("stdin".into(), |p| p.display().to_string());
+        Failure::io(name, e)
+    })?;
+
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let io = |e: std::io::Error| Failure::io("stdout", e);
+    let sniff_form = !a.form
+        && body
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|&b| b != b'{' && b != b'<' && b != 0xEF);
+    if a.form || sniff_form {
+        let r = decode_webhook_form(&body).map_err(velip_blocking::Error::Decode)?;
+        output::write_jsonl(&mut out, &r).map_err(io)?;
+        return out.flush().map_err(io);
+    }
+    let page = decode_page(&body).map_err(velip_blocking::Error::Decode)?;
+    for r in &page.records {
+        output::write_jsonl(&mut out, r).map_err(io)?;
+    }
+    out.flush().map_err(io)?;
+    if page.status_code != "0" && !page.status_code.is_empty() {
+        // An error body: say what it means, with the exit code of its class.
+        let e = ApiError::from_parts(0, &page.status_code, &page.status, None);
+        let e = match e.kind() {
+            velip_core::ApiErrorKind::Authentication => velip_blocking::Error::Authentication(e),
+            velip_core::ApiErrorKind::RateLimited(_) => velip_blocking::Error::RateLimited(e),
+            velip_core::ApiErrorKind::Forbidden => velip_blocking::Error::Forbidden(e),
+            _ => velip_blocking::Error::Api(e),
+        };
+        return Err(Failure::Sdk(e));
+    }
+    if let Some(w) = &page.warning {
+        eprintln!("warning: {w}");
+    }
+    Ok(())
+}

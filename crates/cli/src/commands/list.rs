@@ -1,0 +1,83 @@
+//! `velip calls list`: records to stdout as a table, CSV, JSON lines or JSON.
+
+use std::io::Write;
+
+use velip_blocking::CallIter;
+use velip_core::CallRecord;
+
+use crate::args::{CsvOptions, Filters, ListFormat};
+use crate::context::Context;
+use crate::exit::Failure;
+use crate::output::{self, csv_out::CsvOut};
+
+/// Feeds up to `limit` records to `write`; an SDK error stops the walk after
+/// what was already written.
+fn drain(
+    iter: &mut CallIter,
+    limit: Option<u64>,
+    mut write: impl FnMut(u64, &CallRecord) -> std::io::Result<()>,
+) -> Result<(), Failure> {
+    let mut n = 0;
+    while limit.is_none_or(|l| n < l) {
+        match iter.next() {
+            None => break,
+            Some(Err(e)) => return Err(Failure::from(e)),
+            Some(Ok(r)) => write(n, &r).map_err(|e| Failure::io("stdout", e))?,
+        }
+        n += 1;
+    }
+    Ok(())
+}
+
+pub(crate) fn run(
+    ctx: &Context,
+    filters: &Filters,
+    format: ListFormat,
+    limit: Option<u64>,
+    csv: CsvOptions,
+) -> Result<(), Failure> {
+    let query = filters.builder(1000).build()?;
+    let mut iter = ctx.client.list_calls(query);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let result = match format {
+        ListFormat::Table => output::table::header(&mut out)
+            .map_err(|e| Failure::io("stdout", e))
+            .and_then(|()| drain(&mut iter, limit, |_, r| output::table::record(&mut out, r))),
+        ListFormat::Jsonl => drain(&mut iter, limit, |_, r| output::write_jsonl(&mut out, r)),
+        ListFormat::Json => {
+            let res = out
+                .write_all(b"[")
+                .map_err(|e| Failure::io("stdout", e))
+                .and_then(|()| {
+                    drain(&mut iter, limit, |n, r| {
+                        out.write_all(if n == 0 { b"\n" } else { b",\n" })?;
+                        serde_json::to_writer(&mut out, r).map_err(std::io::Error::from)
+                    })
+                });
+            // Close the array even after an error, so what was written parses.
+            out.write_all(b"\n]\n")
+                .map_err(|e| Failure::io("stdout", e))?;
+            res
+        }
+        ListFormat::Csv => {
+            let mut w = CsvOut::new(&mut out, csv.csv_locale);
+            let res = w
+                .header()
+                .map_err(|e| Failure::io("stdout", e))
+                .and_then(|()| drain(&mut iter, limit, |_, r| w.record(r)));
+            w.flush().map_err(|e| Failure::io("stdout", e))?;
+            res
+        }
+    };
+    out.flush().map_err(|e| Failure::io("stdout", e))?;
+    if !ctx.quiet {
+        for w in iter.warnings() {
+            eprintln!("warning: {w}");
+        }
+        if iter.numbers_masked() {
+            eprintln!("note: phone numbers are masked for this token");
+        }
+    }
+    result
+}

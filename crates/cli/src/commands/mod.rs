@@ -1,0 +1,7 @@
+//! One module per subcommand.
+
+pub(crate) mod call;
+pub(crate) mod decode;
+pub(crate) mod export;
+pub(crate) mod list;
+pub(crate) mod push;

@@ -1,0 +1,104 @@
+//! `velip`: look up and export Velip call records from the command line.
+//!
+//! Run `velip --help`; `--sandbox` makes every command work offline against
+//! the embedded simulator.
+
+mod args;
+mod checkpoint;
+mod commands;
+mod context;
+mod exit;
+mod filters;
+mod output;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use args::{CallCommand, CallsCommand, Cli, Command};
+use exit::Failure;
+
+fn init_logging(g: &args::Global) {
+    // Errors are reported once by `main`; library log lines only on request.
+    let level = match (g.quiet, g.verbose) {
+        (true, _) | (false, 0) => log::LevelFilter::Off,
+        (false, 1) => log::LevelFilter::Info,
+        (false, _) => log::LevelFilter::Debug,
+    };
+    env_logger::Builder::new()
+        .filter_level(log::LevelFilter::Off)
+        .filter_module("velip", level)
+        .filter_module("velip_blocking", level)
+        .filter_module("velip_cli", level)
+        .parse_env("VELIP_LOG")
+        .format_timestamp(None)
+        .init();
+}
+
+fn run(cli: &Cli) -> Result<(), Failure> {
+    if let Command::Decode(a) = &cli.command {
+        return commands::decode::run(a);
+    }
+    let ctx = context::Context::new(&cli.global)?;
+    match &cli.command {
+        Command::Call(CallCommand::Get { call_id, format }) => {
+            commands::call::get(&ctx, call_id, *format)
+        }
+        Command::Call(CallCommand::Find { ctid, format }) => {
+            commands::call::find(&ctx, ctid, *format)
+        }
+        Command::Calls(CallsCommand::List {
+            filters,
+            format,
+            limit,
+            csv,
+        }) => commands::list::run(&ctx, filters, *format, *limit, *csv),
+        Command::Calls(CallsCommand::Export {
+            filters,
+            out,
+            format,
+            resume,
+            csv,
+        }) => commands::export::run(
+            &ctx,
+            filters,
+            &commands::export::ExportArgs {
+                out,
+                format: *format,
+                resume: *resume,
+                csv: *csv,
+            },
+        ),
+        Command::Calls(CallsCommand::Push {
+            filters,
+            rurl,
+            rurl_method,
+            rurl_type,
+            rurl_headers,
+            rurl_user,
+            rurl_password,
+        }) => commands::push::run(
+            &ctx,
+            filters,
+            &commands::push::PushArgs {
+                rurl,
+                method: *rurl_method,
+                kind: *rurl_type,
+                headers: rurl_headers,
+                user: rurl_user.as_deref(),
+                password: rurl_password.as_deref(),
+            },
+        ),
+        Command::Decode(_) => Ok(()),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.global);
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => f.report(),
+    }
+}

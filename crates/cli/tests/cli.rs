@@ -1,0 +1,369 @@
+//! End-to-end tests: the built `velip` binary against a sandbox over real
+//! HTTP.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use velip_sandbox::{Fault, FaultPlan, LimitsConfig, Sandbox, SandboxConfig};
+
+const BIN: &str = env!("CARGO_BIN_EXE_velip");
+
+fn sandbox(calls: usize) -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        calls,
+        ..SandboxConfig::default()
+    })
+    .expect("sandbox starts")
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+}
+
+/// Runs `velip` against `sb` with its full-numbers token in the environment.
+fn velip(sb: &Sandbox, args: &[&str]) -> Output {
+    let out = Command::new(BIN)
+        .args(["--base-url", sb.url(), "--retries", "0", "--timeout", "10"])
+        .args(args)
+        .env("VELIP_TOKEN", sb.token())
+        .env_remove("VELIP_BASE_URL")
+        .output()
+        .expect("velip runs");
+    assert_no_secret(&out, sb.token());
+    out
+}
+
+fn assert_no_secret(out: &Output, secret: &str) {
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!all.contains(secret), "secret leaked in output:\n{all}");
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8 stdout")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+const RANGE: [&str; 4] = ["--date-start", "2026-11-01", "--date-end", "2026-11-20"];
+
+#[test]
+fn call_get_and_find() {
+    let sb = sandbox(2_000);
+    let list = velip(
+        &sb,
+        &[
+            "calls", "list", "--format", "jsonl", "--limit", "1", RANGE[0], RANGE[1], RANGE[2],
+            RANGE[3],
+        ],
+    );
+    let first = stdout(&list);
+    let first = first
+        .lines()
+        .next()
+        .unwrap_or_else(|| panic!("no record: {}", stderr(&list)));
+    let rec: serde_json::Value = serde_json::from_str(first).unwrap();
+    let id = rec["call_id"].as_str().unwrap().to_owned();
+
+    let text = velip(&sb, &["call", "get", &id]);
+    assert_eq!(code(&text), 0, "{}", stderr(&text));
+    insta::assert_snapshot!("call_get_text", stdout(&text));
+
+    let json = velip(&sb, &["call", "get", &id, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v["call_id"], id.as_str());
+
+    if let Some(ctid) = rec["correlation_id"].as_str() {
+        let found = velip(&sb, &["call", "find", "--ctid", ctid, "--format", "json"]);
+        assert_eq!(code(&found), 0, "{}", stderr(&found));
+        assert!(stdout(&found).contains(&id));
+    }
+
+    let missing = velip(&sb, &["call", "get", "42_999999999"]);
+    assert_eq!(code(&missing), 12, "{}", stderr(&missing));
+}
+
+#[test]
+fn list_formats() {
+    let sb = sandbox(3_000);
+    let mut shots = String::new();
+    for fmt in ["table", "csv", "jsonl", "json"] {
+        let o = velip(
+            &sb,
+            &[
+                "calls", "list", "--format", fmt, "--limit", "3", RANGE[0], RANGE[1], RANGE[2],
+                RANGE[3],
+            ],
+        );
+        assert_eq!(code(&o), 0, "{fmt}: {}", stderr(&o));
+        writeln!(shots, "## {fmt}\n{}", stdout(&o)).unwrap();
+    }
+    let o = velip(
+        &sb,
+        &[
+            "calls",
+            "list",
+            "--format",
+            "csv",
+            "--csv-locale",
+            "pt-BR",
+            "--limit",
+            "3",
+            RANGE[0],
+            RANGE[1],
+            RANGE[2],
+            RANGE[3],
+        ],
+    );
+    writeln!(shots, "## csv pt-BR\n{}", stdout(&o)).unwrap();
+    insta::assert_snapshot!("list_formats", shots);
+}
+
+fn export(sb: &Sandbox, out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "calls",
+        "export",
+        "--out",
+        out.to_str().unwrap(),
+        "--page-size",
+        "500",
+    ];
+    args.extend_from_slice(&RANGE);
+    args.extend_from_slice(extra);
+    velip(sb, &args)
+}
+
+#[test]
+fn export_interrupted_then_resumed_equals_uninterrupted() {
+    let sb = sandbox(6_000);
+    let dir = tempfile::tempdir().unwrap();
+    for ext in ["csv", "jsonl"] {
+        let full = dir.path().join(format!("full.{ext}"));
+        let o = export(&sb, &full, &[]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        let expected = std::fs::read(&full).unwrap();
+        assert!(expected.len() > 1000);
+
+        // The 4th request fails at the transport level; no retries.
+        sb.reset();
+        sb.set_faults(FaultPlan::new().on_request(4, Fault::ConnectionReset));
+        let part = dir.path().join(format!("part.{ext}"));
+        let o = export(&sb, &part, &[]);
+        assert_eq!(code(&o), 9, "{}", stderr(&o));
+        assert!(!part.exists(), "renamed only on success");
+        assert!(stderr(&o).contains("--resume"), "{}", stderr(&o));
+
+        // Without --resume, an interrupted export is not clobbered.
+        let o = export(&sb, &part, &[]);
+        assert_eq!(code(&o), 2, "{}", stderr(&o));
+
+        sb.set_faults(FaultPlan::new());
+        let o = export(&sb, &part, &["--resume"]);
+        assert_eq!(code(&o), 0, "{}", stderr(&o));
+        assert_eq!(std::fs::read(&part).unwrap(), expected, "{ext}: same file");
+        assert!(
+            !dir.path()
+                .join(format!("part.{ext}.checkpoint.json"))
+                .exists()
+        );
+    }
+}
+
+#[test]
+fn exit_codes_per_error_class() {
+    let sb = Sandbox::start(SandboxConfig {
+        calls: 500,
+        limits: LimitsConfig {
+            list_requests: 2,
+            ..LimitsConfig::generous()
+        },
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    // Validation: before any request.
+    let o = velip(&sb, &["calls", "list", "--date-start", "2026-02-30"]);
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    assert!(stderr(&o).contains("date_start"));
+    assert!(sb.request_log().is_empty());
+
+    // Authentication: one request, then a hint, never a retry.
+    let bad = Command::new(BIN)
+        .args([
+            "--base-url",
+            sb.url(),
+            "calls",
+            "list",
+            "--campaign-id",
+            "1",
+        ])
+        .env("VELIP_TOKEN", "wrong-token-0123456789abcdefgh")
+        .output()
+        .unwrap();
+    assert_eq!(code(&bad), 4, "{}", stderr(&bad));
+    assert_no_secret(&bad, "wrong-token-0123456789abcdefgh");
+    assert_eq!(sb.request_log().len(), 1);
+    insta::assert_snapshot!("auth_error", stderr(&bad));
+
+    // Rate limited.
+    sb.reset();
+    let mut last = None;
+    for _ in 0..3 {
+        last = Some(velip(
+            &sb,
+            &[
+                "calls", "list", RANGE[0], RANGE[1], RANGE[2], RANGE[3], "--limit", "1",
+            ],
+        ));
+    }
+    let o = last.unwrap();
+    assert_eq!(code(&o), 6, "{}", stderr(&o));
+    assert!(stderr(&o).contains("hint: retry after"), "{}", stderr(&o));
+
+    // Usage: no credentials.
+    let o = Command::new(BIN)
+        .args([
+            "--base-url",
+            sb.url(),
+            "calls",
+            "list",
+            "--campaign-id",
+            "1",
+        ])
+        .env_remove("VELIP_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+
+    // Server error.
+    sb.reset();
+    sb.set_faults(FaultPlan::new().on_request(1, Fault::ServerError(500)));
+    let o = velip(&sb, &["call", "get", "42_1"]);
+    assert_eq!(code(&o), 8, "{}", stderr(&o));
+
+    // Transport: nothing listens.
+    let o = Command::new(BIN)
+        .args([
+            "--base-url",
+            "http://127.0.0.1:9",
+            "--retries",
+            "0",
+            "call",
+            "get",
+            "42_1",
+        ])
+        .env("VELIP_TOKEN", "t".repeat(30))
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 9, "{}", stderr(&o));
+}
+
+#[test]
+fn decode_every_fixture() {
+    let index = std::fs::read_to_string(fixtures().join("index.tsv")).unwrap();
+    let mut shots = String::new();
+    for line in index.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let file = line.split('\t').next().unwrap();
+        let mut cmd = Command::new(BIN);
+        cmd.arg("decode").arg(fixtures().join(file));
+        let o = cmd.output().unwrap();
+        writeln!(
+            shots,
+            "## {file} (exit {})\n{}{}",
+            code(&o),
+            stdout(&o),
+            stderr(&o)
+        )
+        .unwrap();
+    }
+    insta::assert_snapshot!("decode_fixtures", shots);
+
+    // stdin and a broken body.
+    let mut child = Command::new(BIN)
+        .args(["decode", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"<html>502 Bad Gateway</html>").unwrap();
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 10, "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).lines().count(),
+        1,
+        "one clear line: {}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn push_to_webhook() {
+    let sb = sandbox(500);
+    let receiver = velip_sandbox::WebhookReceiver::start().unwrap();
+    let o = velip(
+        &sb,
+        &[
+            "calls",
+            "push",
+            RANGE[0],
+            RANGE[1],
+            RANGE[2],
+            RANGE[3],
+            "--page-size",
+            "3",
+            "--rurl",
+            receiver.url(),
+            "--rurl-type",
+            "json",
+            "--rurl-header",
+            "X-Api-Key: k-1",
+            "--rurl-user",
+            "hook",
+            "--rurl-password",
+            "pw-secret-1",
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_no_secret(&o, "pw-secret-1");
+    assert!(stdout(&o).starts_with("accepted"), "{}", stdout(&o));
+    let got = receiver.wait_for(1, Duration::from_secs(10));
+    assert_eq!(got.len(), 1);
+}
+
+#[test]
+fn embedded_sandbox_needs_no_setup() {
+    let o = Command::new(BIN)
+        .args([
+            "--sandbox",
+            "--sandbox-calls",
+            "1000",
+            "calls",
+            "list",
+            "--format",
+            "csv",
+            "--limit",
+            "2",
+        ])
+        .args(RANGE)
+        .env_remove("VELIP_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 3, "{}", stdout(&o));
+    assert!(!stderr(&o).contains(velip_sandbox::DEFAULT_TOKEN));
+}
