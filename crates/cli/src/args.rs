@@ -220,7 +220,8 @@ pub(crate) struct Filters {
     /// The `origin` marker echoed in each record, `[a-zA-Z0-9_-]{1,32}`.
     #[arg(long)]
     pub(crate) origin: Option<String>,
-    /// Records per page, 1..=5000 (default 5000 for exports, 1000 otherwise).
+    /// Records per page, 1..=5000 (default: 5000, the server maximum; for
+    /// `calls list --limit N`, N when smaller).
     #[arg(long, value_name = "N")]
     pub(crate) page_size: Option<i64>,
     /// Start after this cursor (a previous page's `next_id`).

@@ -36,7 +36,9 @@ pub(crate) fn run(
     limit: Option<u64>,
     csv: CsvOptions,
 ) -> Result<(), Failure> {
-    let query = filters.builder(1000).build()?;
+    // A page no larger than what will be printed, at most the server's 5000.
+    let page_size = limit.map_or(5000, |l| i64::try_from(l.clamp(1, 5000)).unwrap_or(5000));
+    let query = filters.builder(page_size).build()?;
     let mut iter = ctx.client.list_calls(query);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
