@@ -1,0 +1,74 @@
+"""Wire enums that keep values they do not know.
+
+``CallStatus`` and ``AmdResult`` are ``str`` enums: a member compares equal
+to its wire text (``CallStatus.ANSWERED == "OK"``), ``str()`` gives the wire
+text, and a value the service adds later becomes a pseudo-member instead of an
+error (``CallStatus("FAILED").is_known`` is ``False``).
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+__all__ = ["AmdResult", "CallStatus"]
+
+_MAX_PSEUDO_MEMBERS = 256
+
+
+class _WireEnum(str, enum.Enum):
+    """A ``str`` enum whose unknown values become pseudo-members."""
+
+    @classmethod
+    def _missing_(cls, value: object) -> Any:
+        if not isinstance(value, str):
+            return None
+        known = cls._value2member_map_.get(value)
+        if known is not None:
+            return known
+        pseudo = str.__new__(cls, value)
+        pseudo._name_ = value
+        pseudo._value_ = value
+        if len(cls._value2member_map_) < _MAX_PSEUDO_MEMBERS:
+            return cls._value2member_map_.setdefault(value, pseudo)
+        return pseudo
+
+    @property
+    def is_known(self) -> bool:
+        """Whether this value is one the SDK knows (not a kept unknown one)."""
+        return self._name_ in type(self).__members__
+
+    def __str__(self) -> str:
+        return str(self._value_)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self._value_), spec)
+
+    def __repr__(self) -> str:
+        if self.is_known:
+            return f"{type(self).__name__}.{self._name_}"
+        return f"{type(self).__name__}({self._value_!r})"
+
+
+class CallStatus(_WireEnum):
+    """Final status of a call (``cd_status``)."""
+
+    ANSWERED = "OK"
+    BUSY = "BUSY"
+    NO_ANSWER = "NOANSWER"
+    CANCEL = "CANCEL"
+    CONGESTION = "CONGESTION"
+    CHAN_UNAVAIL = "CHANUNAVAIL"
+
+    @property
+    def is_answered(self) -> bool:
+        """Whether the call was answered (``OK``)."""
+        return self is CallStatus.ANSWERED
+
+
+class AmdResult(_WireEnum):
+    """Answering-machine detection result (``cd_amdasw``)."""
+
+    MACHINE = "MA"
+    HUMAN = "HM"
+    NOT_DETERMINED = "ND"

@@ -1,0 +1,228 @@
+"""The exception hierarchy of ``velip``.
+
+Every error the Rust core can produce is mapped to one of these classes in a
+single place (``crates/python/src/errors.rs``). Messages and attributes never
+contain tokens or passwords.
+
+::
+
+    VelipError
+    ├── ValidationError (also ValueError)
+    ├── ApiError
+    │   ├── AuthenticationError
+    │   ├── RateLimitError
+    │   └── ForbiddenError
+    ├── ServerError
+    ├── TransportError
+    │   └── RequestTimeoutError (also TimeoutError)
+    ├── DecodeError
+    ├── CursorCycleError
+    └── NotFoundError (also LookupError)
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Optional, Sequence
+
+__all__ = [
+    "ApiError",
+    "AuthenticationError",
+    "CursorCycleError",
+    "DecodeError",
+    "ForbiddenError",
+    "NotFoundError",
+    "RateLimitError",
+    "RequestTimeoutError",
+    "ServerError",
+    "TransportError",
+    "ValidationError",
+    "VelipError",
+    "Violation",
+]
+
+
+class Violation(NamedTuple):
+    """One broken rule of a request: the field, its wire name and the rule."""
+
+    field: str
+    wire: str
+    rule: str
+
+
+class VelipError(Exception):
+    """Base class of every error raised by ``velip``."""
+
+
+class ValidationError(VelipError, ValueError):
+    """A request or value that must not be sent or cannot be read.
+
+    ``violations`` lists every problem found (empty for configuration errors
+    and values such as phone numbers).
+    """
+
+    violations: list[Violation]
+
+    def __init__(self, message: str, violations: Sequence[Violation] = ()) -> None:
+        super().__init__(message)
+        self.violations = [Violation(*v) for v in violations]
+
+
+class ApiError(VelipError):
+    """An error answer of the service.
+
+    ``http_status`` is the HTTP status, ``code`` the ``status_code`` as sent
+    (``"102"``, empty when absent) and ``message`` the service's text.
+    """
+
+    http_status: int
+    code: str
+    message: str
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        http_status: int = 0,
+        code: str = "",
+        message: str = "",
+    ) -> None:
+        super().__init__(text)
+        self.http_status = http_status
+        self.code = code
+        self.message = message
+
+
+class AuthenticationError(ApiError):
+    """Bad, blocked or banned credentials or IP (HTTP 401, codes 100-199).
+
+    Never retried: repeated failures get the IP banned permanently (``199``).
+    """
+
+    @property
+    def permanent_ban(self) -> bool:
+        """Code ``199``: the calling IP is banned permanently."""
+        return self.code == "199"
+
+
+class RateLimitError(ApiError):
+    """A rate limit was hit (HTTP 429).
+
+    ``retry_after`` is the delay the service asked for, in seconds (``None``
+    when it sent none); ``scope`` is ``"list"`` (list requests per hour),
+    ``"daily_lookup"`` (the daily point-lookup cap) or ``"unknown"``.
+    """
+
+    retry_after: Optional[float]
+    scope: str
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        http_status: int = 429,
+        code: str = "",
+        message: str = "",
+        retry_after: Optional[float] = None,
+        scope: str = "unknown",
+    ) -> None:
+        super().__init__(text, http_status=http_status, code=code, message=message)
+        self.retry_after = retry_after
+        self.scope = scope
+
+
+class ForbiddenError(ApiError):
+    """The calling IP may not make list requests (HTTP 403 or code 105)."""
+
+
+class ServerError(VelipError):
+    """The service or a proxy failed (HTTP 5xx), after the retries allowed.
+
+    ``snippet`` is the start of the body; ``code`` and ``message`` are set when
+    the body was a readable error answer.
+    """
+
+    http_status: int
+    code: str
+    message: str
+    snippet: str
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        http_status: int = 0,
+        code: str = "",
+        message: str = "",
+        snippet: str = "",
+    ) -> None:
+        super().__init__(text)
+        self.http_status = http_status
+        self.code = code
+        self.message = message
+        self.snippet = snippet
+
+
+class TransportError(VelipError):
+    """The request did not get an answer: ``kind`` is ``"connect"``,
+    ``"timeout"``, ``"reset"``, ``"tls"`` or ``"other"``."""
+
+    kind: str
+
+    def __init__(self, text: str, *, kind: str = "other") -> None:
+        super().__init__(text)
+        self.kind = kind
+
+
+class RequestTimeoutError(TransportError, TimeoutError):
+    """A connect or request deadline passed (also a built-in ``TimeoutError``)."""
+
+    def __init__(self, text: str, *, kind: str = "timeout") -> None:
+        super().__init__(text, kind=kind)
+
+
+class DecodeError(VelipError):
+    """An answer that cannot be read: where (record, call id, field) and a
+    short snippet (at most 200 characters) of what was there."""
+
+    http_status: Optional[int]
+    record_index: Optional[int]
+    call_id: Optional[str]
+    field: Optional[str]
+    snippet: str
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        http_status: Optional[int] = None,
+        record_index: Optional[int] = None,
+        call_id: Optional[str] = None,
+        field: Optional[str] = None,
+        snippet: str = "",
+    ) -> None:
+        super().__init__(text)
+        self.http_status = http_status
+        self.record_index = record_index
+        self.call_id = call_id
+        self.field = field
+        self.snippet = snippet
+
+
+class CursorCycleError(VelipError):
+    """The service sent a cursor already seen: paging would never end."""
+
+    cursor: str
+
+    def __init__(self, text: str, *, cursor: str = "") -> None:
+        super().__init__(text)
+        self.cursor = cursor
+
+
+class NotFoundError(VelipError, LookupError):
+    """``get_call``: the answer has no record with that id."""
+
+    call_id: str
+
+    def __init__(self, text: str, *, call_id: str = "") -> None:
+        super().__init__(text)
+        self.call_id = call_id

@@ -1,0 +1,176 @@
+"""The error hierarchy, from the shared fixtures and from the sandbox."""
+
+from __future__ import annotations
+
+import pathlib
+import pickle
+import socket
+
+import pytest
+
+import velip
+from velip.testing import Sandbox
+
+
+def test_hierarchy() -> None:
+    assert issubclass(velip.ValidationError, velip.VelipError)
+    assert issubclass(velip.ValidationError, ValueError)
+    for cls in (velip.AuthenticationError, velip.RateLimitError, velip.ForbiddenError):
+        assert issubclass(cls, velip.ApiError)
+    assert issubclass(velip.RequestTimeoutError, velip.TransportError)
+    assert issubclass(velip.RequestTimeoutError, TimeoutError)
+    assert issubclass(velip.NotFoundError, LookupError)
+    for cls in (velip.ServerError, velip.DecodeError, velip.CursorCycleError, velip.ApiError):
+        assert issubclass(cls, velip.VelipError)
+
+
+@pytest.mark.parametrize(
+    ("name", "http", "retry_after", "cls", "code"),
+    [
+        ("error_401_sid_not_found.json", 401, None, velip.AuthenticationError, "102"),
+        ("error_401_ip_blocked.json", 401, None, velip.AuthenticationError, "199"),
+        ("error_429_list.json", 429, "120", velip.RateLimitError, "429"),
+        ("error_429_daily.json", 429, "43200", velip.RateLimitError, "429"),
+        ("error_403_ip.json", 403, None, velip.ForbiddenError, "105"),
+    ],
+)
+def test_error_fixtures(
+    fixtures: pathlib.Path, name: str, http: int, retry_after: str | None, cls: type, code: str
+) -> None:
+    with pytest.raises(cls) as info:
+        velip.parse_response((fixtures / name).read_bytes(), http_status=http, retry_after=retry_after)
+    e = info.value
+    assert e.http_status == http and e.code == code and e.message
+    assert e.message in str(e)
+    if isinstance(e, velip.RateLimitError):
+        assert e.retry_after == float(retry_after or 0)
+        assert e.scope == ("list" if "list" in name else "daily_lookup")
+    if isinstance(e, velip.AuthenticationError):
+        assert e.permanent_ban == (code == "199")
+    again = pickle.loads(pickle.dumps(e))
+    assert type(again) is cls and str(again) == str(e) and again.code == code
+
+
+def test_validation_errors_list_every_violation(client: velip.Client) -> None:
+    with pytest.raises(velip.ValidationError) as info:
+        client.list_page(campaign_id=-1, page_size=0, origin="bad origin!")
+    fields = [v.field for v in info.value.violations]
+    assert {"campaign_id", "page_size", "origin"} <= set(fields)
+    assert all(v.rule for v in info.value.violations)
+    with pytest.raises(velip.ValidationError):
+        client.get_call("not an id")
+    with pytest.raises(velip.ValidationError):
+        client.list_page(date_start="2026-02-30")
+    with pytest.raises(velip.ValidationError):
+        client.list_page(numtype="e164")
+    with pytest.raises(velip.ValidationError):
+        client.list_page(date_start="2026-11-01", page_size="all")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        client.list_page(date_start=20261101)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        velip.Client("x", basic_auth=("u", "p"))
+
+
+def test_authentication_error_locks_out_until_new_credentials(fresh_sandbox: Sandbox) -> None:
+    sb = fresh_sandbox
+    with velip.Client("WRONGTOKEN0000000000000000000x", base_url=sb.url) as c:
+        with pytest.raises(velip.AuthenticationError) as info:
+            c.list_page(date_start="2026-11-20")
+        assert info.value.http_status == 401 and info.value.code == "102"
+        sent = len(sb.request_log())
+        with pytest.raises(velip.AuthenticationError):
+            c.list_page(date_start="2026-11-20")
+        assert len(sb.request_log()) == sent  # nothing sent again
+        c.set_token(sb.token)
+        assert len(c.list_page(date_start="2026-11-20", page_size=5)) == 5
+    with velip.Client(sb.inactive_token, base_url=sb.url) as c:
+        with pytest.raises(velip.AuthenticationError) as info:
+            c.list_page(date_start="2026-11-20")
+        assert info.value.code == "110"
+
+
+def test_rate_limit_from_sandbox_quota(fresh_sandbox: Sandbox) -> None:
+    sb = fresh_sandbox
+    sb.set_limits(list_requests=2)
+    with velip.Client(sb.token, base_url=sb.url, max_retry_wait=0.5) as c:
+        c.list_page(date_start="2026-11-20", page_size=5)
+        c.list_page(date_start="2026-11-20", page_size=5)
+        with pytest.raises(velip.RateLimitError) as info:
+            c.list_page(date_start="2026-11-20", page_size=5)
+    e = info.value
+    assert e.http_status == 429 and e.scope == "list"
+    assert e.retry_after is not None and e.retry_after > 0.5
+
+
+def test_forbidden_when_ip_is_blocked(fresh_sandbox: Sandbox) -> None:
+    fresh_sandbox.set_ip_policy("block")
+    with velip.Client(fresh_sandbox.token, base_url=fresh_sandbox.url) as c:
+        with pytest.raises(velip.ForbiddenError) as info:
+            c.list_page(date_start="2026-11-20")
+    assert info.value.http_status == 403 and info.value.code == "105"
+
+
+def test_server_error_after_retries(fresh_sandbox: Sandbox) -> None:
+    fresh_sandbox.set_faults(["1-10=503"])
+    with velip.Client(fresh_sandbox.token, base_url=fresh_sandbox.url, max_retries=1) as c:
+        with pytest.raises(velip.ServerError) as info:
+            c.list_page(date_start="2026-11-20")
+    assert info.value.http_status == 503
+    assert len(fresh_sandbox.request_log()) == 2
+
+
+def test_retries_recover(fresh_sandbox: Sandbox) -> None:
+    fresh_sandbox.set_faults(["1=503", "2=429:1"])
+    with velip.Client(fresh_sandbox.token, base_url=fresh_sandbox.url, max_retries=3) as c:
+        assert len(c.list_page(date_start="2026-11-20", page_size=3)) == 3
+
+
+def test_timeout_is_a_timeout_error(fresh_sandbox: Sandbox) -> None:
+    fresh_sandbox.set_faults(["1-5=delay:3000"])
+    with velip.Client(fresh_sandbox.token, base_url=fresh_sandbox.url, timeout=0.3, max_retries=0) as c:
+        with pytest.raises(TimeoutError) as info:
+            c.list_page(date_start="2026-11-20")
+    assert isinstance(info.value, velip.RequestTimeoutError)
+    assert info.value.kind == "timeout"
+
+
+def test_connection_refused_is_a_transport_error() -> None:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    with velip.Client("T" * 30, base_url=f"http://127.0.0.1:{port}", max_retries=0) as c:
+        with pytest.raises(velip.TransportError) as info:
+            c.list_page(date_start="2026-11-20")
+    assert info.value.kind == "connect"
+
+
+def test_bad_json_is_a_decode_error(fresh_sandbox: Sandbox) -> None:
+    fresh_sandbox.set_faults(["1-5=badjson"])
+    with velip.Client(fresh_sandbox.token, base_url=fresh_sandbox.url, max_retries=0) as c:
+        with pytest.raises(velip.DecodeError) as info:
+            c.list_page(date_start="2026-11-20")
+    assert info.value.http_status == 200
+
+
+def test_stuck_cursor_is_a_cursor_cycle_error(fresh_sandbox: Sandbox) -> None:
+    fresh_sandbox.set_faults(["1-20=stuck"])
+    with velip.Client(fresh_sandbox.token, base_url=fresh_sandbox.url) as c:
+        with pytest.raises(velip.CursorCycleError) as info:
+            for _ in c.list_calls(date_start="2026-11-01", date_end="2026-11-20", page_size=10):
+                pass
+    assert info.value.cursor
+
+
+def test_unknown_call_is_not_found(client: velip.Client) -> None:
+    with pytest.raises(velip.NotFoundError) as info:
+        client.get_call("42_1")
+    assert info.value.call_id == "42_1"
+    assert isinstance(info.value, LookupError)
+
+
+def test_closed_client(sandbox: Sandbox) -> None:
+    c = velip.Client(sandbox.token, base_url=sandbox.url)
+    c.close()
+    with pytest.raises(velip.VelipError):
+        c.list_page(date_start="2026-11-20")
