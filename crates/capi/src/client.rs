@@ -1,0 +1,530 @@
+//! The client configuration (`velip_client_config`) and the client
+//! (`velip_client`): get a call, find by correlation id, list, push to a
+//! webhook.
+
+use std::ffi::c_char;
+use std::time::Duration;
+
+use velip_blocking::Client;
+use velip_core::Secret;
+
+use crate::boundary::{
+    Handle, ffi_panic_boundary, free, into_raw, try_mut, try_out, try_ref, try_str,
+};
+use crate::error::Error;
+use crate::filter::velip_filter;
+use crate::iter::{CallIterData, velip_call_iter};
+use crate::record::{PageData, Record, RecordList, velip_page, velip_record, velip_record_list};
+use crate::status::velip_status;
+
+/// Client settings (opaque). Create with `velip_client_config_new`, set,
+/// pass to `velip_client_new` (which copies it), free with
+/// `velip_client_config_free`. Single-threaded.
+pub struct velip_client_config {
+    _private: [u8; 0],
+}
+
+/// A client (opaque): one connection pool, retries, the auth lock-out.
+/// May be shared across threads (every function taking a
+/// `const velip_client*` may be called concurrently).
+pub struct velip_client {
+    _private: [u8; 0],
+}
+
+enum Credentials {
+    None,
+    Token(Secret),
+    Basic(String, Secret),
+}
+
+/// The settings.
+pub(crate) struct Config {
+    base_url: Option<String>,
+    credentials: Credentials,
+    token_in_body: bool,
+    connect_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    max_retries: Option<u32>,
+    max_retry_wait: Option<Duration>,
+    proxy: Option<String>,
+    ca_file: Option<String>,
+    user_agent_suffix: Option<String>,
+}
+
+impl Handle for velip_client_config {
+    type Rust = Config;
+}
+
+impl Handle for velip_client {
+    type Rust = Client;
+}
+
+/// Runs a setter body on a checked config.
+///
+/// # Safety
+/// `config` NULL or a live config with no other reference alive.
+unsafe fn with_config(
+    config: *mut velip_client_config,
+    f: impl FnOnce(&mut Config),
+) -> Result<(), Error> {
+    // SAFETY: per this function's contract.
+    f(unsafe { try_mut(config, "config")? });
+    Ok(())
+}
+
+/// Creates a configuration with the defaults: base URL
+/// `https://vox.velip.com.br`, no credentials, connect timeout 10 s,
+/// request timeout 60 s, 2 retries, longest Retry-After waited 60 s.
+/// On `VELIP_OK`, `*out` is owned by the caller: free it with
+/// `velip_client_config_free`.
+///
+/// # Safety
+/// `out` must be valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_config_new(
+    out: *mut *mut velip_client_config,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let out = unsafe { try_out(out, "out")? };
+        out.write(into_raw(Config {
+            base_url: None,
+            credentials: Credentials::None,
+            token_in_body: false,
+            connect_timeout: None,
+            timeout: None,
+            max_retries: None,
+            max_retry_wait: None,
+            proxy: None,
+            ca_file: None,
+            user_agent_suffix: None,
+        }));
+        Ok(())
+    }
+}
+
+/// Frees a configuration (clients built from it are not affected). NULL is
+/// a no-op.
+///
+/// # Safety
+/// `config` must be NULL or a configuration owned by the caller, not freed
+/// before.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_config_free(config: *mut velip_client_config) {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe { free(config) }
+    }
+}
+
+/// The service base URL, e.g. `http://127.0.0.1:8080` (checked by
+/// `velip_client_new`, `VELIP_CONFIG`).
+///
+/// # Safety
+/// `config` must be a live configuration; `url` a NUL-terminated UTF-8
+/// string owned by the caller (copied).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_config_set_base_url(
+    config: *mut velip_client_config,
+    url: *const c_char,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let v = unsafe { try_str(url, "url")? }.to_owned();
+        // SAFETY: per this function's contract.
+        unsafe { with_config(config, |c| c.base_url = Some(v)) }
+    }
+}
+
+/// Authenticate with an account token (sent as `Authorization: Bearer`,
+/// never in a URL); replaces Basic credentials. The token never appears in
+/// messages.
+///
+/// # Safety
+/// `config` must be a live configuration; `token` a NUL-terminated UTF-8
+/// string owned by the caller (copied; you may wipe yours afterwards).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_config_set_token(
+    config: *mut velip_client_config,
+    token: *const c_char,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let v = Secret::new(unsafe { try_str(token, "token")? });
+        // SAFETY: per this function's contract.
+        unsafe { with_config(config, |c| c.credentials = Credentials::Token(v)) }
+    }
+}
+
+/// Send the token as the `tsid` form field instead of the header.
+///
+/// # Safety
+/// `config` must be a live configuration.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_config_set_token_in_body(
+    config: *mut velip_client_config,
+    yes: bool,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe { with_config(config, |c| c.token_in_body = yes) }
+    }
+}
+
+/// Authenticate with HTTP Basic (always full numbers); replaces a token.
+///
+/// # Safety
+/// `config` must be a live configuration; `user` and `password`
+/// NUL-terminated UTF-8 strings owned by the caller (copied).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_config_set_basic_auth(
+    config: *mut velip_client_config,
+    user: *const c_char,
+    password: *const c_char,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (u, p) = unsafe { (try_str(user, "user")?.to_owned(), Secret::new(try_str(password, "password")?)) };
+        // SAFETY: per this function's contract.
+        unsafe { with_config(config, |c| c.credentials = Credentials::Basic(u, p)) }
+    }
+}
+
+/// Connect timeout (TCP, proxy and TLS setup), milliseconds; default
+/// 10000.
+///
+/// # Safety
+/// `config` must be a live configuration.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_config_set_connect_timeout_ms(
+    config: *mut velip_client_config,
+    ms: u64,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe { with_config(config, |c| c.connect_timeout = Some(Duration::from_millis(ms))) }
+    }
+}
+
+/// Deadline of each request attempt, milliseconds; default 60000.
+///
+/// # Safety
+/// `config` must be a live configuration.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_config_set_timeout_ms(
+    config: *mut velip_client_config,
+    ms: u64,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe { with_config(config, |c| c.timeout = Some(Duration::from_millis(ms))) }
+    }
+}
+
+/// Retries after the first attempt (network failures, HTTP 5xx, short
+/// 429s; never authentication failures); default 2.
+///
+/// # Safety
+/// `config` must be a live configuration.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_config_set_max_retries(
+    config: *mut velip_client_config,
+    retries: u32,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe { with_config(config, |c| c.max_retries = Some(retries)) }
+    }
+}
+
+/// The longest `Retry-After` waited for on a 429, milliseconds (default
+/// 60000); longer ones return `VELIP_RATE_LIMITED` at once.
+///
+/// # Safety
+/// `config` must be a live configuration.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_config_set_max_retry_wait_ms(
+    config: *mut velip_client_config,
+    ms: u64,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe { with_config(config, |c| c.max_retry_wait = Some(Duration::from_millis(ms))) }
+    }
+}
+
+/// An HTTP proxy URL, e.g. `http://proxy:3128`.
+///
+/// # Safety
+/// `config` must be a live configuration; `url` a NUL-terminated UTF-8
+/// string owned by the caller (copied).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_config_set_proxy(
+    config: *mut velip_client_config,
+    url: *const c_char,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let v = unsafe { try_str(url, "url")? }.to_owned();
+        // SAFETY: per this function's contract.
+        unsafe { with_config(config, |c| c.proxy = Some(v)) }
+    }
+}
+
+/// An extra CA certificate file (PEM) to trust; read by `velip_client_new`
+/// (`VELIP_CONFIG` when unreadable).
+///
+/// # Safety
+/// `config` must be a live configuration; `path` a NUL-terminated UTF-8
+/// string owned by the caller (copied).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_config_set_ca_file(
+    config: *mut velip_client_config,
+    path: *const c_char,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let v = unsafe { try_str(path, "path")? }.to_owned();
+        // SAFETY: per this function's contract.
+        unsafe { with_config(config, |c| c.ca_file = Some(v)) }
+    }
+}
+
+/// Text appended to the `User-Agent` (`velip/0.1.0 <suffix>`).
+///
+/// # Safety
+/// `config` must be a live configuration; `suffix` a NUL-terminated UTF-8
+/// string owned by the caller (copied).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_config_set_user_agent_suffix(
+    config: *mut velip_client_config,
+    suffix: *const c_char,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let v = unsafe { try_str(suffix, "suffix")? }.to_owned();
+        // SAFETY: per this function's contract.
+        unsafe { with_config(config, |c| c.user_agent_suffix = Some(v)) }
+    }
+}
+
+fn build(c: &Config) -> Result<Client, Error> {
+    let mut b = Client::builder().user_agent_suffix(
+        c.user_agent_suffix
+            .clone()
+            .unwrap_or_else(|| format!("c/{}", env!("CARGO_PKG_VERSION"))),
+    );
+    if let Some(u) = &c.base_url {
+        b = b.base_url(u.clone());
+    }
+    b = match &c.credentials {
+        Credentials::None => b,
+        Credentials::Token(t) => b.token(t.clone()),
+        Credentials::Basic(u, p) => b.basic_auth(u.clone(), p.clone()),
+    };
+    b = b.token_in_body(c.token_in_body);
+    if let Some(d) = c.connect_timeout {
+        b = b.connect_timeout(d);
+    }
+    if let Some(d) = c.timeout {
+        b = b.timeout(d);
+    }
+    if let Some(n) = c.max_retries {
+        b = b.max_retries(n);
+    }
+    if let Some(d) = c.max_retry_wait {
+        b = b.max_retry_wait(d);
+    }
+    if let Some(p) = &c.proxy {
+        b = b.proxy(p.clone());
+    }
+    if let Some(f) = &c.ca_file {
+        b = b.ca_file(f.clone());
+    }
+    Ok(b.build()?)
+}
+
+/// Builds a client from a configuration (copied: the configuration may be
+/// freed or changed afterwards). `VELIP_CONFIG` when it is invalid.
+/// On `VELIP_OK`, `*out` is owned by the caller: free it with
+/// `velip_client_free` (after every thread is done with it).
+///
+/// # Safety
+/// `config` must be a live configuration; `out` valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_new(
+    config: *const velip_client_config,
+    out: *mut *mut velip_client,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (c, out) = unsafe { (try_ref(config, "config")?, try_out(out, "out")?) };
+        out.write(into_raw(build(c)?));
+        Ok(())
+    }
+}
+
+/// Frees a client. NULL is a no-op. Iterators made from it stay usable
+/// (they share its connection pool).
+///
+/// # Safety
+/// `client` must be NULL or a client owned by the caller, not freed
+/// before, and no other thread may be using it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_free(client: *mut velip_client) {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe { free(client) }
+    }
+}
+
+/// Replaces the credentials with a token; clears the authentication
+/// lock-out (after `VELIP_AUTHENTICATION` the client refuses requests with
+/// the same credentials until new ones are set).
+///
+/// # Safety
+/// `client` must be a live client (may be shared across threads); `token`
+/// a NUL-terminated UTF-8 string owned by the caller (copied).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_set_token(
+    client: *const velip_client,
+    token: *const c_char,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (c, t) = unsafe { (try_ref(client, "client")?, try_str(token, "token")?) };
+        Ok(c.set_token(Secret::new(t))?)
+    }
+}
+
+/// One call by id (`42_123456`). `VELIP_NOT_FOUND` when the service has no
+/// such call. On `VELIP_OK`, `*out` is a new record owned by the caller:
+/// free it with `velip_record_free`.
+///
+/// # Safety
+/// `client` must be a live client (may be shared across threads);
+/// `call_id` a NUL-terminated UTF-8 string owned by the caller; `out` valid
+/// for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_get_call(
+    client: *const velip_client,
+    call_id: *const c_char,
+    out: *mut *mut velip_record,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (c, id, out) = unsafe {
+            (try_ref(client, "client")?, try_str(call_id, "call_id")?, try_out(out, "out")?)
+        };
+        let r = c.get_call(id)?;
+        out.write(into_raw(Record::new(r)));
+        Ok(())
+    }
+}
+
+/// Every call with this correlation id (`ctid`), all pages fetched. On
+/// `VELIP_OK`, `*out` is a new list (possibly empty) owned by the caller:
+/// free it with `velip_record_list_free`.
+///
+/// # Safety
+/// `client` must be a live client; `correlation_id` a NUL-terminated UTF-8
+/// string owned by the caller; `out` valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_find_calls(
+    client: *const velip_client,
+    correlation_id: *const c_char,
+    out: *mut *mut velip_record_list,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (c, ctid, out) = unsafe {
+            (try_ref(client, "client")?, try_str(correlation_id, "correlation_id")?, try_out(out, "out")?)
+        };
+        let records = c.find_calls(ctid)?;
+        out.write(into_raw(RecordList::new(records)));
+        Ok(())
+    }
+}
+
+/// Starts walking every call the filter selects, page by page as needed
+/// (nothing is sent yet). `VELIP_VALIDATION` when the filter is invalid.
+/// On `VELIP_OK`, `*out` is a new iterator owned by the caller (the filter
+/// is copied): step it with `velip_call_iter_next`, free it with
+/// `velip_call_iter_free`.
+///
+/// # Safety
+/// `client` must be a live client; `filter` a live filter; `out` valid for
+/// writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_list_calls(
+    client: *const velip_client,
+    filter: *const velip_filter,
+    out: *mut *mut velip_call_iter,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (c, f, out) = unsafe {
+            (try_ref(client, "client")?, try_ref(filter, "filter")?, try_out(out, "out")?)
+        };
+        let q = f.query()?;
+        out.write(into_raw::<velip_call_iter>(CallIterData::new(c.list_calls(q))));
+        Ok(())
+    }
+}
+
+/// Fetches one page of what the filter selects (its cursor, if set, says
+/// which). On `VELIP_OK`, `*out` is a new page owned by the caller: free it
+/// with `velip_page_free`; its next cursor resumes.
+///
+/// # Safety
+/// `client` must be a live client; `filter` a live filter; `out` valid for
+/// writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_list_page(
+    client: *const velip_client,
+    filter: *const velip_filter,
+    out: *mut *mut velip_page,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (c, f, out) = unsafe {
+            (try_ref(client, "client")?, try_ref(filter, "filter")?, try_out(out, "out")?)
+        };
+        let page = c.list_page(&f.query()?)?;
+        out.write(into_raw(PageData::from_page(page)));
+        Ok(())
+    }
+}
+
+/// Asks the service to deliver what the filter selects to the filter's
+/// webhook (`velip_filter_set_webhook`; `VELIP_VALIDATION` without one).
+/// Never retried once sent. On `VELIP_OK`, `*out` is the service's answer
+/// page (pagination; records are delivered to the webhook), owned by the
+/// caller: free it with `velip_page_free`.
+///
+/// # Safety
+/// `client` must be a live client; `filter` a live filter; `out` valid for
+/// writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_push_to_webhook(
+    client: *const velip_client,
+    filter: *const velip_filter,
+    out: *mut *mut velip_page,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (c, f, out) = unsafe {
+            (try_ref(client, "client")?, try_ref(filter, "filter")?, try_out(out, "out")?)
+        };
+        let q = f.query()?;
+        if q.webhook().is_none() {
+            return Err(Error::new(
+                velip_status::VELIP_VALIDATION,
+                "webhook: a push needs a webhook URL (velip_filter_set_webhook)",
+            ));
+        }
+        let page = c.push_to_webhook(&q)?;
+        out.write(into_raw(PageData::from_page(page)));
+        Ok(())
+    }
+}

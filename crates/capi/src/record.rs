@@ -1,0 +1,910 @@
+//! Call records (`velip_record`), record lists (`velip_record_list`) and
+//! pages (`velip_page`) with an accessor for every field.
+//!
+//! Text outputs are borrowed `const char*` owned by the record: valid until
+//! the record (or the list, page or iterator step that owns it) is freed.
+
+use std::ffi::{CString, c_char};
+
+use velip_core::{CallRecord, Destination, Page, Pagination, PhoneNumber};
+
+use crate::boundary::{
+    Handle, borrow_handle, c_string, copy_out, ffi_panic_boundary, free, into_raw, opt_ptr,
+    try_out, try_ref, try_str,
+};
+use crate::error::{Error, set_opt_number};
+use crate::phone::velip_phone_number;
+use crate::status::velip_status;
+
+/// One call record (opaque). Owned by a `velip_record_list`, a `velip_page`
+/// or a `velip_call_iter`, or by the caller after `velip_record_clone`.
+/// Single-threaded: do not use one record from two threads at once.
+pub struct velip_record {
+    _private: [u8; 0],
+}
+
+/// A list of call records (opaque), e.g. every call of a correlation id.
+pub struct velip_record_list {
+    _private: [u8; 0],
+}
+
+/// One decoded answer page or webhook delivery (opaque): records plus
+/// pagination and notices.
+pub struct velip_page {
+    _private: [u8; 0],
+}
+
+/// What a record's destination (`dest`) is.
+#[repr(C)]
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum velip_destination_kind {
+    /// No destination in the record.
+    VELIP_DESTINATION_NONE = 0,
+    /// A valid Brazilian phone number.
+    VELIP_DESTINATION_PHONE = 1,
+    /// A masked number such as `xxxxx877`.
+    VELIP_DESTINATION_MASKED = 2,
+    /// Other text, kept verbatim.
+    VELIP_DESTINATION_RAW = 3,
+}
+
+/// A record with its texts ready as C strings.
+pub(crate) struct Record {
+    pub(crate) inner: CallRecord,
+    call_id: CString,
+    status: Option<CString>,
+    amd: Option<CString>,
+    campaign_ref: Option<CString>,
+    correlation_id: Option<CString>,
+    origin: Option<CString>,
+    destination: Option<CString>,
+    date: Option<CString>,
+    dial_time: Option<CString>,
+    answer_time: Option<CString>,
+    hangup_time: Option<CString>,
+    route: Option<CString>,
+    rate: Option<CString>,
+    value: Option<CString>,
+    recording_url: Option<CString>,
+    dtmf: Vec<CString>,
+    extra: Vec<(CString, CString)>,
+}
+
+impl Handle for velip_record {
+    type Rust = Record;
+}
+
+fn opt_c<T: ToString>(v: Option<&T>) -> Option<CString> {
+    v.map(|v| c_string(&v.to_string()))
+}
+
+impl Record {
+    pub(crate) fn new(inner: CallRecord) -> Self {
+        let r = &inner;
+        Self {
+            call_id: c_string(&r.call_id.to_string()),
+            status: opt_c(r.status.as_ref()),
+            amd: opt_c(r.amd.as_ref()),
+            campaign_ref: opt_c(r.campaign_ref.as_ref()),
+            correlation_id: opt_c(r.correlation_id.as_ref()),
+            origin: opt_c(r.origin.as_ref()),
+            destination: opt_c(r.destination.as_ref()),
+            date: opt_c(r.date.as_ref()),
+            dial_time: opt_c(r.dial_time.as_ref()),
+            answer_time: opt_c(r.answer_time.as_ref()),
+            hangup_time: opt_c(r.hangup_time.as_ref()),
+            route: opt_c(r.route.as_ref()),
+            rate: opt_c(r.rate.as_ref()),
+            value: opt_c(r.value.as_ref()),
+            recording_url: opt_c(r.recording_url.as_ref()),
+            dtmf: r.dtmf.iter().map(|d| c_string(d)).collect(),
+            extra: r
+                .extra
+                .iter()
+                .map(|(k, v)| {
+                    let text = match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    (c_string(k), c_string(&text))
+                })
+                .collect(),
+            inner,
+        }
+    }
+}
+
+/// A list of records.
+pub(crate) struct RecordList(pub(crate) Vec<Record>);
+
+impl Handle for velip_record_list {
+    type Rust = RecordList;
+}
+
+impl RecordList {
+    pub(crate) fn new(records: Vec<CallRecord>) -> Self {
+        Self(records.into_iter().map(Record::new).collect())
+    }
+}
+
+/// A page: records, pagination and notices.
+pub(crate) struct PageData {
+    records: RecordList,
+    has_more: bool,
+    next_cursor: Option<CString>,
+    page_size_capped: bool,
+    numbers_masked: bool,
+    warning: Option<CString>,
+}
+
+impl Handle for velip_page {
+    type Rust = PageData;
+}
+
+impl PageData {
+    pub(crate) fn from_page(p: Page) -> Self {
+        let mut d = Self::from_parts(p.records, p.pagination.as_ref());
+        d.numbers_masked = p.numbers_masked;
+        d.warning = p.warning.as_deref().map(c_string);
+        d
+    }
+
+    pub(crate) fn from_parts(records: Vec<CallRecord>, pagination: Option<&Pagination>) -> Self {
+        let has_more = pagination.is_some_and(|p| p.has_more);
+        Self {
+            records: RecordList::new(records),
+            has_more,
+            next_cursor: pagination
+                .filter(|p| p.has_more)
+                .and_then(|p| p.next_cursor.as_ref())
+                .map(|c| c_string(c.as_str())),
+            page_size_capped: pagination.is_some_and(|p| p.page_size_capped),
+            numbers_masked: false,
+            warning: None,
+        }
+    }
+}
+
+// ---------------------------------------------------------------- records
+
+/// The call id (`cd_id`), `42_123456` or bare digits; never NULL.
+///
+/// # Safety
+/// `record` must be a live `velip_record` (NULL gives
+/// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
+/// owned by the record: valid until the record's owner is freed.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_call_id(
+    record: *const velip_record,
+    out: *mut *const c_char,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (r, out) = unsafe { (try_ref(record, "record")?, try_out(out, "out")?) };
+        out.write(r.call_id.as_ptr());
+        Ok(())
+    }
+}
+
+/// Body of the text accessors.
+///
+/// # Safety
+/// `record` NULL or live; `out` NULL or valid for writing.
+unsafe fn text_field(
+    record: *const velip_record,
+    out: *mut *const c_char,
+    field: impl FnOnce(&Record) -> Option<&CString>,
+) -> Result<(), Error> {
+    // SAFETY: per this function's contract.
+    let (r, out) = unsafe { (try_ref(record, "record")?, try_out(out, "out")?) };
+    out.write(opt_ptr(field(r)));
+    Ok(())
+}
+
+/// Body of the optional-number accessors.
+///
+/// # Safety
+/// `record` NULL or live; `out` and `present` NULL or valid for writing.
+unsafe fn number_field(
+    record: *const velip_record,
+    out: *mut u64,
+    present: *mut bool,
+    field: impl FnOnce(&Record) -> Option<u64>,
+) -> Result<(), Error> {
+    // SAFETY: per this function's contract.
+    let r = unsafe { try_ref(record, "record")? };
+    // SAFETY: per this function's contract.
+    unsafe { set_opt_number(out, present, field(r)) }
+}
+
+/// The final status (`cd_status`): `OK` (answered), `BUSY`, `NOANSWER`,
+/// `CANCEL`, `CONGESTION`, `CHANUNAVAIL` or another text kept verbatim.
+///
+/// On `VELIP_OK`, `*out` is the text, or NULL when the record has no value
+/// (absent, `null` or `""` on the wire).
+///
+/// # Safety
+/// `record` must be a live `velip_record` (NULL gives
+/// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
+/// owned by the record: valid until the record's owner is freed; do not
+/// free it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_status(
+    record: *const velip_record,
+    out: *mut *const c_char,
+) -> velip_status {
+    // SAFETY: per this function's contract.
+    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.status.as_ref()) } }
+}
+
+/// Answering-machine detection (`cd_amdasw`): `MA`, `HM`, `ND` or other
+/// text; NULL when AMD was off.
+///
+/// On `VELIP_OK`, `*out` is the text, or NULL when the record has no value
+/// (absent, `null` or `""` on the wire).
+///
+/// # Safety
+/// `record` must be a live `velip_record` (NULL gives
+/// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
+/// owned by the record: valid until the record's owner is freed; do not
+/// free it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_amd(
+    record: *const velip_record,
+    out: *mut *const c_char,
+) -> velip_status {
+    // SAFETY: per this function's contract.
+    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.amd.as_ref()) } }
+}
+
+/// The customer-side campaign ref (`cpid`).
+///
+/// On `VELIP_OK`, `*out` is the text, or NULL when the record has no value
+/// (absent, `null` or `""` on the wire).
+///
+/// # Safety
+/// `record` must be a live `velip_record` (NULL gives
+/// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
+/// owned by the record: valid until the record's owner is freed; do not
+/// free it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_campaign_ref(
+    record: *const velip_record,
+    out: *mut *const c_char,
+) -> velip_status {
+    // SAFETY: per this function's contract.
+    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.campaign_ref.as_ref()) } }
+}
+
+/// The customer correlation id (`ctid`).
+///
+/// On `VELIP_OK`, `*out` is the text, or NULL when the record has no value
+/// (absent, `null` or `""` on the wire).
+///
+/// # Safety
+/// `record` must be a live `velip_record` (NULL gives
+/// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
+/// owned by the record: valid until the record's owner is freed; do not
+/// free it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_correlation_id(
+    record: *const velip_record,
+    out: *mut *const c_char,
+) -> velip_status {
+    // SAFETY: per this function's contract.
+    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.correlation_id.as_ref()) } }
+}
+
+/// The request's origin marker (`origin`).
+///
+/// On `VELIP_OK`, `*out` is the text, or NULL when the record has no value
+/// (absent, `null` or `""` on the wire).
+///
+/// # Safety
+/// `record` must be a live `velip_record` (NULL gives
+/// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
+/// owned by the record: valid until the record's owner is freed; do not
+/// free it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_origin(
+    record: *const velip_record,
+    out: *mut *const c_char,
+) -> velip_status {
+    // SAFETY: per this function's contract.
+    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.origin.as_ref()) } }
+}
+
+/// The destination (`dest`): E.164 (`+5511999999999`) for valid numbers,
+/// masked (`xxxxx877`) and other text verbatim. See
+/// `velip_record_destination_kind` and `velip_record_destination_phone`.
+///
+/// On `VELIP_OK`, `*out` is the text, or NULL when the record has no value
+/// (absent, `null` or `""` on the wire).
+///
+/// # Safety
+/// `record` must be a live `velip_record` (NULL gives
+/// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
+/// owned by the record: valid until the record's owner is freed; do not
+/// free it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_destination(
+    record: *const velip_record,
+    out: *mut *const c_char,
+) -> velip_status {
+    // SAFETY: per this function's contract.
+    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.destination.as_ref()) } }
+}
+
+/// The call date (`date`), `YYYY-MM-DD`, platform local time
+/// (America/Sao_Paulo).
+///
+/// On `VELIP_OK`, `*out` is the text, or NULL when the record has no value
+/// (absent, `null` or `""` on the wire).
+///
+/// # Safety
+/// `record` must be a live `velip_record` (NULL gives
+/// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
+/// owned by the record: valid until the record's owner is freed; do not
+/// free it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_date(
+    record: *const velip_record,
+    out: *mut *const c_char,
+) -> velip_status {
+    // SAFETY: per this function's contract.
+    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.date.as_ref()) } }
+}
+
+/// When dialling started (`time_dial`), `HH:MM:SS` local time.
+///
+/// On `VELIP_OK`, `*out` is the text, or NULL when the record has no value
+/// (absent, `null` or `""` on the wire).
+///
+/// # Safety
+/// `record` must be a live `velip_record` (NULL gives
+/// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
+/// owned by the record: valid until the record's owner is freed; do not
+/// free it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_dial_time(
+    record: *const velip_record,
+    out: *mut *const c_char,
+) -> velip_status {
+    // SAFETY: per this function's contract.
+    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.dial_time.as_ref()) } }
+}
+
+/// When the call was answered (`time_start`), `HH:MM:SS`; NULL when
+/// unanswered.
+///
+/// On `VELIP_OK`, `*out` is the text, or NULL when the record has no value
+/// (absent, `null` or `""` on the wire).
+///
+/// # Safety
+/// `record` must be a live `velip_record` (NULL gives
+/// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
+/// owned by the record: valid until the record's owner is freed; do not
+/// free it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_answer_time(
+    record: *const velip_record,
+    out: *mut *const c_char,
+) -> velip_status {
+    // SAFETY: per this function's contract.
+    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.answer_time.as_ref()) } }
+}
+
+/// When the call was hung up (`time_end`), `HH:MM:SS`.
+///
+/// On `VELIP_OK`, `*out` is the text, or NULL when the record has no value
+/// (absent, `null` or `""` on the wire).
+///
+/// # Safety
+/// `record` must be a live `velip_record` (NULL gives
+/// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
+/// owned by the record: valid until the record's owner is freed; do not
+/// free it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_hangup_time(
+    record: *const velip_record,
+    out: *mut *const c_char,
+) -> velip_status {
+    // SAFETY: per this function's contract.
+    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.hangup_time.as_ref()) } }
+}
+
+/// The route name (`route`), e.g. `Mobile BR`.
+///
+/// On `VELIP_OK`, `*out` is the text, or NULL when the record has no value
+/// (absent, `null` or `""` on the wire).
+///
+/// # Safety
+/// `record` must be a live `velip_record` (NULL gives
+/// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
+/// owned by the record: valid until the record's owner is freed; do not
+/// free it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_route(
+    record: *const velip_record,
+    out: *mut *const c_char,
+) -> velip_status {
+    // SAFETY: per this function's contract.
+    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.route.as_ref()) } }
+}
+
+/// The tariff (`rate`) as an exact decimal with a dot, e.g. `"0.050"`.
+///
+/// On `VELIP_OK`, `*out` is the text, or NULL when the record has no value
+/// (absent, `null` or `""` on the wire).
+///
+/// # Safety
+/// `record` must be a live `velip_record` (NULL gives
+/// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
+/// owned by the record: valid until the record's owner is freed; do not
+/// free it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_rate(
+    record: *const velip_record,
+    out: *mut *const c_char,
+) -> velip_status {
+    // SAFETY: per this function's contract.
+    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.rate.as_ref()) } }
+}
+
+/// The amount charged in BRL (`value`) as an exact decimal with a dot,
+/// e.g. `"0.050"` (the service's `"0,050"`).
+///
+/// On `VELIP_OK`, `*out` is the text, or NULL when the record has no value
+/// (absent, `null` or `""` on the wire).
+///
+/// # Safety
+/// `record` must be a live `velip_record` (NULL gives
+/// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
+/// owned by the record: valid until the record's owner is freed; do not
+/// free it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_value(
+    record: *const velip_record,
+    out: *mut *const c_char,
+) -> velip_status {
+    // SAFETY: per this function's contract.
+    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.value.as_ref()) } }
+}
+
+/// The recording URL (`cdr_url`), when recording was on.
+///
+/// On `VELIP_OK`, `*out` is the text, or NULL when the record has no value
+/// (absent, `null` or `""` on the wire).
+///
+/// # Safety
+/// `record` must be a live `velip_record` (NULL gives
+/// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
+/// owned by the record: valid until the record's owner is freed; do not
+/// free it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_recording_url(
+    record: *const velip_record,
+    out: *mut *const c_char,
+) -> velip_status {
+    // SAFETY: per this function's contract.
+    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.recording_url.as_ref()) } }
+}
+
+/// The campaign id (`cp_id`).
+///
+/// On `VELIP_OK`, `*present` says whether the record has a value and `*out`
+/// receives it (0 when absent: check `*present`, absent is not 0).
+///
+/// # Safety
+/// `record` must be a live `velip_record`; `out` and `present` must be
+/// valid for writing (owned by the caller). NULL gives
+/// `VELIP_NULL_PARAMETER`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_campaign_id(
+    record: *const velip_record,
+    out: *mut u64,
+    present: *mut bool,
+) -> velip_status {
+    // SAFETY: per this function's contract.
+    ffi_panic_boundary! { unsafe { number_field(record, out, present, |r| r.inner.campaign_id) } }
+}
+
+/// The talk duration in seconds (`dur`).
+///
+/// On `VELIP_OK`, `*present` says whether the record has a value and `*out`
+/// receives it (0 when absent: check `*present`, absent is not 0).
+///
+/// # Safety
+/// `record` must be a live `velip_record`; `out` and `present` must be
+/// valid for writing (owned by the caller). NULL gives
+/// `VELIP_NULL_PARAMETER`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_duration_seconds(
+    record: *const velip_record,
+    out: *mut u64,
+    present: *mut bool,
+) -> velip_status {
+    // SAFETY: per this function's contract.
+    ffi_panic_boundary! { unsafe { number_field(record, out, present, |r| r.inner.duration_seconds) } }
+}
+
+/// The recording length in seconds (`cdr_sec`).
+///
+/// On `VELIP_OK`, `*present` says whether the record has a value and `*out`
+/// receives it (0 when absent: check `*present`, absent is not 0).
+///
+/// # Safety
+/// `record` must be a live `velip_record`; `out` and `present` must be
+/// valid for writing (owned by the caller). NULL gives
+/// `VELIP_NULL_PARAMETER`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_recording_seconds(
+    record: *const velip_record,
+    out: *mut u64,
+    present: *mut bool,
+) -> velip_status {
+    // SAFETY: per this function's contract.
+    ffi_panic_boundary! { unsafe { number_field(record, out, present, |r| r.inner.recording_seconds) } }
+}
+
+/// What the destination is: none, a phone number, a masked number or raw
+/// text.
+///
+/// # Safety
+/// `record` must be a live `velip_record`; `out` valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_destination_kind(
+    record: *const velip_record,
+    out: *mut velip_destination_kind,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (r, out) = unsafe { (try_ref(record, "record")?, try_out(out, "out")?) };
+        out.write(match &r.inner.destination {
+            None => velip_destination_kind::VELIP_DESTINATION_NONE,
+            Some(Destination::Phone(_)) => velip_destination_kind::VELIP_DESTINATION_PHONE,
+            Some(Destination::Masked(_)) => velip_destination_kind::VELIP_DESTINATION_MASKED,
+            Some(_) => velip_destination_kind::VELIP_DESTINATION_RAW,
+        });
+        Ok(())
+    }
+}
+
+/// The destination as a phone number, for formatting in any style with
+/// `velip_phone_number_format`.
+///
+/// On `VELIP_OK`, `*out` is the number, or NULL when the destination is
+/// absent, masked or not a valid Brazilian number.
+///
+/// # Safety
+/// `record` must be a live `velip_record`; `out` valid for writing. The
+/// number is owned by the record (do not free it; valid until the record's
+/// owner is freed).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_destination_phone(
+    record: *const velip_record,
+    out: *mut *const velip_phone_number,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (r, out) = unsafe { (try_ref(record, "record")?, try_out(out, "out")?) };
+        let phone: Option<&PhoneNumber> = r.inner.destination.as_ref().and_then(Destination::phone);
+        out.write(phone.map_or(std::ptr::null(), borrow_handle::<velip_phone_number>));
+        Ok(())
+    }
+}
+
+/// The number of DTMF answers (`resp_1` ... `resp_N`); varies per record,
+/// 0 when there were no prompts.
+///
+/// # Safety
+/// `record` must be a live `velip_record`; `out` valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_dtmf_count(
+    record: *const velip_record,
+    out: *mut usize,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (r, out) = unsafe { (try_ref(record, "record")?, try_out(out, "out")?) };
+        out.write(r.dtmf.len());
+        Ok(())
+    }
+}
+
+/// The DTMF answer at `index` (0 = `resp_1`); `""` for a prompt without an
+/// answer. `VELIP_INVALID_ARGUMENT` when `index` is not below
+/// `velip_record_dtmf_count`.
+///
+/// # Safety
+/// `record` must be a live `velip_record`; `out` valid for writing. The
+/// text is owned by the record.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_dtmf_at(
+    record: *const velip_record,
+    index: usize,
+    out: *mut *const c_char,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (r, out) = unsafe { (try_ref(record, "record")?, try_out(out, "out")?) };
+        let d = r.dtmf.get(index).ok_or_else(|| {
+            Error::invalid(format!("DTMF index {index} out of range (count {})", r.dtmf.len()))
+        })?;
+        out.write(d.as_ptr());
+        Ok(())
+    }
+}
+
+/// The number of extra keys (`cdc_extra*` customer fields and any key the
+/// model does not know), in key order.
+///
+/// # Safety
+/// `record` must be a live `velip_record`; `out` valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_extra_count(
+    record: *const velip_record,
+    out: *mut usize,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (r, out) = unsafe { (try_ref(record, "record")?, try_out(out, "out")?) };
+        out.write(r.extra.len());
+        Ok(())
+    }
+}
+
+/// The extra key and value at `index` (keys sorted). String values are
+/// given verbatim; other JSON values as JSON text (`12`, `true`).
+/// `VELIP_INVALID_ARGUMENT` when `index` is not below the count.
+///
+/// # Safety
+/// `record` must be a live `velip_record`; `key` and `value` valid for
+/// writing. The texts are owned by the record.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_extra_at(
+    record: *const velip_record,
+    index: usize,
+    key: *mut *const c_char,
+    value: *mut *const c_char,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (r, key, value) = unsafe {
+            (try_ref(record, "record")?, try_out(key, "key")?, try_out(value, "value")?)
+        };
+        let (k, v) = r.extra.get(index).ok_or_else(|| {
+            Error::invalid(format!("extra index {index} out of range (count {})", r.extra.len()))
+        })?;
+        key.write(k.as_ptr());
+        value.write(v.as_ptr());
+        Ok(())
+    }
+}
+
+/// The value of the extra key `key` (e.g. `"cdc_extra1"`); on `VELIP_OK`
+/// `*out` is NULL when the record has no such key.
+///
+/// # Safety
+/// `record` must be a live `velip_record`; `key` a NUL-terminated UTF-8
+/// string (owned by the caller); `out` valid for writing. The text is owned
+/// by the record.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_extra_get(
+    record: *const velip_record,
+    key: *const c_char,
+    out: *mut *const c_char,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (r, key, out) = unsafe {
+            (try_ref(record, "record")?, try_str(key, "key")?, try_out(out, "out")?)
+        };
+        let found = r.extra.iter().find(|(k, _)| k.to_bytes() == key.as_bytes());
+        out.write(found.map_or(std::ptr::null(), |(_, v)| v.as_ptr()));
+        Ok(())
+    }
+}
+
+/// Copies the record as one line of normalized JSON (the same shape as the
+/// Rust and Python SDKs) into `buf` (`len` bytes), NUL-terminated.
+///
+/// `needed` (may be NULL) receives the size needed, NUL included, whatever
+/// the outcome; `VELIP_BUFFER_TOO_SMALL` when `len` is smaller.
+///
+/// # Safety
+/// `record` must be a live `velip_record`; `buf` NULL or valid for writing
+/// `len` bytes; `needed` NULL or valid for writing. The caller owns `buf`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_to_json(
+    record: *const velip_record,
+    buf: *mut c_char,
+    len: usize,
+    needed: *mut usize,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let r = unsafe { try_ref(record, "record")? };
+        let json = serde_json::to_string(&r.inner)
+            .map_err(|e| Error::invalid(format!("cannot serialize record: {e}")))?;
+        // SAFETY: per this function's contract.
+        unsafe { copy_out(&json, buf, len, needed) }
+    }
+}
+
+/// Copies a record, so it can outlive its list, page or iterator step. On
+/// `VELIP_OK`, `*out` is a new record owned by the caller: free it with
+/// `velip_record_free`.
+///
+/// # Safety
+/// `record` must be a live `velip_record`; `out` valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_clone(
+    record: *const velip_record,
+    out: *mut *mut velip_record,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (r, out) = unsafe { (try_ref(record, "record")?, try_out(out, "out")?) };
+        out.write(into_raw(Record::new(r.inner.clone())));
+        Ok(())
+    }
+}
+
+/// Frees a record obtained from `velip_client_get_call` or
+/// `velip_record_clone`. NULL is a no-op. Never free a record borrowed from
+/// a list, page or iterator.
+///
+/// # Safety
+/// `record` must be NULL or a record owned by the caller, not freed before.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_free(record: *mut velip_record) {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe { free(record) }
+    }
+}
+
+// ------------------------------------------------------------ record lists
+
+/// The number of records in a list.
+///
+/// # Safety
+/// `list` must be a live `velip_record_list`; `out` valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_list_len(
+    list: *const velip_record_list,
+    out: *mut usize,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (l, out) = unsafe { (try_ref(list, "list")?, try_out(out, "out")?) };
+        out.write(l.0.len());
+        Ok(())
+    }
+}
+
+/// The record at `index` (newest first, as the service sends them).
+/// `VELIP_INVALID_ARGUMENT` when `index` is not below the length.
+///
+/// # Safety
+/// `list` must be a live `velip_record_list`; `out` valid for writing. The
+/// record is owned by the list: valid until the list is freed; do not free
+/// it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_list_get(
+    list: *const velip_record_list,
+    index: usize,
+    out: *mut *const velip_record,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (l, out) = unsafe { (try_ref(list, "list")?, try_out(out, "out")?) };
+        let r = l.0.get(index).ok_or_else(|| {
+            Error::invalid(format!("record index {index} out of range (length {})", l.0.len()))
+        })?;
+        out.write(borrow_handle(r));
+        Ok(())
+    }
+}
+
+/// Frees a record list and its records. NULL is a no-op.
+///
+/// # Safety
+/// `list` must be NULL or a list owned by the caller (from
+/// `velip_client_find_calls`), not freed before. Never free the list
+/// borrowed from a page.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_list_free(list: *mut velip_record_list) {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe { free(list) }
+    }
+}
+
+// ------------------------------------------------------------------ pages
+
+/// The records of a page.
+///
+/// # Safety
+/// `page` must be a live `velip_page`; `out` valid for writing. The list is
+/// owned by the page: valid until the page is freed; do not free it.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_page_records(
+    page: *const velip_page,
+    out: *mut *const velip_record_list,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (p, out) = unsafe { (try_ref(page, "page")?, try_out(out, "out")?) };
+        out.write(borrow_handle(&p.records));
+        Ok(())
+    }
+}
+
+/// The page's pagination: `*has_more` whether another page exists,
+/// `*next_cursor` the cursor to resume from (NULL when there is no next
+/// page), `*page_size_capped` whether the service capped the page size.
+///
+/// # Safety
+/// `page` must be a live `velip_page`; the three out-parameters valid for
+/// writing. The cursor text is owned by the page.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_page_pagination(
+    page: *const velip_page,
+    has_more: *mut bool,
+    next_cursor: *mut *const c_char,
+    page_size_capped: *mut bool,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (p, more, cursor, capped) = unsafe {
+            (
+                try_ref(page, "page")?,
+                try_out(has_more, "has_more")?,
+                try_out(next_cursor, "next_cursor")?,
+                try_out(page_size_capped, "page_size_capped")?,
+            )
+        };
+        more.write(p.has_more);
+        cursor.write(opt_ptr(p.next_cursor.as_ref()));
+        capped.write(p.page_size_capped);
+        Ok(())
+    }
+}
+
+/// The page's notices: `*numbers_masked` whether phone numbers are masked,
+/// `*warning` the service's free-text warning (NULL when none).
+///
+/// # Safety
+/// `page` must be a live `velip_page`; the out-parameters valid for
+/// writing. The warning text is owned by the page.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_page_notices(
+    page: *const velip_page,
+    numbers_masked: *mut bool,
+    warning: *mut *const c_char,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (p, masked, warn) = unsafe {
+            (try_ref(page, "page")?, try_out(numbers_masked, "numbers_masked")?, try_out(warning, "warning")?)
+        };
+        masked.write(p.numbers_masked);
+        warn.write(opt_ptr(p.warning.as_ref()));
+        Ok(())
+    }
+}
+
+/// Frees a page and everything it owns. NULL is a no-op.
+///
+/// # Safety
+/// `page` must be NULL or a page owned by the caller, not freed before.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_page_free(page: *mut velip_page) {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe { free(page) }
+    }
+}

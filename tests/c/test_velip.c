@@ -1,0 +1,1061 @@
+/*
+ * The C test suite of libvelip: every function, including error paths.
+ *
+ *   test_velip SANDBOX_BINARY FIXTURES_DIR
+ *
+ * Starts two sandboxes (velip-sandbox with --exit-on-stdin-eof: closing its
+ * stdin stops it): a normal one and one that answers every request with a
+ * 429 (Retry-After 120). Prints one line per failure and, last, exactly
+ * "N passed, N failed". Exit status 0 only when nothing failed.
+ *
+ * C11 + POSIX (fork/exec, pipes, pthreads).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <velip.h>
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int passed;
+static int failed;
+
+#define CHECK(cond)                                                                  \
+    do {                                                                             \
+        if (cond) {                                                                  \
+            passed++;                                                                \
+        } else {                                                                     \
+            failed++;                                                                \
+            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);                   \
+        }                                                                            \
+    } while (0)
+
+#define CHECK_STATUS(expr, expected)                                                 \
+    do {                                                                             \
+        velip_status got_ = (expr);                                                  \
+        if (got_ == (expected)) {                                                    \
+            passed++;                                                                \
+        } else {                                                                     \
+            failed++;                                                                \
+            printf("FAIL %s:%d: %s gave %d (%s), expected %s; last error: %s\n",     \
+                   __FILE__, __LINE__, #expr, (int)got_, velip_status_str(got_),     \
+                   #expected, last_message());                                       \
+        }                                                                            \
+    } while (0)
+
+#define CHECK_STR(actual, expected)                                                  \
+    do {                                                                             \
+        const char *a_ = (actual);                                                   \
+        const char *e_ = (expected);                                                 \
+        if (a_ != NULL && strcmp(a_, e_) == 0) {                                     \
+            passed++;                                                                \
+        } else {                                                                     \
+            failed++;                                                                \
+            printf("FAIL %s:%d: %s is \"%s\", expected \"%s\"\n", __FILE__,          \
+                   __LINE__, #actual, a_ ? a_ : "(null)", e_);                       \
+        }                                                                            \
+    } while (0)
+
+static const char *last_message(void) {
+    static char buf[2048];
+    size_t needed = 0;
+    if (velip_last_error_message(buf, sizeof buf, &needed) != VELIP_OK) {
+        return "(message too long)";
+    }
+    return buf;
+}
+
+/* ------------------------------------------------------------ sandbox */
+
+typedef struct {
+    pid_t pid;
+    int stdin_fd;
+    char url[256];
+    char token[128];
+    char masked_token[128];
+} sandbox;
+
+static int sandbox_start(sandbox *sb, const char *binary, char *const extra_args[]) {
+    int in_pipe[2];
+    int out_pipe[2];
+    if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0) {
+        return -1;
+    }
+    /* The parent's ends must not leak into a later child, or closing stdin
+     * would not stop this sandbox. */
+    fcntl(in_pipe[1], F_SETFD, FD_CLOEXEC);
+    fcntl(out_pipe[0], F_SETFD, FD_CLOEXEC);
+    pid_t pid = fork();
+    if (pid < 0) {
+        return -1;
+    }
+    if (pid == 0) {
+        char *argv[32];
+        int n = 0;
+        argv[n++] = (char *)binary;
+        argv[n++] = "--calls";
+        argv[n++] = "3000";
+        argv[n++] = "--exit-on-stdin-eof";
+        for (int i = 0; extra_args != NULL && extra_args[i] != NULL && n < 30; i++) {
+            argv[n++] = extra_args[i];
+        }
+        argv[n] = NULL;
+        dup2(in_pipe[0], 0);
+        dup2(out_pipe[1], 1);
+        close(in_pipe[0]);
+        close(in_pipe[1]);
+        close(out_pipe[0]);
+        close(out_pipe[1]);
+        execv(binary, argv);
+        _exit(127);
+    }
+    close(in_pipe[0]);
+    close(out_pipe[1]);
+    sb->pid = pid;
+    sb->stdin_fd = in_pipe[1];
+    sb->url[0] = sb->token[0] = sb->masked_token[0] = '\0';
+    FILE *out = fdopen(out_pipe[0], "r");
+    if (out == NULL) {
+        return -1;
+    }
+    char line[512];
+    while (fgets(line, sizeof line, out) != NULL) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (strncmp(line, "VELIP_SANDBOX_URL=", 18) == 0) {
+            snprintf(sb->url, sizeof sb->url, "%s", line + 18);
+        } else if (strncmp(line, "VELIP_SANDBOX_TOKEN=", 20) == 0) {
+            snprintf(sb->token, sizeof sb->token, "%s", line + 20);
+        } else if (strncmp(line, "VELIP_SANDBOX_MASKED_TOKEN=", 27) == 0) {
+            snprintf(sb->masked_token, sizeof sb->masked_token, "%s", line + 27);
+        } else if (strstr(line, "calls ready") != NULL) {
+            break;
+        }
+    }
+    fclose(out);
+    return sb->url[0] != '\0' && sb->token[0] != '\0' ? 0 : -1;
+}
+
+static void sandbox_stop(sandbox *sb) {
+    if (sb->pid > 0) {
+        close(sb->stdin_fd);
+        int status = 0;
+        waitpid(sb->pid, &status, 0);
+        sb->pid = 0;
+    }
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static char *read_file(const char *dir, const char *name, size_t *len) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        return NULL;
+    }
+    size_t cap = 4096;
+    size_t n = 0;
+    char *buf = malloc(cap + 1);
+    size_t got;
+    while (buf != NULL && (got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            cap *= 2;
+            char *bigger = realloc(buf, cap + 1);
+            if (bigger == NULL) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = bigger;
+        }
+    }
+    fclose(f);
+    if (buf != NULL) {
+        buf[n] = '\0'; /* also usable as a string */
+    }
+    *len = n;
+    return buf;
+}
+
+static velip_client *make_client(const char *url, const char *token) {
+    velip_client_config *cfg = NULL;
+    velip_client *client = NULL;
+    if (velip_client_config_new(&cfg) != VELIP_OK) {
+        return NULL;
+    }
+    velip_client_config_set_base_url(cfg, url);
+    velip_client_config_set_token(cfg, token);
+    velip_client_config_set_timeout_ms(cfg, 20000);
+    velip_client_config_set_max_retries(cfg, 0);
+    velip_client_new(cfg, &client);
+    velip_client_config_free(cfg);
+    return client;
+}
+
+/* ------------------------------------------------------------ tests */
+
+static void test_version_and_status(void) {
+    CHECK_STR(velip_version(), VELIP_VERSION_STRING);
+    CHECK(VELIP_VERSION_MAJOR == 0 && VELIP_VERSION_MINOR >= 0 && VELIP_VERSION_PATCH >= 0);
+    CHECK_STR(velip_status_str(VELIP_OK), "ok");
+    CHECK_STR(velip_status_str(VELIP_RATE_LIMITED), "rate limited");
+    CHECK_STR(velip_status_str(VELIP_PANIC), "internal error (panic)");
+    CHECK_STR(velip_status_str(7777), "unknown status");
+    const velip_status all[] = {
+        VELIP_OK, VELIP_NULL_PARAMETER, VELIP_INVALID_UTF8, VELIP_INVALID_ARGUMENT,
+        VELIP_BUFFER_TOO_SMALL, VELIP_INVALID_PHONE_NUMBER, VELIP_INVALID_DECIMAL,
+        VELIP_VALIDATION, VELIP_CONFIG, VELIP_AUTHENTICATION, VELIP_RATE_LIMITED,
+        VELIP_FORBIDDEN, VELIP_API_ERROR, VELIP_SERVER_ERROR, VELIP_NOT_FOUND,
+        VELIP_TRANSPORT, VELIP_DECODE, VELIP_CURSOR_CYCLE, VELIP_INTERRUPTED, VELIP_PANIC,
+    };
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        const char *t = velip_status_str(all[i]);
+        CHECK(t != NULL && strlen(t) > 0 && strcmp(t, "unknown status") != 0);
+    }
+    CHECK(VELIP_OK == 0);
+}
+
+static void test_last_error(void) {
+    velip_last_error_clear();
+    CHECK_STATUS(velip_last_error_status(), VELIP_OK);
+    char buf[64];
+    size_t needed = 99;
+    CHECK_STATUS(velip_last_error_message(buf, sizeof buf, &needed), VELIP_OK);
+    CHECK_STR(buf, "");
+    CHECK(needed == 1);
+    uint32_t code = 7;
+    uint16_t http = 7;
+    uint64_t secs = 7;
+    bool present = true;
+    CHECK_STATUS(velip_last_error_api_code(&code, &present), VELIP_OK);
+    CHECK(!present);
+    CHECK_STATUS(velip_last_error_http_status(&http, &present), VELIP_OK);
+    CHECK(!present);
+    CHECK_STATUS(velip_last_error_retry_after(&secs, &present), VELIP_OK);
+    CHECK(!present);
+    CHECK_STATUS(velip_last_error_api_code(NULL, &present), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_last_error_http_status(&http, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_last_error_retry_after(NULL, NULL), VELIP_NULL_PARAMETER);
+
+    /* Make an error, then read it through a small buffer. */
+    CHECK_STATUS(velip_phone_number_parse(NULL, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_last_error_status(), VELIP_NULL_PARAMETER);
+    char tiny[4] = "abc";
+    CHECK_STATUS(velip_last_error_message(tiny, sizeof tiny, &needed), VELIP_BUFFER_TOO_SMALL);
+    CHECK_STR(tiny, "abc"); /* untouched */
+    CHECK(needed > 4);
+    CHECK_STATUS(velip_last_error_message(NULL, 0, &needed), VELIP_BUFFER_TOO_SMALL);
+    char *big = malloc(needed);
+    CHECK_STATUS(velip_last_error_message(big, needed, NULL), VELIP_OK);
+    CHECK(big != NULL && strstr(big, "input") != NULL && strlen(big) + 1 == needed);
+    free(big);
+    /* Reading the last error never changes it. */
+    CHECK_STATUS(velip_last_error_status(), VELIP_NULL_PARAMETER);
+    velip_last_error_clear();
+    CHECK_STATUS(velip_last_error_status(), VELIP_OK);
+}
+
+static void test_free_null(void) {
+    velip_record_free(NULL);
+    velip_record_list_free(NULL);
+    velip_page_free(NULL);
+    velip_phone_number_free(NULL);
+    velip_filter_free(NULL);
+    velip_client_config_free(NULL);
+    velip_client_free(NULL);
+    velip_call_iter_free(NULL);
+    CHECK(1);
+}
+
+static void test_phone(void) {
+    velip_phone_number *n = NULL;
+    CHECK_STATUS(velip_phone_number_parse("+55 (11) 99999-9999", &n), VELIP_OK);
+    CHECK(n != NULL);
+    char buf[32];
+    size_t needed = 0;
+    CHECK_STATUS(velip_phone_number_format(n, VELIP_PHONE_INTERNATIONAL, buf, sizeof buf, &needed), VELIP_OK);
+    CHECK_STR(buf, "5511999999999");
+    CHECK(needed == 14);
+    CHECK_STATUS(velip_phone_number_format(n, VELIP_PHONE_TRUNK_PREFIXED, buf, sizeof buf, NULL), VELIP_OK);
+    CHECK_STR(buf, "011999999999");
+    CHECK_STATUS(velip_phone_number_format(n, VELIP_PHONE_DDD, buf, sizeof buf, NULL), VELIP_OK);
+    CHECK_STR(buf, "11999999999");
+    CHECK_STATUS(velip_phone_number_format(n, VELIP_PHONE_E164, buf, sizeof buf, NULL), VELIP_OK);
+    CHECK_STR(buf, "+5511999999999");
+    CHECK_STATUS(velip_phone_number_format(n, VELIP_PHONE_NATIONAL, buf, sizeof buf, NULL), VELIP_OK);
+    CHECK_STR(buf, "(11) 99999-9999");
+    CHECK_STATUS(velip_phone_number_format(n, 5, buf, sizeof buf, NULL), VELIP_INVALID_ARGUMENT);
+    CHECK_STATUS(velip_phone_number_format(n, VELIP_PHONE_E164, buf, 5, &needed), VELIP_BUFFER_TOO_SMALL);
+    CHECK(needed == 15);
+    CHECK_STATUS(velip_phone_number_format(NULL, VELIP_PHONE_E164, buf, sizeof buf, NULL), VELIP_NULL_PARAMETER);
+    uint8_t ddd = 0;
+    bool mobile = false;
+    CHECK_STATUS(velip_phone_number_info(n, &ddd, &mobile), VELIP_OK);
+    CHECK(ddd == 11 && mobile);
+    CHECK_STATUS(velip_phone_number_info(n, NULL, &mobile), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_phone_number_info(NULL, &ddd, &mobile), VELIP_NULL_PARAMETER);
+    velip_phone_number_free(n);
+
+    n = NULL;
+    CHECK_STATUS(velip_phone_number_parse("(21) 3333-4444", &n), VELIP_OK);
+    CHECK_STATUS(velip_phone_number_info(n, &ddd, &mobile), VELIP_OK);
+    CHECK(ddd == 21 && !mobile);
+    velip_phone_number_free(n);
+
+    velip_phone_number *untouched = (velip_phone_number *)&ddd;
+    CHECK_STATUS(velip_phone_number_parse("(20) 99999-9999", &untouched), VELIP_INVALID_PHONE_NUMBER);
+    CHECK(untouched == (velip_phone_number *)&ddd); /* out written only on success */
+    CHECK(strstr(last_message(), "DDD 20") != NULL);
+    CHECK_STATUS(velip_phone_number_parse("", &n), VELIP_INVALID_PHONE_NUMBER);
+    CHECK_STATUS(velip_phone_number_parse("\xff\xfe", &n), VELIP_INVALID_UTF8);
+    CHECK_STATUS(velip_phone_number_parse(NULL, &n), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_phone_number_parse("11999999999", NULL), VELIP_NULL_PARAMETER);
+
+    CHECK_STATUS(velip_phone_format("011 99999-9999", VELIP_PHONE_E164, buf, sizeof buf, NULL), VELIP_OK);
+    CHECK_STR(buf, "+5511999999999");
+    CHECK_STATUS(velip_phone_format("11 9999-9999", VELIP_PHONE_DDD, buf, sizeof buf, NULL), VELIP_OK);
+    CHECK_STR(buf, "11999999999"); /* the platform's leading 9 */
+    CHECK_STATUS(velip_phone_format("abc", VELIP_PHONE_E164, buf, sizeof buf, NULL), VELIP_INVALID_PHONE_NUMBER);
+    CHECK_STATUS(velip_phone_format("\xc3\x28", VELIP_PHONE_E164, buf, sizeof buf, NULL), VELIP_INVALID_UTF8);
+    CHECK_STATUS(velip_phone_format(NULL, VELIP_PHONE_E164, buf, sizeof buf, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_phone_format("11999999999", 99, buf, sizeof buf, NULL), VELIP_INVALID_ARGUMENT);
+}
+
+static void test_money(void) {
+    char buf[32];
+    size_t needed = 0;
+    CHECK_STATUS(velip_brl_decimal_parse("0,050", buf, sizeof buf, &needed), VELIP_OK);
+    CHECK_STR(buf, "0.050");
+    CHECK(needed == 6);
+    CHECK_STATUS(velip_brl_decimal_parse("1.234,56", buf, sizeof buf, NULL), VELIP_OK);
+    CHECK_STR(buf, "1234.56");
+    CHECK_STATUS(velip_brl_decimal_parse("R$ 1,00", buf, sizeof buf, NULL), VELIP_OK);
+    CHECK_STR(buf, "1.00");
+    CHECK_STATUS(velip_brl_decimal_parse("-3,5", buf, sizeof buf, NULL), VELIP_OK);
+    CHECK_STR(buf, "-3.5");
+    CHECK_STATUS(velip_brl_decimal_parse("abc", buf, sizeof buf, NULL), VELIP_INVALID_DECIMAL);
+    CHECK(strstr(last_message(), "abc") != NULL);
+    CHECK_STATUS(velip_brl_decimal_parse("1,5", buf, 2, &needed), VELIP_BUFFER_TOO_SMALL);
+    CHECK(needed == 4);
+    CHECK_STATUS(velip_brl_decimal_parse("\xff", buf, sizeof buf, NULL), VELIP_INVALID_UTF8);
+    CHECK_STATUS(velip_brl_decimal_parse(NULL, buf, sizeof buf, NULL), VELIP_NULL_PARAMETER);
+}
+
+/* Record accessors on the documented fixture. */
+static void check_documented_record(const velip_record *r) {
+    const char *s = NULL;
+    uint64_t n = 0;
+    bool present = false;
+    size_t count = 0;
+    CHECK_STATUS(velip_record_call_id(r, &s), VELIP_OK);
+    CHECK(s != NULL && strlen(s) > 0);
+    CHECK_STATUS(velip_record_status(r, &s), VELIP_OK);
+    CHECK(s != NULL);
+    CHECK_STATUS(velip_record_rate(r, &s), VELIP_OK);
+    CHECK_STR(s, "0.050");
+    CHECK_STATUS(velip_record_value(r, &s), VELIP_OK);
+    CHECK_STR(s, "0.050");
+    CHECK_STATUS(velip_record_dtmf_count(r, &count), VELIP_OK);
+    CHECK(count == 3);
+    for (size_t i = 0; i < count; i++) {
+        CHECK_STATUS(velip_record_dtmf_at(r, i, &s), VELIP_OK);
+        CHECK(s != NULL);
+    }
+    CHECK_STATUS(velip_record_dtmf_at(r, count, &s), VELIP_INVALID_ARGUMENT);
+    CHECK_STATUS(velip_record_campaign_id(r, &n, &present), VELIP_OK);
+    CHECK(present && n > 0);
+    CHECK_STATUS(velip_record_duration_seconds(r, &n, &present), VELIP_OK);
+    CHECK(present);
+    CHECK_STATUS(velip_record_recording_seconds(r, &n, &present), VELIP_OK);
+    CHECK_STATUS(velip_record_date(r, &s), VELIP_OK);
+    CHECK(s != NULL && strlen(s) == 10);
+    CHECK_STATUS(velip_record_dial_time(r, &s), VELIP_OK);
+    CHECK(s == NULL || strlen(s) == 8);
+    CHECK_STATUS(velip_record_answer_time(r, &s), VELIP_OK);
+    CHECK_STATUS(velip_record_hangup_time(r, &s), VELIP_OK);
+    CHECK_STATUS(velip_record_amd(r, &s), VELIP_OK);
+    CHECK_STATUS(velip_record_campaign_ref(r, &s), VELIP_OK);
+    CHECK_STATUS(velip_record_correlation_id(r, &s), VELIP_OK);
+    CHECK_STATUS(velip_record_origin(r, &s), VELIP_OK);
+    CHECK_STATUS(velip_record_route(r, &s), VELIP_OK);
+    CHECK_STATUS(velip_record_recording_url(r, &s), VELIP_OK);
+    CHECK_STATUS(velip_record_destination(r, &s), VELIP_OK);
+    CHECK(s != NULL);
+    velip_destination_kind kind = VELIP_DESTINATION_NONE;
+    CHECK_STATUS(velip_record_destination_kind(r, &kind), VELIP_OK);
+    const velip_phone_number *phone = NULL;
+    CHECK_STATUS(velip_record_destination_phone(r, &phone), VELIP_OK);
+    if (kind == VELIP_DESTINATION_PHONE) {
+        char buf[32];
+        CHECK(phone != NULL);
+        CHECK_STATUS(velip_phone_number_format(phone, VELIP_PHONE_E164, buf, sizeof buf, NULL), VELIP_OK);
+        CHECK_STR(buf, s);
+    } else {
+        CHECK(phone == NULL);
+    }
+    CHECK_STATUS(velip_record_extra_count(r, &count), VELIP_OK);
+    for (size_t i = 0; i < count; i++) {
+        const char *k = NULL;
+        const char *v = NULL;
+        const char *again = NULL;
+        CHECK_STATUS(velip_record_extra_at(r, i, &k, &v), VELIP_OK);
+        CHECK_STATUS(velip_record_extra_get(r, k, &again), VELIP_OK);
+        CHECK(again == v);
+    }
+    CHECK_STATUS(velip_record_extra_at(r, count, &s, &s), VELIP_INVALID_ARGUMENT);
+    CHECK_STATUS(velip_record_extra_get(r, "no_such_key", &s), VELIP_OK);
+    CHECK(s == NULL);
+    CHECK_STATUS(velip_record_extra_get(r, "\xff", &s), VELIP_INVALID_UTF8);
+    CHECK_STATUS(velip_record_extra_get(r, NULL, &s), VELIP_NULL_PARAMETER);
+
+    size_t needed = 0;
+    CHECK_STATUS(velip_record_to_json(r, NULL, 0, &needed), VELIP_BUFFER_TOO_SMALL);
+    char *json = malloc(needed);
+    CHECK_STATUS(velip_record_to_json(r, json, needed, NULL), VELIP_OK);
+    CHECK(json != NULL && json[0] == '{' && strstr(json, "\"value\":\"0.050\"") != NULL);
+    free(json);
+
+    velip_record *copy = NULL;
+    CHECK_STATUS(velip_record_clone(r, &copy), VELIP_OK);
+    CHECK_STATUS(velip_record_value(copy, &s), VELIP_OK);
+    CHECK_STR(s, "0.050");
+    velip_record_free(copy);
+
+    /* NULLs on every accessor shape. */
+    CHECK_STATUS(velip_record_call_id(NULL, &s), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_record_call_id(r, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_record_value(NULL, &s), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_record_value(r, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_record_campaign_id(NULL, &n, &present), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_record_campaign_id(r, NULL, &present), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_record_campaign_id(r, &n, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_record_dtmf_count(NULL, &count), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_record_dtmf_at(r, 0, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_record_destination_kind(NULL, &kind), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_record_destination_phone(r, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_record_extra_count(r, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_record_clone(NULL, &copy), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_record_to_json(NULL, NULL, 0, NULL), VELIP_NULL_PARAMETER);
+}
+
+/* Every fixture of tests/fixtures/index.tsv: decodes to what the index
+ * says, and fails with VELIP_DECODE once corrupted. */
+static void test_fixtures(const char *dir) {
+    size_t index_len = 0;
+    char *index = read_file(dir, "index.tsv", &index_len);
+    CHECK(index != NULL);
+    if (index == NULL) {
+        return;
+    }
+    int fixtures = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(index, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(line, "file\t", 5) == 0 || line[0] == '\0') {
+            continue;
+        }
+        char *cols[4] = {line, "", "", ""};
+        for (int c = 1; c < 4; c++) {
+            char *tab = strchr(cols[c - 1], '\t');
+            if (tab == NULL) {
+                break;
+            }
+            *tab = '\0';
+            cols[c] = tab + 1;
+        }
+        const char *file = cols[0];
+        const char *http = cols[1];
+        const char *headers = cols[2];
+        size_t len = 0;
+        char *body = read_file(dir, file, &len);
+        CHECK(body != NULL);
+        if (body == NULL) {
+            continue;
+        }
+        fixtures++;
+        velip_page *page = NULL;
+        bool webhook = strncmp(file, "webhook_", 8) == 0;
+        if (webhook) {
+            const char *ct = strstr(http, "application/json") ? "application/json"
+                                                               : "application/x-www-form-urlencoded";
+            CHECK_STATUS(velip_parse_webhook((const uint8_t *)body, len, ct, &page), VELIP_OK);
+            const velip_record_list *list = NULL;
+            size_t n = 0;
+            CHECK_STATUS(velip_page_records(page, &list), VELIP_OK);
+            CHECK_STATUS(velip_record_list_len(list, &n), VELIP_OK);
+            CHECK(n == 1);
+            velip_page_free(page);
+            page = NULL;
+            /* Sniffed without a content type. */
+            CHECK_STATUS(velip_parse_webhook((const uint8_t *)body, len, NULL, &page), VELIP_OK);
+            velip_page_free(page);
+            page = NULL;
+            /* Decode failure: a field that cannot be read. */
+            if (strcmp(ct, "application/json") == 0) {
+                CHECK_STATUS(velip_parse_webhook((const uint8_t *)body, len / 2, ct, &page), VELIP_DECODE);
+            } else {
+                char *bad = malloc(len + 32);
+                memcpy(bad, body, len);
+                memcpy(bad + len, "&date=2026-13-01", 16);
+                CHECK_STATUS(velip_parse_webhook((const uint8_t *)bad, len + 16, ct, &page), VELIP_DECODE);
+                CHECK(strstr(last_message(), "date") != NULL);
+                free(bad);
+            }
+            CHECK(page == NULL);
+        } else {
+            int status = atoi(http);
+            const char *retry = NULL;
+            char retry_buf[32];
+            const char *ra = strstr(headers, "Retry-After: ");
+            if (ra != NULL) {
+                snprintf(retry_buf, sizeof retry_buf, "%s", ra + 13);
+                retry = retry_buf;
+            }
+            velip_status expected = status == 200   ? VELIP_OK
+                                    : status == 401 ? VELIP_AUTHENTICATION
+                                    : status == 403 ? VELIP_FORBIDDEN
+                                    : status == 429 ? VELIP_RATE_LIMITED
+                                                    : VELIP_API_ERROR;
+            velip_last_error_clear();
+            CHECK_STATUS(velip_parse_response((uint16_t)status, retry, (const uint8_t *)body, len, &page),
+                         expected);
+            if (expected == VELIP_OK) {
+                const velip_record_list *list = NULL;
+                size_t n = 0;
+                CHECK_STATUS(velip_page_records(page, &list), VELIP_OK);
+                CHECK_STATUS(velip_record_list_len(list, &n), VELIP_OK);
+                bool more = false;
+                bool capped = false;
+                bool masked = false;
+                const char *cursor = NULL;
+                const char *warning = NULL;
+                CHECK_STATUS(velip_page_pagination(page, &more, &cursor, &capped), VELIP_OK);
+                CHECK_STATUS(velip_page_notices(page, &masked, &warning), VELIP_OK);
+                CHECK(more == (cursor != NULL));
+                if (strcmp(file, "list_documented.json") == 0) {
+                    CHECK(n == 1 && more);
+                    CHECK_STR(cursor, "9876544");
+                    const velip_record *r = NULL;
+                    CHECK_STATUS(velip_record_list_get(list, 0, &r), VELIP_OK);
+                    check_documented_record(r);
+                    CHECK_STATUS(velip_record_list_get(list, 1, &r), VELIP_INVALID_ARGUMENT);
+                } else if (strcmp(file, "list_all_strings.json") == 0) {
+                    CHECK(n == 3 && !more);
+                    size_t expected_dtmf[3] = {1, 5, 0};
+                    for (size_t i = 0; i < 3 && i < n; i++) {
+                        const velip_record *r = NULL;
+                        size_t count = 99;
+                        CHECK_STATUS(velip_record_list_get(list, i, &r), VELIP_OK);
+                        CHECK_STATUS(velip_record_dtmf_count(r, &count), VELIP_OK);
+                        CHECK(count == expected_dtmf[i]);
+                    }
+                    /* Some value is absent somewhere: absent is not 0. */
+                    int absent = 0;
+                    for (size_t i = 0; i < n; i++) {
+                        const velip_record *r = NULL;
+                        uint64_t v = 1;
+                        bool present = true;
+                        velip_record_list_get(list, i, &r);
+                        velip_record_recording_seconds(r, &v, &present);
+                        absent += !present;
+                        velip_record_duration_seconds(r, &v, &present);
+                        absent += !present;
+                    }
+                    CHECK(absent > 0);
+                } else if (strcmp(file, "list_capped_masked.json") == 0) {
+                    CHECK(n == 1 && masked && capped && warning != NULL);
+                    const velip_record *r = NULL;
+                    velip_destination_kind kind = VELIP_DESTINATION_NONE;
+                    const velip_phone_number *phone = (const velip_phone_number *)1;
+                    CHECK_STATUS(velip_record_list_get(list, 0, &r), VELIP_OK);
+                    CHECK_STATUS(velip_record_destination_kind(r, &kind), VELIP_OK);
+                    CHECK(kind == VELIP_DESTINATION_MASKED);
+                    CHECK_STATUS(velip_record_destination_phone(r, &phone), VELIP_OK);
+                    CHECK(phone == NULL);
+                } else if (strcmp(file, "empty.json") == 0) {
+                    CHECK(n == 0 && !more && cursor == NULL);
+                }
+                velip_page_free(page);
+                page = NULL;
+            } else {
+                CHECK(page == NULL);
+                uint16_t h = 0;
+                uint32_t code = 0;
+                uint64_t secs = 0;
+                bool present = false;
+                CHECK_STATUS(velip_last_error_http_status(&h, &present), VELIP_OK);
+                CHECK(present && h == status);
+                CHECK_STATUS(velip_last_error_api_code(&code, &present), VELIP_OK);
+                CHECK(present && code > 0);
+                CHECK_STATUS(velip_last_error_retry_after(&secs, &present), VELIP_OK);
+                if (retry != NULL) {
+                    CHECK(present && secs == (uint64_t)atoll(retry));
+                } else {
+                    CHECK(!present);
+                }
+                CHECK(strlen(last_message()) > 0);
+            }
+            /* Decode failure: the same body cut in half. */
+            CHECK_STATUS(velip_parse_response((uint16_t)status, retry, (const uint8_t *)body, len / 2, &page),
+                         VELIP_DECODE);
+            CHECK(page == NULL);
+            CHECK(strstr(last_message(), "cannot decode") != NULL);
+        }
+        free(body);
+    }
+    free(index);
+    CHECK(fixtures == 11);
+
+    /* NULLs and odd inputs. */
+    velip_page *page = NULL;
+    CHECK_STATUS(velip_parse_response(200, NULL, NULL, 0, &page), VELIP_DECODE);
+    CHECK_STATUS(velip_parse_response(200, NULL, NULL, 5, &page), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_parse_response(200, NULL, (const uint8_t *)"{}", 2, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_parse_response(429, "\xff", (const uint8_t *)"{}", 2, &page), VELIP_INVALID_UTF8);
+    CHECK_STATUS(velip_parse_webhook((const uint8_t *)"{}", 2, "\xff", &page), VELIP_INVALID_UTF8);
+    CHECK_STATUS(velip_parse_webhook(NULL, 3, NULL, &page), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_page_records(NULL, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_page_pagination(NULL, NULL, NULL, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_page_notices(NULL, NULL, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_record_list_len(NULL, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_record_list_get(NULL, 0, NULL), VELIP_NULL_PARAMETER);
+}
+
+static void test_filter(void) {
+    velip_filter *f = NULL;
+    CHECK_STATUS(velip_filter_new(&f), VELIP_OK);
+    CHECK_STATUS(velip_filter_new(NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_filter_set_campaign_id(f, 555), VELIP_OK);
+    CHECK_STATUS(velip_filter_set_date_start(f, "2026-05-01"), VELIP_OK);
+    CHECK_STATUS(velip_filter_set_date_end(f, "2026-05-31"), VELIP_OK);
+    CHECK_STATUS(velip_filter_set_page_size(f, 5000), VELIP_OK);
+    CHECK_STATUS(velip_filter_set_only_dtmf(f, true), VELIP_OK);
+    CHECK_STATUS(velip_filter_set_number_format(f, VELIP_NUMBER_FORMAT_DDD), VELIP_OK);
+    CHECK_STATUS(velip_filter_set_origin(f, "c-test"), VELIP_OK);
+    CHECK_STATUS(velip_filter_set_cursor(f, "9876544"), VELIP_OK);
+    CHECK_STATUS(velip_filter_validate(f), VELIP_OK);
+    char buf[512];
+    size_t needed = 0;
+    CHECK_STATUS(velip_filter_to_form(f, buf, sizeof buf, &needed), VELIP_OK);
+    CHECK(strstr(buf, "cp_id=555") != NULL && strstr(buf, "date_start=2026-05-01") != NULL);
+    CHECK(strstr(buf, "maxreg=5000") != NULL && strstr(buf, "onlydtmf=1") != NULL);
+    CHECK(strstr(buf, "numtype=DDD") != NULL && strstr(buf, "origin=c-test") != NULL);
+    CHECK(strstr(buf, "last_id=9876544") != NULL);
+    CHECK_STATUS(velip_filter_to_form(f, buf, 3, &needed), VELIP_BUFFER_TOO_SMALL);
+    CHECK(needed == strlen("cp_id=555") + 1 || needed > 10);
+
+    /* Webhook settings need a URL first. */
+    CHECK_STATUS(velip_filter_set_webhook_method(f, VELIP_WEBHOOK_POST), VELIP_INVALID_ARGUMENT);
+    CHECK_STATUS(velip_filter_set_webhook(f, "https://example.com/hook"), VELIP_OK);
+    CHECK_STATUS(velip_filter_set_webhook_method(f, VELIP_WEBHOOK_GET), VELIP_OK);
+    CHECK_STATUS(velip_filter_set_webhook_method(f, 9), VELIP_INVALID_ARGUMENT);
+    CHECK_STATUS(velip_filter_set_webhook_format(f, VELIP_WEBHOOK_JSON), VELIP_OK);
+    CHECK_STATUS(velip_filter_set_webhook_format(f, 9), VELIP_INVALID_ARGUMENT);
+    CHECK_STATUS(velip_filter_add_webhook_header(f, "X-Key", "abc"), VELIP_OK);
+    CHECK_STATUS(velip_filter_set_webhook_basic_auth(f, "hook", "s3cret-hook-pw"), VELIP_OK);
+    CHECK_STATUS(velip_filter_validate(f), VELIP_OK);
+    CHECK_STATUS(velip_filter_to_form(f, buf, sizeof buf, NULL), VELIP_OK);
+    CHECK(strstr(buf, "rurl=https") != NULL && strstr(buf, "rurl_user=hook") != NULL);
+    CHECK(strstr(buf, "s3cret-hook-pw") == NULL); /* redacted */
+
+    /* Bad dates and other invalid values: every problem reported. */
+    CHECK_STATUS(velip_filter_set_date_start(f, "2026-13-01"), VELIP_OK);
+    CHECK_STATUS(velip_filter_set_page_size(f, 0), VELIP_OK);
+    CHECK_STATUS(velip_filter_validate(f), VELIP_VALIDATION);
+    CHECK(strstr(last_message(), "date_start") != NULL && strstr(last_message(), "maxreg") != NULL);
+    CHECK_STATUS(velip_filter_to_form(f, buf, sizeof buf, NULL), VELIP_VALIDATION);
+    CHECK_STATUS(velip_filter_set_date_start(f, "yesterday"), VELIP_OK);
+    CHECK_STATUS(velip_filter_validate(f), VELIP_VALIDATION);
+    CHECK_STATUS(velip_filter_set_number_format(f, 3), VELIP_INVALID_ARGUMENT);
+    velip_filter_free(f);
+
+    /* Conflicting selections. */
+    CHECK_STATUS(velip_filter_new(&f), VELIP_OK);
+    CHECK_STATUS(velip_filter_set_call_id(f, "42_123456"), VELIP_OK);
+    CHECK_STATUS(velip_filter_validate(f), VELIP_OK);
+    CHECK_STATUS(velip_filter_set_correlation_id(f, "order-1"), VELIP_OK);
+    CHECK_STATUS(velip_filter_validate(f), VELIP_VALIDATION);
+    velip_filter_free(f);
+    CHECK_STATUS(velip_filter_new(&f), VELIP_OK);
+    CHECK_STATUS(velip_filter_set_empty_correlation_id(f), VELIP_OK);
+    CHECK_STATUS(velip_filter_set_campaign_ref(f, "pesquisa-nps"), VELIP_OK);
+    CHECK_STATUS(velip_filter_set_page_size_server_max(f), VELIP_OK);
+    CHECK_STATUS(velip_filter_to_form(f, buf, sizeof buf, NULL), VELIP_OK);
+    CHECK(strstr(buf, "ctid=null") != NULL && strstr(buf, "cpid=pesquisa-nps") != NULL);
+    CHECK_STATUS(velip_filter_set_call_id(f, "not an id"), VELIP_OK);
+    CHECK_STATUS(velip_filter_validate(f), VELIP_VALIDATION);
+
+    /* NULLs and bad UTF-8 on every setter. */
+    CHECK_STATUS(velip_filter_set_call_id(NULL, "1"), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_filter_set_call_id(f, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_filter_set_call_id(f, "\xff"), VELIP_INVALID_UTF8);
+    CHECK_STATUS(velip_filter_set_correlation_id(f, "\xc3\x28"), VELIP_INVALID_UTF8);
+    CHECK_STATUS(velip_filter_set_campaign_ref(f, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_filter_set_date_start(f, "\xff"), VELIP_INVALID_UTF8);
+    CHECK_STATUS(velip_filter_set_date_end(f, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_filter_set_cursor(f, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_filter_set_origin(f, "\xff"), VELIP_INVALID_UTF8);
+    CHECK_STATUS(velip_filter_set_webhook(f, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_filter_add_webhook_header(f, "X", NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_filter_set_webhook_basic_auth(f, NULL, "p"), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_filter_set_campaign_id(NULL, 1), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_filter_set_page_size(NULL, 1), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_filter_set_page_size_server_max(NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_filter_set_only_dtmf(NULL, true), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_filter_set_empty_correlation_id(NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_filter_set_number_format(NULL, 0), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_filter_set_webhook_method(NULL, 0), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_filter_set_webhook_format(NULL, 0), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_filter_validate(NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_filter_to_form(NULL, buf, sizeof buf, NULL), VELIP_NULL_PARAMETER);
+    velip_filter_free(f);
+}
+
+static void test_config(void) {
+    velip_client_config *cfg = NULL;
+    velip_client *client = NULL;
+    CHECK_STATUS(velip_client_config_new(NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_client_config_new(&cfg), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_base_url(cfg, "http://127.0.0.1:9"), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_token(cfg, "SBXFULL000sandbox0full0numbers"), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_token_in_body(cfg, true), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_basic_auth(cfg, "sandbox", "sandbox-password"), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_connect_timeout_ms(cfg, 2000), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_timeout_ms(cfg, 5000), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_max_retries(cfg, 0), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_max_retry_wait_ms(cfg, 1000), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_user_agent_suffix(cfg, "c-tests/1"), VELIP_OK);
+    CHECK_STATUS(velip_client_new(cfg, &client), VELIP_OK);
+    CHECK(client != NULL);
+    velip_client_free(client);
+    client = NULL;
+
+    /* Connection refused: a transport error. */
+    CHECK_STATUS(velip_client_config_set_token(cfg, "SBXFULL000sandbox0full0numbers"), VELIP_OK);
+    CHECK_STATUS(velip_client_new(cfg, &client), VELIP_OK);
+    velip_record *rec = NULL;
+    CHECK_STATUS(velip_client_get_call(client, "42_1", &rec), VELIP_TRANSPORT);
+    CHECK(rec == NULL);
+    velip_client_free(client);
+    client = NULL;
+
+    /* Invalid settings are reported by velip_client_new. */
+    CHECK_STATUS(velip_client_config_set_ca_file(cfg, "/nonexistent/ca.pem"), VELIP_OK);
+    CHECK_STATUS(velip_client_new(cfg, &client), VELIP_CONFIG);
+    CHECK(client == NULL);
+    velip_client_config_free(cfg);
+    CHECK_STATUS(velip_client_config_new(&cfg), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_base_url(cfg, "not a url"), VELIP_OK);
+    CHECK_STATUS(velip_client_new(cfg, &client), VELIP_CONFIG);
+    CHECK_STATUS(velip_client_config_set_base_url(cfg, "http://127.0.0.1:9"), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_proxy(cfg, "::not a proxy::"), VELIP_OK);
+    CHECK_STATUS(velip_client_new(cfg, &client), VELIP_CONFIG);
+    CHECK(client == NULL);
+    /* A secret never shows in messages. */
+    CHECK_STATUS(velip_client_config_set_token(cfg, "has space secret-token-value-xyz"), VELIP_OK);
+    velip_client_new(cfg, &client);
+    CHECK(strstr(last_message(), "secret-token-value") == NULL);
+    velip_client_free(client);
+    client = NULL;
+
+    /* NULLs and bad UTF-8. */
+    CHECK_STATUS(velip_client_config_set_base_url(NULL, "x"), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_client_config_set_base_url(cfg, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_client_config_set_token(cfg, "\xff"), VELIP_INVALID_UTF8);
+    CHECK_STATUS(velip_client_config_set_basic_auth(cfg, "u", NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_client_config_set_proxy(cfg, "\xff"), VELIP_INVALID_UTF8);
+    CHECK_STATUS(velip_client_config_set_ca_file(cfg, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_client_config_set_user_agent_suffix(cfg, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_client_config_set_token_in_body(NULL, true), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_client_config_set_connect_timeout_ms(NULL, 1), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_client_config_set_timeout_ms(NULL, 1), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_client_config_set_max_retries(NULL, 1), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_client_config_set_max_retry_wait_ms(NULL, 1), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_client_new(NULL, &client), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_client_new(cfg, NULL), VELIP_NULL_PARAMETER);
+    velip_client_config_free(cfg);
+}
+
+typedef struct {
+    const velip_client *client;
+    const char *call_id;
+    int ok;
+} thread_arg;
+
+static void *get_call_thread(void *p) {
+    thread_arg *a = p;
+    for (int i = 0; i < 5; i++) {
+        velip_record *r = NULL;
+        if (velip_client_get_call(a->client, a->call_id, &r) == VELIP_OK) {
+            a->ok++;
+        }
+        velip_record_free(r);
+    }
+    return NULL;
+}
+
+static void test_client(const sandbox *sb) {
+    velip_client *client = make_client(sb->url, sb->token);
+    CHECK(client != NULL);
+    if (client == NULL) {
+        return;
+    }
+    /* One page, to learn ids, dates and correlation ids. */
+    velip_filter *f = NULL;
+    velip_page *page = NULL;
+    velip_filter_new(&f);
+    velip_filter_set_page_size(f, 5);
+    velip_filter_set_empty_correlation_id(f);
+    velip_filter_free(f);
+    velip_filter_new(&f);
+    velip_filter_set_date_start(f, "2020-01-01");
+    velip_filter_set_date_end(f, "2030-12-31");
+    velip_filter_set_page_size(f, 5);
+    CHECK_STATUS(velip_client_list_page(client, f, &page), VELIP_OK);
+    const velip_record_list *list = NULL;
+    size_t n = 0;
+    CHECK_STATUS(velip_page_records(page, &list), VELIP_OK);
+    CHECK_STATUS(velip_record_list_len(list, &n), VELIP_OK);
+    CHECK(n == 5);
+    bool more = false;
+    bool capped = true;
+    const char *cursor = NULL;
+    CHECK_STATUS(velip_page_pagination(page, &more, &cursor, &capped), VELIP_OK);
+    CHECK(more && cursor != NULL && !capped);
+    const velip_record *first = NULL;
+    char call_id[64] = "";
+    char date[16] = "";
+    char ctid[128] = "";
+    if (n > 0 && velip_record_list_get(list, 0, &first) == VELIP_OK) {
+        const char *s = NULL;
+        velip_record_call_id(first, &s);
+        snprintf(call_id, sizeof call_id, "%s", s);
+        velip_record_date(first, &s);
+        snprintf(date, sizeof date, "%s", s ? s : "");
+        velip_record_correlation_id(first, &s);
+        snprintf(ctid, sizeof ctid, "%s", s ? s : "");
+    }
+    velip_page_free(page);
+    velip_filter_free(f);
+    CHECK_STATUS(velip_client_list_page(client, NULL, &page), VELIP_NULL_PARAMETER);
+
+    /* get call */
+    velip_record *rec = NULL;
+    CHECK_STATUS(velip_client_get_call(client, call_id, &rec), VELIP_OK);
+    if (rec != NULL) {
+        const char *s = NULL;
+        CHECK_STATUS(velip_record_call_id(rec, &s), VELIP_OK);
+        CHECK_STR(s, call_id);
+        velip_record_free(rec);
+    }
+    rec = NULL;
+    CHECK_STATUS(velip_client_get_call(client, "1", &rec), VELIP_NOT_FOUND);
+    CHECK(rec == NULL);
+    CHECK_STATUS(velip_client_get_call(client, "not-an-id", &rec), VELIP_VALIDATION);
+    CHECK_STATUS(velip_client_get_call(client, "\xff", &rec), VELIP_INVALID_UTF8);
+    CHECK_STATUS(velip_client_get_call(NULL, call_id, &rec), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_client_get_call(client, call_id, NULL), VELIP_NULL_PARAMETER);
+
+    /* find by correlation id */
+    velip_record_list *found = NULL;
+    CHECK(ctid[0] != '\0');
+    CHECK_STATUS(velip_client_find_calls(client, ctid, &found), VELIP_OK);
+    CHECK_STATUS(velip_record_list_len(found, &n), VELIP_OK);
+    CHECK(n >= 1);
+    velip_record_list_free(found);
+    found = NULL;
+    CHECK_STATUS(velip_client_find_calls(client, "no-such-correlation-id", &found), VELIP_OK);
+    CHECK_STATUS(velip_record_list_len(found, &n), VELIP_OK);
+    CHECK(n == 0);
+    velip_record_list_free(found);
+    CHECK_STATUS(velip_client_find_calls(client, NULL, &found), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_client_find_calls(client, "null", &found), VELIP_VALIDATION);
+
+    /* list calls of one day: iterator, stats, resume cursor */
+    velip_filter_new(&f);
+    velip_filter_set_date_start(f, date);
+    velip_filter_set_date_end(f, date);
+    velip_filter_set_page_size(f, 7);
+    velip_call_iter *it = NULL;
+    CHECK_STATUS(velip_client_list_calls(client, f, &it), VELIP_OK);
+    const velip_record *r = NULL;
+    uint64_t seen = 0;
+    velip_status st;
+    bool dates_ok = true;
+    while ((st = velip_call_iter_next(it, &r)) == VELIP_OK && r != NULL) {
+        const char *d = NULL;
+        velip_record_date(r, &d);
+        dates_ok = dates_ok && d != NULL && strcmp(d, date) == 0;
+        seen++;
+        if (seen == 10) {
+            const char *resume = NULL;
+            CHECK_STATUS(velip_call_iter_resume_cursor(it, &resume), VELIP_OK);
+            CHECK(resume != NULL);
+        }
+    }
+    CHECK_STATUS(st, VELIP_OK);
+    CHECK(dates_ok && seen > 10);
+    velip_iter_stats stats;
+    CHECK_STATUS(velip_call_iter_stats(it, &stats), VELIP_OK);
+    CHECK(stats.records_yielded == seen);
+    CHECK(stats.pages_fetched == (seen + 6) / 7 || stats.pages_fetched == (seen + 6) / 7 + 1);
+    CHECK(!stats.numbers_masked);
+    CHECK(stats.warning_count == 0);
+    const char *resume = (const char *)1;
+    CHECK_STATUS(velip_call_iter_resume_cursor(it, &resume), VELIP_OK);
+    CHECK(resume == NULL); /* finished */
+    CHECK_STATUS(velip_call_iter_next(it, &r), VELIP_OK);
+    CHECK(r == NULL); /* stays finished */
+    const char *w = NULL;
+    CHECK_STATUS(velip_call_iter_warning(it, 0, &w), VELIP_INVALID_ARGUMENT);
+    velip_call_iter_free(it);
+    it = NULL;
+    CHECK_STATUS(velip_call_iter_next(NULL, &r), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_call_iter_stats(NULL, &stats), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_call_iter_resume_cursor(NULL, &w), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_call_iter_warning(NULL, 0, &w), VELIP_NULL_PARAMETER);
+
+    /* an invalid filter is refused before anything is sent */
+    velip_filter_set_date_end(f, "2026-02-30");
+    CHECK_STATUS(velip_client_list_calls(client, f, &it), VELIP_VALIDATION);
+    CHECK(it == NULL);
+    CHECK_STATUS(velip_client_list_calls(NULL, f, &it), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_client_list_calls(client, NULL, &it), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_client_list_calls(client, f, NULL), VELIP_NULL_PARAMETER);
+
+    /* push to webhook (the delivery target need not answer) */
+    velip_filter_set_date_end(f, date);
+    CHECK_STATUS(velip_client_push_to_webhook(client, f, &page), VELIP_VALIDATION); /* no webhook */
+    velip_filter_set_webhook(f, "http://127.0.0.1:9/hook");
+    velip_filter_set_webhook_format(f, VELIP_WEBHOOK_JSON);
+    page = NULL;
+    CHECK_STATUS(velip_client_push_to_webhook(client, f, &page), VELIP_OK);
+    CHECK(page != NULL);
+    velip_page_free(page);
+    CHECK_STATUS(velip_client_push_to_webhook(NULL, f, &page), VELIP_NULL_PARAMETER);
+    velip_filter_free(f);
+
+    /* a client is shared across threads */
+    pthread_t threads[2];
+    thread_arg args[2] = {{client, call_id, 0}, {client, call_id, 0}};
+    for (int i = 0; i < 2; i++) {
+        pthread_create(&threads[i], NULL, get_call_thread, &args[i]);
+    }
+    for (int i = 0; i < 2; i++) {
+        pthread_join(threads[i], NULL);
+    }
+    CHECK(args[0].ok == 5 && args[1].ok == 5);
+
+    /* authentication failure: never retried, then locked out until new
+     * credentials are set */
+    velip_client *bad = make_client(sb->url, "WRONGTOKEN0000000000000000000x");
+    rec = NULL;
+    CHECK_STATUS(velip_client_get_call(bad, call_id, &rec), VELIP_AUTHENTICATION);
+    CHECK(rec == NULL);
+    uint16_t http = 0;
+    uint32_t code = 0;
+    bool present = false;
+    CHECK_STATUS(velip_last_error_http_status(&http, &present), VELIP_OK);
+    CHECK(present && http == 401);
+    CHECK_STATUS(velip_last_error_api_code(&code, &present), VELIP_OK);
+    CHECK(present && code == 102);
+    CHECK(strstr(last_message(), "WRONGTOKEN") == NULL);
+    CHECK_STATUS(velip_client_get_call(bad, call_id, &rec), VELIP_AUTHENTICATION);
+    CHECK_STATUS(velip_client_set_token(bad, sb->token), VELIP_OK);
+    CHECK_STATUS(velip_client_get_call(bad, call_id, &rec), VELIP_OK);
+    velip_record_free(rec);
+    CHECK_STATUS(velip_client_set_token(bad, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_client_set_token(NULL, "x"), VELIP_NULL_PARAMETER);
+    velip_client_free(bad);
+
+    /* masked numbers through the other token */
+    velip_client *masked = make_client(sb->url, sb->masked_token);
+    velip_filter_new(&f);
+    velip_filter_set_date_start(f, date);
+    velip_filter_set_date_end(f, date);
+    velip_filter_set_page_size(f, 3);
+    it = NULL;
+    CHECK_STATUS(velip_client_list_calls(masked, f, &it), VELIP_OK);
+    CHECK_STATUS(velip_call_iter_next(it, &r), VELIP_OK);
+    velip_destination_kind kind = VELIP_DESTINATION_NONE;
+    CHECK_STATUS(velip_record_destination_kind(r, &kind), VELIP_OK);
+    CHECK(kind == VELIP_DESTINATION_MASKED);
+    CHECK_STATUS(velip_call_iter_stats(it, &stats), VELIP_OK);
+    CHECK(stats.numbers_masked && stats.pages_fetched == 1 && stats.records_yielded == 1);
+    const char *rc = NULL;
+    CHECK_STATUS(velip_call_iter_resume_cursor(it, &rc), VELIP_OK);
+    velip_call_iter_free(it);
+    velip_filter_free(f);
+    velip_client_free(masked);
+    velip_client_free(client);
+}
+
+static void test_rate_limit(const sandbox *limited) {
+    velip_client *client = make_client(limited->url, limited->token);
+    velip_filter *f = NULL;
+    velip_filter_new(&f);
+    velip_filter_set_campaign_id(f, 1001);
+    velip_call_iter *it = NULL;
+    CHECK_STATUS(velip_client_list_calls(client, f, &it), VELIP_OK);
+    const velip_record *r = (const velip_record *)1;
+    CHECK_STATUS(velip_call_iter_next(it, &r), VELIP_RATE_LIMITED);
+    CHECK(r == (const velip_record *)1); /* untouched */
+    uint64_t secs = 0;
+    uint16_t http = 0;
+    bool present = false;
+    CHECK_STATUS(velip_last_error_retry_after(&secs, &present), VELIP_OK);
+    CHECK(present && secs == 120);
+    CHECK_STATUS(velip_last_error_http_status(&http, &present), VELIP_OK);
+    CHECK(present && http == 429);
+    /* Nothing lost: the same step fails the same way again. */
+    CHECK_STATUS(velip_call_iter_next(it, &r), VELIP_RATE_LIMITED);
+    velip_iter_stats stats;
+    CHECK_STATUS(velip_call_iter_stats(it, &stats), VELIP_OK);
+    CHECK(stats.pages_fetched == 0 && stats.records_yielded == 0);
+    velip_call_iter_free(it);
+    velip_record *rec = NULL;
+    CHECK_STATUS(velip_client_get_call(client, "1000001", &rec), VELIP_RATE_LIMITED);
+    velip_filter_free(f);
+    velip_client_free(client);
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s SANDBOX_BINARY FIXTURES_DIR\n", argv[0]);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    test_version_and_status();
+    test_last_error();
+    test_free_null();
+    test_phone();
+    test_money();
+    test_fixtures(argv[2]);
+    test_filter();
+    test_config();
+
+    sandbox sb = {0};
+    sandbox limited = {0};
+    char *limited_args[] = {"--fault", "1-100000=429:120", NULL};
+    bool started = sandbox_start(&sb, argv[1], NULL) == 0;
+    CHECK(started);
+    if (started) {
+        test_client(&sb);
+    }
+    bool started_limited = sandbox_start(&limited, argv[1], limited_args) == 0;
+    CHECK(started_limited);
+    if (started_limited) {
+        test_rate_limit(&limited);
+    }
+    sandbox_stop(&sb);
+    sandbox_stop(&limited);
+
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
