@@ -18,8 +18,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let start = rest.first().map_or("2000-01-01", String::as_str);
     let end = rest.get(1).map_or("2100-12-31", String::as_str);
-    let client = Client::builder().base_url(url).token(token.as_str()).no_proxy().build()?;
-    let query = Query::builder().date_range(start, end).page_size(5000).build()?;
+    let client = Client::builder()
+        .base_url(url)
+        .token(token.as_str())
+        .no_proxy()
+        .build()?;
+    let query = Query::builder()
+        .date_range(start, end)
+        .page_size(5000)
+        .build()?;
     let t0 = Instant::now();
     let mut n: u64 = 0;
     let mut touched = 0usize;

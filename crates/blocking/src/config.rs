@@ -82,9 +82,9 @@ impl Credentials {
     /// Checks and normalizes the credentials.
     ///
     /// Tokens: surrounding whitespace (a copy-paste accident) is **trimmed**;
-    /// an empty token, or one with whitespace or control characters inside,
-    /// is **rejected** with [`Error::Config`] (the message never quotes the
-    /// token). Basic: the user must be non-empty, without `:` or control
+    /// an empty token, or one with whitespace, control or non-ASCII
+    /// characters inside, is **rejected** with [`Error::Config`] (the message
+    /// never quotes the token). Basic: the user must be non-empty, without `:` or control
     /// characters; the password without control characters.
     pub(crate) fn normalized(self) -> Result<Self, Error> {
         match self {
@@ -99,6 +99,13 @@ impl Credentials {
                     return Err(Error::Config(
                         "the token contains whitespace or control characters inside it (not shown); \
                          surrounding whitespace is trimmed, inner whitespace is refused"
+                            .to_owned(),
+                    ));
+                }
+                // It travels in an HTTP header: visible ASCII only.
+                if !trimmed.bytes().all(|b| b.is_ascii_graphic()) {
+                    return Err(Error::Config(
+                        "the token contains non-ASCII characters (not shown); Velip tokens are ASCII"
                             .to_owned(),
                     ));
                 }

@@ -47,6 +47,13 @@ fn redact_url(u: &str) -> String {
                 let _ = parsed.set_username("***");
                 let _ = parsed.set_password(None);
             }
+            // A query or fragment may carry a token (`?tsid=...`): never shown.
+            if parsed.query().is_some() {
+                parsed.set_query(Some("***"));
+            }
+            if parsed.fragment().is_some() {
+                parsed.set_fragment(Some("***"));
+            }
             parsed.to_string()
         }
         Err(_) => "<unparsable URL>".to_owned(),
@@ -251,6 +258,11 @@ fn endpoint_url(base: &str) -> Result<String, Error> {
     }
     if u.query().is_some() || u.fragment().is_some() {
         return Err(bad("must not have a query or fragment"));
+    }
+    // A base URL pasted with the endpoint path already on it is accepted.
+    if let Some(base_path) = u.path().strip_suffix(ENDPOINT_PATH.trim_start_matches('/')) {
+        let base_path = base_path.to_owned();
+        u.set_path(&base_path);
     }
     if !u.path().ends_with('/') {
         let p = format!("{}/", u.path());

@@ -190,6 +190,21 @@ fn config_errors() {
         .build()
         .unwrap_err();
     assert!(!e.to_string().contains("secretpw"), "{e}");
+    // A token pasted into the URL's query or fragment is never echoed.
+    for url in [
+        "https://x.example/?tsid=SECRETTOKEN123",
+        "https://x.example/#SECRETTOKEN123",
+    ] {
+        let e = Client::builder().base_url(url).build().unwrap_err();
+        assert!(!format!("{e} {e:?}").contains("SECRETTOKEN123"), "{e}");
+    }
+    // Visible ASCII only: the token travels in a header.
+    let e = Client::builder()
+        .token("tökén-ünïcode-0123456789abcdef")
+        .build()
+        .unwrap_err();
+    assert!(matches!(e, Error::Config(_)));
+    assert!(!e.to_string().contains("ünïcode"), "{e}");
     let e = Client::builder()
         .proxy("::not a proxy::")
         .build()
@@ -214,6 +229,17 @@ fn config_errors() {
         .build()
         .unwrap_err();
     assert!(matches!(e, Error::Config(_)));
+}
+
+#[test]
+fn a_base_url_with_the_endpoint_path_is_accepted() {
+    let sb = sandbox(100);
+    let c = builder(&sb)
+        .base_url(format!("{}/api/v2/GetCallStatus.php", sb.url()))
+        .build()
+        .unwrap();
+    c.list_page(&everything().build().unwrap()).unwrap();
+    assert_eq!(sb.request_log()[0].path, "/api/v2/GetCallStatus.php");
 }
 
 #[test]

@@ -60,9 +60,9 @@ pub(crate) struct Global {
     )]
     pub(crate) password: Option<String>,
 
-    /// Per-request deadline, in seconds.
-    #[arg(long, global = true, default_value_t = 60.0, value_name = "SECONDS")]
-    pub(crate) timeout: f64,
+    /// Per-request deadline, in seconds (more than 0, at most 86400).
+    #[arg(long, global = true, default_value = "60", value_parser = parse_seconds, value_name = "SECONDS")]
+    pub(crate) timeout: std::time::Duration,
 
     /// Retries after the first attempt for transient failures (never for
     /// authentication errors).
@@ -82,9 +82,10 @@ pub(crate) struct Global {
     #[arg(long, global = true)]
     pub(crate) sandbox: bool,
 
-    /// Number of calls the embedded sandbox generates.
-    #[arg(long, global = true, default_value_t = 200_000, value_name = "N")]
-    pub(crate) sandbox_calls: usize,
+    /// Number of calls the embedded sandbox generates (at most 5,000,000).
+    #[arg(long, global = true, default_value_t = 200_000, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(0..=5_000_000))]
+    pub(crate) sandbox_calls: u32,
 
     /// Seed of the embedded sandbox's data generator.
     #[arg(long, global = true, value_name = "SEED")]
@@ -213,8 +214,9 @@ pub(crate) struct Filters {
     /// Only calls with at least one DTMF answer.
     #[arg(long)]
     pub(crate) only_dtmf: bool,
-    /// How destinations are written: `international` (5511999999999),
-    /// `0ddd` (011999999999) or `ddd` (11999999999).
+    /// How the service writes destinations (`numtype`): `international`
+    /// (5511999999999), `0ddd` (011999999999) or `ddd` (11999999999). velip
+    /// reads all three and prints valid numbers in E.164 (+5511999999999).
     #[arg(long, value_enum, value_name = "STYLE")]
     pub(crate) numtype: Option<NumType>,
     /// The `origin` marker echoed in each record, `[a-zA-Z0-9_-]{1,32}`.
@@ -245,6 +247,21 @@ pub(crate) struct DecodeArgs {
     /// The body is a form-encoded webhook delivery (one call).
     #[arg(long)]
     pub(crate) form: bool,
+}
+
+/// A deadline in seconds: finite, more than 0, at most a day.
+fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if v.is_finite() && v > 0.0 && v <= 86_400.0 {
+        Ok(std::time::Duration::from_secs_f64(v))
+    } else {
+        Err(format!(
+            "must be more than 0 and at most 86400 seconds, got {s}"
+        ))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

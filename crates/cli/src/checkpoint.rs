@@ -57,9 +57,12 @@ impl Paths {
 impl Checkpoint {
     pub(crate) fn load(path: &Path) -> Result<Option<Self>, Failure> {
         match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| Failure::io(format!("checkpoint {} is damaged", path.display()), e)),
+            Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                Failure::Usage(format!(
+                    "the checkpoint {} is damaged ({e}); delete it and the .partial file to start the export over",
+                    path.display()
+                ))
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Failure::io(path.display(), e)),
         }

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use velip_blocking::Client;
 use velip_sandbox::{Sandbox, SandboxConfig};
@@ -29,6 +28,7 @@ impl Context {
                 if flag.swap(true, Ordering::SeqCst) {
                     std::process::exit(130);
                 }
+                note!("interrupt: stopping after the request in flight (Ctrl-C again to quit now)");
             });
         }
         let mut sandbox = None;
@@ -36,7 +36,7 @@ impl Context {
         let mut token = g.token.clone();
         if g.sandbox {
             let mut cfg = SandboxConfig {
-                calls: g.sandbox_calls,
+                calls: usize::try_from(g.sandbox_calls).unwrap_or(usize::MAX),
                 ..SandboxConfig::default()
             };
             if let Some(seed) = g.sandbox_seed {
@@ -45,7 +45,7 @@ impl Context {
             let sb = Sandbox::start(cfg)
                 .map_err(|e| Failure::io("cannot start the embedded sandbox", e))?;
             if !g.quiet {
-                eprintln!(
+                note!(
                     "sandbox: {} calls at {} (offline simulator)",
                     sb.call_count(),
                     sb.url()
@@ -58,7 +58,7 @@ impl Context {
             sandbox = Some(sb);
         }
         let mut b = Client::builder()
-            .timeout(Duration::from_secs_f64(g.timeout.clamp(0.1, 86_400.0)))
+            .timeout(g.timeout)
             .max_retries(g.retries)
             .user_agent_suffix(format!("cli/{}", env!("CARGO_PKG_VERSION")));
         {

@@ -3,6 +3,15 @@
 //! Run `velip --help`; `--sandbox` makes every command work offline against
 //! the embedded simulator.
 
+/// Writes one line to stderr, ignoring failures (a closed stderr must not
+/// turn into a panic).
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod args;
 mod checkpoint;
 mod commands;

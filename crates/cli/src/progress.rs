@@ -52,7 +52,7 @@ impl Progress {
                     let secs = started.elapsed().as_secs_f64().max(0.001);
                     #[allow(clippy::cast_precision_loss)] // a rate for humans
                     let rate = records as f64 / secs;
-                    eprintln!("progress: {records} records, {pages} pages, {rate:.0} records/s");
+                    note!("progress: {records} records, {pages} pages, {rate:.0} records/s");
                 }
             }
             Self::Silent => {}

@@ -367,3 +367,119 @@ fn embedded_sandbox_needs_no_setup() {
     assert_eq!(stdout(&o).lines().count(), 3, "{}", stdout(&o));
     assert!(!stderr(&o).contains(velip_sandbox::DEFAULT_TOKEN));
 }
+
+#[test]
+fn bad_inputs_get_clear_errors_not_panics() {
+    let sb = sandbox(500);
+    for t in ["NaN", "inf", "0", "-1", "abc"] {
+        let o = velip(&sb, &["--timeout", t, "call", "get", "1"]);
+        assert_eq!(code(&o), 2, "--timeout {t}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    }
+    // A header line without a colon is a validation error, before any request.
+    let o = velip(
+        &sb,
+        &[
+            "calls",
+            "push",
+            "--campaign-id",
+            "1",
+            "--rurl",
+            "http://127.0.0.1:9/x",
+            "--rurl-header",
+            "NoColon",
+        ],
+    );
+    assert_eq!(code(&o), 3, "{}", stderr(&o));
+    assert!(sb.request_log().is_empty());
+    // `find` prints a JSON array whatever the number of matches.
+    let list = velip(
+        &sb,
+        &[
+            "calls", "list", "--format", "jsonl", "--limit", "1", RANGE[0], RANGE[1], RANGE[2],
+            RANGE[3],
+        ],
+    );
+    let rec: serde_json::Value =
+        serde_json::from_str(stdout(&list).lines().next().unwrap()).unwrap();
+    let ctid = rec["correlation_id"].as_str().unwrap();
+    let o = velip(&sb, &["call", "find", "--ctid", ctid, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v.is_array(), "{v}");
+    let o = velip(&sb, &["call", "find", "--ctid", "no-such-ctid"]);
+    assert_eq!(code(&o), 12);
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    // A closed stderr and stdout never turn into a panic.
+    let o = Command::new(BIN)
+        .args(["--base-url", sb.url(), "calls", "list"])
+        .args(RANGE)
+        .env("VELIP_TOKEN", sb.token())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert_ne!(o.code(), Some(101));
+}
+
+#[test]
+fn resume_refuses_a_missing_or_short_partial_file() {
+    let sb = sandbox(3_000);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.csv");
+    sb.set_faults(FaultPlan::new().on_request(3, Fault::ConnectionReset));
+    let o = export(&sb, &out, &[]);
+    assert_eq!(code(&o), 9, "{}", stderr(&o));
+    sb.set_faults(FaultPlan::new());
+    let partial = dir.path().join("x.csv.partial");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&partial)
+        .unwrap()
+        .set_len(10)
+        .unwrap();
+    let o = export(&sb, &out, &["--resume"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("shorter than its checkpoint"),
+        "{}",
+        stderr(&o)
+    );
+    std::fs::remove_file(&partial).unwrap();
+    let o = export(&sb, &out, &["--resume"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(!out.exists());
+}
+
+#[test]
+fn pt_br_exports_start_with_a_bom_and_use_commas() {
+    let sb = sandbox(500);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pt.csv");
+    let o = export(&sb, &out, &["--csv-locale", "pt-BR"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.starts_with("\u{feff}call_id;status;"),
+        "{}",
+        &text[..40]
+    );
+    assert!(
+        text.lines().nth(1).unwrap().contains(",0"),
+        "decimal commas"
+    );
+}
+
+#[test]
+fn decode_reads_a_plain_text_php_notice_before_the_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("body.txt");
+    let body = std::fs::read_to_string(fixtures().join("list_documented.json")).unwrap();
+    std::fs::write(
+        &f,
+        format!("\nNotice: Undefined variable $x in /var/www/a.php on line 88\n{body}"),
+    )
+    .unwrap();
+    let o = Command::new(BIN).arg("decode").arg(&f).output().unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stdout(&o).contains("\"call_id\":\"9876545\""));
+}

@@ -9,11 +9,13 @@ use crate::context::Context;
 use crate::exit::Failure;
 use crate::output;
 
-fn print(records: &[CallRecord], format: RecordFormat) -> Result<(), Failure> {
+/// Prints records; JSON is one object for `get` and always an array for
+/// `find` (whatever the number of matches).
+fn print(records: &[CallRecord], format: RecordFormat, json_array: bool) -> Result<(), Failure> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let res = match format {
-        RecordFormat::Json if records.len() == 1 => {
+        RecordFormat::Json if !json_array && records.len() == 1 => {
             serde_json::to_writer_pretty(&mut out, &records[0])
                 .map_err(std::io::Error::from)
                 .and_then(|()| writeln!(out))
@@ -33,18 +35,15 @@ fn print(records: &[CallRecord], format: RecordFormat) -> Result<(), Failure> {
 
 pub(crate) fn get(ctx: &Context, call_id: &str, format: RecordFormat) -> Result<(), Failure> {
     let record = ctx.client.get_call(call_id)?;
-    print(std::slice::from_ref(&record), format)
+    print(std::slice::from_ref(&record), format, false)
 }
 
 pub(crate) fn find(ctx: &Context, ctid: &str, format: RecordFormat) -> Result<(), Failure> {
     let records = ctx.client.find_calls(ctid)?;
     if records.is_empty() {
-        if !ctx.quiet {
-            eprintln!("no call has correlation id {ctid:?}");
-        }
-        return Err(Failure::Sdk(velip_blocking::Error::NotFound {
-            call_id: format!("ctid {ctid}"),
-        }));
+        return Err(Failure::NotFound(format!(
+            "no call has correlation id {ctid:?}"
+        )));
     }
-    print(&records, format)
+    print(&records, format, true)
 }

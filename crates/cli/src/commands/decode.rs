@@ -10,6 +10,16 @@ use crate::args::DecodeArgs;
 use crate::exit::Failure;
 use crate::output;
 
+fn looks_like_form(body: &[u8]) -> bool {
+    let first = body.split(|&b| b == b'&').next().unwrap_or_default();
+    match first.iter().position(|&b| b == b'=') {
+        Some(eq) if eq > 0 => first[..eq]
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'%' || b == b'.'),
+        _ => false,
+    }
+}
+
 pub(crate) fn run(a: &DecodeArgs) -> Result<(), Failure> {
     let mut body = Vec::new();
     match a.file.as_deref() {
@@ -28,11 +38,10 @@ pub(crate) fn run(a: &DecodeArgs) -> Result<(), Failure> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let io = |e: std::io::Error| Failure::io("stdout", e);
-    let sniff_form = !a.form
-        && body
-            .iter()
-            .find(|b| !b.is_ascii_whitespace())
-            .is_some_and(|&b| b != b'{' && b != b'<' && b != 0xEF);
+    // Without --form, a body is a form delivery only when it starts like one
+    // (`key=value&...`); anything else is read as an answer body, which also
+    // copes with a PHP notice printed before the JSON.
+    let sniff_form = !a.form && looks_like_form(&body);
     if a.form || sniff_form {
         let r = decode_webhook_form(&body).map_err(velip_blocking::Error::Decode)?;
         output::write_jsonl(&mut out, &r).map_err(io)?;
@@ -55,7 +64,7 @@ pub(crate) fn run(a: &DecodeArgs) -> Result<(), Failure> {
         return Err(Failure::Sdk(e));
     }
     if let Some(w) = &page.warning {
-        eprintln!("warning: {w}");
+        note!("warning: {w}");
     }
     Ok(())
 }

@@ -116,6 +116,19 @@ pub(crate) fn run(ctx: &Context, filters: &Filters, a: &ExportArgs<'_>) -> Resul
         },
     };
 
+    // The partial file must hold at least what the checkpoint says was
+    // written; otherwise resuming would leave a hole.
+    if a.resume {
+        let have = std::fs::metadata(&paths.partial).map_or(0, |m| m.len());
+        if have < cp.bytes {
+            return Err(Failure::Usage(format!(
+                "cannot resume: {} is missing or shorter than its checkpoint says ({have} of {} bytes); delete {} to start the export over",
+                paths.partial.display(),
+                cp.bytes,
+                paths.checkpoint.display()
+            )));
+        }
+    }
     let mut file = OpenOptions::new()
         .create(true)
         .write(true)
@@ -179,7 +192,7 @@ pub(crate) fn run(ctx: &Context, filters: &Filters, a: &ExportArgs<'_>) -> Resul
     progress.finish();
     if !ctx.quiet {
         for w in walk.warnings() {
-            eprintln!("warning: {w}");
+            note!("warning: {w}");
         }
     }
     match result {
@@ -192,7 +205,7 @@ pub(crate) fn run(ctx: &Context, filters: &Filters, a: &ExportArgs<'_>) -> Resul
                 let secs = started.elapsed().as_secs_f64().max(0.001);
                 #[allow(clippy::cast_precision_loss)] // a rate for humans
                 let rate = (cp.records - records_before) as f64 / secs;
-                eprintln!(
+                note!(
                     "exported {} records in {} pages to {} ({rate:.0} records/s){}",
                     cp.records,
                     cp.pages,
@@ -208,7 +221,7 @@ pub(crate) fn run(ctx: &Context, filters: &Filters, a: &ExportArgs<'_>) -> Resul
         }
         Err(f) => {
             if !ctx.quiet {
-                eprintln!(
+                note!(
                     "export stopped after {} records; continue with the same command plus --resume",
                     cp.records
                 );

@@ -75,10 +75,10 @@ pub(crate) fn run(
     out.flush().map_err(|e| Failure::io("stdout", e))?;
     if !ctx.quiet {
         for w in iter.warnings() {
-            eprintln!("warning: {w}");
+            note!("warning: {w}");
         }
         if iter.numbers_masked() {
-            eprintln!("note: phone numbers are masked for this token");
+            note!("note: phone numbers are masked for this token");
         }
     }
     result

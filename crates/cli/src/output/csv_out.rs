@@ -27,10 +27,17 @@ impl<W: Write> CsvOut<W> {
         }
     }
 
+    /// The header row; for pt-BR, preceded by a UTF-8 byte-order mark so that
+    /// spreadsheet programs read accents right.
     pub(crate) fn header(&mut self) -> std::io::Result<()> {
-        self.inner
-            .write_record(COLUMNS)
-            .map_err(std::io::Error::other)
+        let result = if self.decimal_comma {
+            let mut cols: Vec<String> = COLUMNS.iter().map(|c| (*c).to_owned()).collect();
+            cols[0].insert(0, '\u{feff}');
+            self.inner.write_record(&cols)
+        } else {
+            self.inner.write_record(COLUMNS)
+        };
+        result.map_err(std::io::Error::other)
     }
 
     pub(crate) fn record(&mut self, r: &CallRecord) -> std::io::Result<()> {

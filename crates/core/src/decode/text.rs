@@ -30,8 +30,13 @@ pub(crate) fn split_preamble(text: &str) -> (Option<&str>, &str) {
     if trimmed.starts_with('{') || trimmed.starts_with('[') || trimmed.is_empty() {
         return (None, trimmed);
     }
-    // Only a body that clearly holds a GetCallStatus document later on.
-    match trimmed.find("{\"return\"") {
+    // Only a body that clearly holds a GetCallStatus document later on: a
+    // `{` followed (after optional whitespace) by the `"return"` key.
+    let start = trimmed
+        .match_indices('{')
+        .map(|(i, _)| i)
+        .find(|&i| trimmed[i + 1..].trim_start().starts_with("\"return\""));
+    match start {
         Some(at) if at > 0 => (Some(trimmed[..at].trim()), &trimmed[at..]),
         _ => (None, trimmed),
     }
@@ -99,5 +104,8 @@ mod tests {
         assert_eq!(pre, Some("<br />\n<b>Notice</b>: x<br />"));
         assert_eq!(json, "{\"return\":{}}");
         assert_eq!(split_preamble("<html>").0, None);
+        let (pre, json) = split_preamble("Notice: x on line 8\n{\n  \"return\": {}}");
+        assert_eq!(pre, Some("Notice: x on line 8"));
+        assert!(json.starts_with('{'));
     }
 }

@@ -402,6 +402,13 @@ fn check_webhook(c: &mut Checker, w: &Webhook) {
             ),
         ),
     }
+    for line in &w.malformed_lines {
+        c.fail(
+            "webhook_headers",
+            "rurl_headers",
+            format!("header line {} must be written `Name: value`", quote(line)),
+        );
+    }
     for (name, value) in &w.headers {
         let name_ok = !name.is_empty()
             && name

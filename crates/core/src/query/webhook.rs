@@ -58,6 +58,8 @@ pub struct Webhook {
     pub(crate) method: Option<WebhookMethod>,
     pub(crate) format: Option<WebhookFormat>,
     pub(crate) headers: Vec<(String, String)>,
+    /// `header_line` inputs without a `:`, reported by validation.
+    pub(crate) malformed_lines: Vec<String>,
     pub(crate) user: Option<String>,
     pub(crate) password: Option<Secret>,
 }
@@ -70,6 +72,7 @@ impl Webhook {
             method: None,
             format: None,
             headers: Vec::new(),
+            malformed_lines: Vec::new(),
             user: None,
             password: None,
         }
@@ -99,13 +102,14 @@ impl Webhook {
     }
 
     /// One extra header given as a `Name: value` line (as on a command
-    /// line). A line without `:` is kept whole as the name and reported by
-    /// validation.
+    /// line). A line without `:` is reported by validation.
     #[must_use]
-    pub fn header_line(self, line: &str) -> Self {
-        match line.split_once(':') {
-            Some((n, v)) => self.header(n.trim(), v.trim()),
-            None => self.header(line, ""),
+    pub fn header_line(mut self, line: &str) -> Self {
+        if let Some((n, v)) = line.split_once(':') {
+            self.header(n.trim(), v.trim())
+        } else {
+            self.malformed_lines.push(line.to_owned());
+            self
         }
     }
 
@@ -167,6 +171,7 @@ impl fmt::Debug for Webhook {
                 "headers",
                 &self.headers.iter().map(|(n, _)| n).collect::<Vec<_>>(),
             )
+            .field("malformed_lines", &self.malformed_lines.len())
             .field("user", &self.user)
             .field("password", &self.password)
             .finish()
