@@ -302,10 +302,26 @@ impl Client {
             attempt += 1;
             self.check_interrupt()?;
             let started = Instant::now();
-            let outcome = self
-                .inner
-                .transport
-                .post_form(&body, authorization.as_deref());
+            let outcome = match self.inner.interrupt.as_deref() {
+                None => self
+                    .inner
+                    .transport
+                    .post_form(&body, authorization.as_deref()),
+                // With an interrupt check, a request in flight is abandoned
+                // on interrupt instead of running to its deadline.
+                Some(check) => match self.inner.transport.post_form_interruptible(
+                    &body,
+                    authorization.as_deref(),
+                    check,
+                ) {
+                    Ok(Some(answer)) => Ok(answer),
+                    Ok(None) => {
+                        log::debug!(target: "velip", "POST {path}: interrupted while in flight");
+                        return Err(Error::Interrupted);
+                    }
+                    Err(f) => Err(f),
+                },
+            };
             let elapsed = started.elapsed();
             let (result, phase) = match outcome {
                 Ok(answer) => {

@@ -206,6 +206,54 @@ impl Transport {
         &self.endpoint
     }
 
+    /// Like [`Transport::post_form`], but the request runs on a helper
+    /// thread while this one polls `interrupt` every 100 ms: a slow or
+    /// silent server cannot hold an interrupt (Ctrl-C) back until the
+    /// deadline. On interrupt the request is abandoned (its thread finishes
+    /// alone and its answer is dropped) and `Ok(None)` is returned.
+    pub(crate) fn post_form_interruptible(
+        &self,
+        body: &str,
+        authorization: Option<&str>,
+        interrupt: &dyn Fn() -> bool,
+    ) -> Result<Option<Answer>, Failure> {
+        let worker = Self {
+            agent: self.agent.clone(),
+            endpoint: self.endpoint.clone(),
+            path: String::new(),
+            settings_debug: String::new(),
+        };
+        let owned_body = body.to_owned();
+        let owned_auth = authorization.map(str::to_owned);
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        let spawned = std::thread::Builder::new()
+            .name("velip-request".to_owned())
+            .spawn(move || {
+                let _ = tx.send(worker.post_form(&owned_body, owned_auth.as_deref()));
+            });
+        if spawned.is_err() {
+            // No thread to be had: run it here, uninterruptible.
+            return self.post_form(body, authorization).map(Some);
+        }
+        loop {
+            match rx.recv_timeout(crate::retry::POLL_INTERVAL) {
+                Ok(outcome) => return outcome.map(Some),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    if interrupt() {
+                        return Ok(None);
+                    }
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(Failure {
+                        kind: TransportKind::Other,
+                        phase: Phase::Request,
+                        message: "the request thread stopped without an answer".to_owned(),
+                    });
+                }
+            }
+        }
+    }
+
     /// POSTs a form body; reads the whole answer.
     pub(crate) fn post_form(
         &self,

@@ -190,6 +190,28 @@ fn a_server_that_trickles_one_byte_per_second_ends_within_the_deadline() {
 }
 
 #[test]
+fn an_interrupt_abandons_a_request_in_flight() {
+    let sb = sandbox(100);
+    sb.set_faults(FaultPlan::new().on_request(1, Fault::DelayHeaders(Duration::from_secs(20))));
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    let c = builder(&sb)
+        .timeout(Duration::from_secs(60))
+        .interrupt_check(Arc::new(move || flag.load(Ordering::SeqCst)))
+        .build()
+        .unwrap();
+    let setter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        stop.store(true, Ordering::SeqCst);
+    });
+    let t = Instant::now();
+    let e = one_page(&c).unwrap_err();
+    setter.join().unwrap();
+    assert_eq!(e, Error::Interrupted);
+    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+}
+
+#[test]
 fn an_interrupt_stops_a_retry_wait() {
     let sb = sandbox(100);
     sb.set_faults(FaultPlan::new().on_request(1, Fault::RateLimited(RetryAfter::Seconds(30))));

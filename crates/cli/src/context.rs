@@ -28,7 +28,7 @@ impl Context {
                 if flag.swap(true, Ordering::SeqCst) {
                     std::process::exit(130);
                 }
-                note!("interrupt: stopping after the request in flight (Ctrl-C again to quit now)");
+                note!("interrupt: stopping (Ctrl-C again to quit at once)");
             });
         }
         let mut sandbox = None;
