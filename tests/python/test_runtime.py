@@ -125,6 +125,19 @@ def test_ctrl_c_during_a_retry_wait(fresh_sandbox: Sandbox) -> None:
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_during_a_request_in_flight(fresh_sandbox: Sandbox) -> None:
+    fresh_sandbox.set_faults(["1=delay:20000"])
+    with velip.Client(fresh_sandbox.token, base_url=fresh_sandbox.url, timeout=60) as c:
+        timer = _interrupt_after(0.5)
+        start = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            c.list_page(date_start=LAST_DAY)
+        elapsed = time.monotonic() - start
+        timer.join()
+    assert elapsed < 1.5, elapsed
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_ctrl_c_during_a_slow_iteration(fresh_sandbox: Sandbox) -> None:
     fresh_sandbox.set_faults(["1-1000=delay:200"])
     with velip.Client(fresh_sandbox.token, base_url=fresh_sandbox.url) as c:
