@@ -207,7 +207,8 @@ impl Client {
     }
 
     /// Replaces the credentials with a token (sent the way the builder
-    /// chose: header or `tsid`), and clears an authentication lock-out.
+    /// chose: header or `tsid`), and clears an authentication lock-out
+    /// (setting the very token that failed keeps it).
     /// Surrounding whitespace is trimmed; inner whitespace is refused.
     ///
     /// # Errors
@@ -225,7 +226,8 @@ impl Client {
     }
 
     /// Replaces the credentials with HTTP Basic ones and clears an
-    /// authentication lock-out.
+    /// authentication lock-out (setting the very credentials that failed
+    /// keeps it).
     ///
     /// # Errors
     /// [`Error::Config`] for an empty user, a user with `:` or control
@@ -238,9 +240,19 @@ impl Client {
 
     fn replace_credentials(&self, c: Credentials) {
         let mut a = self.lock_auth();
+        if a.locked.is_some() && a.credentials == c {
+            // The very credentials that failed: the lock-out stays.
+            log::debug!(target: "velip", "credentials unchanged; the authentication lock-out stays");
+            return;
+        }
         a.credentials = c;
         a.generation += 1;
         a.locked = None;
+    }
+
+    /// Whether the client was built without any credentials.
+    pub(crate) fn has_no_credentials(&self) -> bool {
+        matches!(self.lock_auth().credentials, Credentials::None)
     }
 
     fn lock_auth(&self) -> std::sync::MutexGuard<'_, AuthState> {
@@ -260,6 +272,17 @@ impl Client {
 
     /// Sends `query` with retries; the heart of every operation.
     pub(crate) fn execute(&self, query: &Query, op: Operation) -> Result<Page, Error> {
+        self.execute_with(query, op, self.inner.interrupt.as_ref())
+    }
+
+    /// [`Client::execute`] with an explicit interrupt check (`None` for
+    /// background prefetches, whose waiting caller polls the check itself).
+    pub(crate) fn execute_with(
+        &self,
+        query: &Query,
+        op: Operation,
+        interrupt: Option<&InterruptCheck>,
+    ) -> Result<Page, Error> {
         let (credentials, generation) = {
             let a = self.lock_auth();
             if let Some(e) = &a.locked {
@@ -300,9 +323,11 @@ impl Client {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            self.check_interrupt()?;
+            if interrupt.is_some_and(|f| f()) {
+                return Err(Error::Interrupted);
+            }
             let started = Instant::now();
-            let outcome = match self.inner.interrupt.as_deref() {
+            let outcome = match interrupt.map(|f| &**f) {
                 None => self
                     .inner
                     .transport
@@ -370,7 +395,7 @@ impl Client {
                 delay.as_secs_f64(),
                 attempt + 1
             );
-            retry::wait(delay, self.inner.interrupt.as_ref())?;
+            retry::wait(delay, interrupt)?;
         }
     }
 }

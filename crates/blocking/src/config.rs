@@ -437,7 +437,15 @@ impl ClientBuilder {
             tls,
             user_agent,
         };
-        Client::from_parts(settings, credentials, self.retry, self.interrupt)
+        let client = Client::from_parts(settings, credentials, self.retry, self.interrupt)?;
+        if client.has_no_credentials() {
+            // An unauthenticated request can only fail, and failures count
+            // toward the service's permanent IP ban.
+            return Err(Error::Config(
+                "no credentials: set a token or HTTP Basic credentials".to_owned(),
+            ));
+        }
+        Ok(client)
     }
 }
 

@@ -44,7 +44,12 @@ fn an_auth_failure_is_sent_once_and_then_refused_locally_until_new_credentials()
     assert_eq!(it.next().unwrap().unwrap_err(), e);
     assert_eq!(sb.request_log().len(), 2);
     assert_eq!(sb.local_client_status().recent_failures, 1);
-    assert_eq!(c.auth_lockout(), Some(e));
+    assert_eq!(c.auth_lockout(), Some(e.clone()));
+
+    // Setting the very token that failed is not "new credentials".
+    c.set_token(BAD_TOKEN).unwrap();
+    assert_eq!(c.get_call("42_3").unwrap_err(), e);
+    assert_eq!(sb.request_log().len(), 2);
 
     // New credentials lift the lock-out; the same iterator now resumes.
     clone.set_token(sb.token()).unwrap();
@@ -223,7 +228,14 @@ fn config_errors() {
         .build()
         .unwrap_err();
     assert!(matches!(e, Error::Config(_)));
-    Client::builder().platform_roots(true).build().unwrap();
+    Client::builder()
+        .platform_roots(true)
+        .token("t".repeat(30))
+        .build()
+        .unwrap();
+    // No credentials at all: refused before anything can be sent.
+    let e = Client::builder().build().unwrap_err();
+    insta::assert_snapshot!(e, @"invalid client configuration: no credentials: set a token or HTTP Basic credentials");
     let e = Client::builder()
         .user_agent_suffix("a\nb")
         .build()

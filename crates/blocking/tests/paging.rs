@@ -255,3 +255,65 @@ fn filters_flags_masking_and_warnings() {
     assert!(empty.iter().all(|r| r.correlation_id.is_none()));
     assert_eq!(sb.request_log().last().unwrap().param("ctid"), Some("null"));
 }
+
+#[test]
+fn prefetch_overlaps_pages_and_can_be_turned_off() {
+    let sb = sandbox(1_000);
+    let c = client(&sb);
+    // A full walk sends one request per page, prefetch or not.
+    let n = c
+        .list_calls(everything().page_size(100).build().unwrap())
+        .map(Result::unwrap)
+        .count();
+    assert_eq!(n, 1_000);
+    assert_eq!(sb.request_log().len(), 10);
+
+    // Stopping early: with prefetch one more page may have been requested;
+    // without it, exactly the pages consumed.
+    sb.reset();
+    let mut it = c
+        .list_calls(everything().page_size(100).build().unwrap())
+        .prefetch(false);
+    it.next().unwrap().unwrap();
+    drop(it);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(sb.request_log().len(), 1);
+}
+
+#[test]
+fn an_interrupt_while_waiting_for_a_prefetched_page_loses_nothing() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let sb = sandbox(300);
+    sb.set_faults(FaultPlan::new().on_request(2, Fault::DelayHeaders(Duration::from_millis(1500))));
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    let c = builder(&sb)
+        .interrupt_check(Arc::new(move || flag.load(Ordering::SeqCst)))
+        .build()
+        .unwrap();
+    let mut it = c.list_calls(everything().page_size(100).build().unwrap());
+    let mut ids = HashSet::new();
+    for _ in 0..100 {
+        ids.insert(it.next().unwrap().unwrap().call_id);
+    }
+    stop.store(true, Ordering::SeqCst);
+    let t = Instant::now();
+    assert_eq!(it.next().unwrap().unwrap_err(), Error::Interrupted);
+    assert!(
+        t.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        t.elapsed()
+    );
+    stop.store(false, Ordering::SeqCst);
+    for r in it.by_ref() {
+        assert!(ids.insert(r.unwrap().call_id), "nothing twice");
+    }
+    assert_eq!(ids.len(), 300, "nothing lost");
+    assert_eq!(
+        sb.request_log().len(),
+        3,
+        "the prefetched page was not requested again"
+    );
+}

@@ -36,9 +36,11 @@ impl MoneyError {
 /// Accepted: `0,050` → `0.050`; `1.234,56` → `1234.56`; `0.050` → `0.050`;
 /// `1,234.56` → `1234.56`; `1.234.567` → `1234567`; `-3,5`; `R$ 1,00`
 /// (the currency sign is ignored). The right-most separator is the decimal
-/// separator when both appear; a lone `.` or `,` is a decimal separator;
-/// repeated separators of one kind are thousands separators and must group
-/// by three.
+/// separator when both appear; a lone `.` or `,` is a decimal separator (so
+/// `1.234` is one point two three four, as the service writes tariffs with
+/// a dot, never thousands without cents); repeated separators of one kind
+/// are thousands separators and must group by three. At most 28 decimal
+/// places (the value is never rounded).
 ///
 /// ```
 /// use velip_core::money::parse_brl_decimal;
@@ -128,6 +130,11 @@ pub fn parse_brl_decimal(input: &str) -> Result<Decimal, MoneyError> {
     if decimal.is_some() {
         if frac_part.is_empty() && int_part.is_empty() {
             return Err(MoneyError::new(input, "no digits"));
+        }
+        // Beyond 28 places the decimal type would round: refuse, never
+        // change a value silently.
+        if frac_part.len() > 28 {
+            return Err(MoneyError::new(input, "more than 28 decimal places"));
         }
         if !frac_part.is_empty() {
             normalized.push('.');

@@ -145,15 +145,21 @@ impl PhoneNumber {
                 other => return Err(PhoneError::InvalidCharacter(other)),
             }
         }
+        // `00` is the international call prefix: `0055...` is `+55...`.
+        let (plus, digits) = match digits.strip_prefix("00") {
+            Some(rest) if !plus => (true, rest.to_owned()),
+            _ => (plus, digits),
+        };
         let national: &str = if plus {
-            digits
+            let rest = digits
                 .strip_prefix(COUNTRY_CODE)
-                .ok_or(PhoneError::ForeignCountryCode)?
-        } else if let Some(rest) = digits.strip_prefix('0') {
-            // Trunk prefix; a second 0 would be an international call prefix.
-            if rest.starts_with('0') {
-                return Err(PhoneError::ForeignCountryCode);
+                .ok_or(PhoneError::ForeignCountryCode)?;
+            // `+55 (011) ...`: a trunk 0 kept after the country code.
+            match rest.strip_prefix('0') {
+                Some(r) if r.len() == 10 || r.len() == 11 => r,
+                _ => rest,
             }
+        } else if let Some(rest) = digits.strip_prefix('0') {
             rest
         } else if (digits.len() == 12 || digits.len() == 13) && digits.starts_with(COUNTRY_CODE) {
             &digits[2..]
@@ -380,6 +386,8 @@ mod tests {
             "011999999999",
             "(11) 9999-9999",
             "11 9999.9999",
+            "0055 11 99999 9999",
+            "+55 (011) 99999-9999",
         ] {
             let n = PhoneNumber::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
             assert_eq!(n.e164(), "+5511999999999", "{s}");
@@ -400,7 +408,7 @@ mod tests {
                 "11 1234-5678",
                 "123",
                 "11 99999-999a",
-                "00 55 11 99999 9999"
+                "00 1 415 555 0100"
             ]
             .iter()
             .map(|s| format!("{s:?} -> {}", PhoneNumber::parse(s).unwrap_err()))

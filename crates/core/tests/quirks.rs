@@ -103,3 +103,24 @@ fn status_code_on_http_200_is_an_error_answer() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn form_webhooks_keep_iso_8859_1_text() {
+    let r =
+        decode::decode_webhook_form(b"cd_id=1&cpid=Cobran%E7a+nov&route=S%C3%A3o+Paulo").unwrap();
+    assert_eq!(r.campaign_ref.as_deref(), Some("Cobrança nov"));
+    assert_eq!(r.route.as_deref(), Some("São Paulo"));
+}
+
+#[test]
+fn correlation_id_and_empty_correlation_id_conflict() {
+    let e = velip_core::Query::builder()
+        .empty_correlation_id()
+        .correlation_id("x")
+        .build()
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("empty correlation id at once"),
+        "{e}"
+    );
+}

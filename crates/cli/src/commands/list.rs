@@ -39,7 +39,8 @@ pub(crate) fn run(
     // A page no larger than what will be printed, at most the server's 5000.
     let page_size = limit.map_or(5000, |l| i64::try_from(l.clamp(1, 5000)).unwrap_or(5000));
     let query = filters.builder(page_size).build()?;
-    let mut iter = ctx.client.list_calls(query);
+    // With --limit the walk stops early: no page is fetched ahead.
+    let mut iter = ctx.client.list_calls(query).prefetch(limit.is_none());
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let result = match format {

@@ -199,14 +199,25 @@ impl Scalar<'_> {
         }
     }
 
+    /// The text of a string value without copying it (`None` for other
+    /// kinds).
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match self {
+            Self::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// `YYYY-MM-DD` (a trailing time, `YYYY-MM-DD HH:MM:SS`, is ignored);
-    /// `MySQL`'s zero date `0000-00-00` is no value.
+    /// MySQL's zero date `0000-00-00` is no value.
     pub(crate) fn date(self) -> Fit<NaiveDate> {
         const RULE: &str = "expected a date YYYY-MM-DD";
-        let Some(t) = self.clone().text().map_err(|_| self.misfit(RULE))? else {
+        if self.is_absent() {
             return Ok(None);
+        }
+        let Some(t) = self.as_str().map(str::trim) else {
+            return Err(self.misfit(RULE));
         };
-        let t = t.trim();
         let day = match t.as_bytes().get(10) {
             Some(b' ' | b'T') => &t[..10],
             _ => t,
@@ -217,7 +228,8 @@ impl Scalar<'_> {
         if day.len() != 10 {
             return Err(self.misfit(RULE));
         }
-        NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        // chrono's ISO parser (FromStr) with no format string to interpret.
+        day.parse::<NaiveDate>()
             .map(Some)
             .map_err(|_| self.misfit(RULE))
     }
@@ -225,12 +237,16 @@ impl Scalar<'_> {
     /// `HH:MM:SS` or `HH:MM`.
     pub(crate) fn time(self) -> Fit<NaiveTime> {
         const RULE: &str = "expected a time HH:MM:SS";
-        let Some(t) = self.clone().text().map_err(|_| self.misfit(RULE))? else {
+        if self.is_absent() {
             return Ok(None);
+        }
+        let Some(t) = self.as_str().map(str::trim) else {
+            return Err(self.misfit(RULE));
         };
-        let t = t.trim();
-        NaiveTime::parse_from_str(t, "%H:%M:%S")
-            .or_else(|_| NaiveTime::parse_from_str(t, "%H:%M"))
+        if !(t.len() == 8 || t.len() == 5) {
+            return Err(self.misfit(RULE));
+        }
+        t.parse::<NaiveTime>()
             .map(Some)
             .map_err(|_| self.misfit(RULE))
     }

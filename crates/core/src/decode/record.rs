@@ -149,16 +149,28 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
                         call_id_seen = true;
                     }
                 }
+                // Known values need no copy of the text.
                 Key::Status => {
-                    rec.status = v.text().map_err(fail)?.map(|s| CallStatus::from_wire(&s));
+                    rec.status = match v.as_str() {
+                        Some(s) if !s.trim().is_empty() => Some(CallStatus::from_wire(s)),
+                        _ => v.text().map_err(fail)?.map(|s| CallStatus::from_wire(&s)),
+                    };
                 }
-                Key::Amd => rec.amd = v.text().map_err(fail)?.map(|s| AmdResult::from_wire(&s)),
+                Key::Amd => {
+                    rec.amd = match v.as_str() {
+                        Some(s) if !s.trim().is_empty() => Some(AmdResult::from_wire(s)),
+                        _ => v.text().map_err(fail)?.map(|s| AmdResult::from_wire(&s)),
+                    };
+                }
                 Key::CpId => rec.campaign_id = v.uint().map_err(fail)?,
                 Key::Cpid => rec.campaign_ref = v.text().map_err(fail)?,
                 Key::Ctid => rec.correlation_id = v.text().map_err(fail)?,
                 Key::Origin => rec.origin = v.text().map_err(fail)?,
                 Key::Dest => {
-                    rec.destination = v.text().map_err(fail)?.map(|s| Destination::from_wire(&s));
+                    rec.destination = match v.as_str() {
+                        Some(s) if !s.trim().is_empty() => Some(Destination::from_wire(s)),
+                        _ => v.text().map_err(fail)?.map(|s| Destination::from_wire(&s)),
+                    };
                 }
                 Key::Date => rec.date = v.date().map_err(fail)?,
                 Key::TimeDial => rec.dial_time = v.time().map_err(fail)?,

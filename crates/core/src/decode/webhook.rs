@@ -55,6 +55,17 @@ pub fn decode_webhook(body: &[u8], content_type: &str) -> Result<WebhookPayload,
     }
 }
 
+/// One `application/x-www-form-urlencoded` component: `+` is a space,
+/// `%XX` escapes are bytes, and the bytes are UTF-8 or else ISO-8859-1.
+fn form_component(raw: &[u8]) -> String {
+    let spaced: Vec<u8> = raw
+        .iter()
+        .map(|&b| if b == b'+' { b' ' } else { b })
+        .collect();
+    let bytes: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+    super::text::body_text(&bytes).into_owned()
+}
+
 /// Decodes one form-encoded call (`cd_id=...&cd_status=...`), the body of a
 /// form POST delivery or the query string of a GET delivery. `cd_dest` fills
 /// the destination when `dest` is absent; `cd_dest` and `conf` are also kept
@@ -67,6 +78,22 @@ pub fn decode_webhook_form(body: &[u8]) -> Result<CallRecord, DecodeError> {
     let mut map = Map::new();
     for (k, v) in form_urlencoded::parse(body) {
         map.insert(k.into_owned(), Value::String(v.into_owned()));
+    }
+    // `form_urlencoded` reads escapes as UTF-8; a legacy field escaped as
+    // ISO-8859-1 (`Cobran%E7a`) would come out with U+FFFD. Re-read those
+    // values from their bytes, the same way answer bodies are read.
+    if map
+        .values()
+        .any(|v| v.as_str().is_some_and(|s| s.contains('\u{fffd}')))
+    {
+        map = Map::new();
+        for pair in body.split(|&b| b == b'&').filter(|p| !p.is_empty()) {
+            let (k, v) = match pair.iter().position(|&b| b == b'=') {
+                Some(eq) => (&pair[..eq], &pair[eq + 1..]),
+                None => (pair, &[][..]),
+            };
+            map.insert(form_component(k), Value::String(form_component(v)));
+        }
     }
     let ctx = Context::default();
     ctx.set_record(Some(0));

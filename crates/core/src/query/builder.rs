@@ -58,6 +58,8 @@ pub struct QueryBuilder {
     number_format: Option<NumberFormat>,
     origin: Option<String>,
     webhook: Option<Webhook>,
+    /// Both a correlation id and the empty correlation id were asked for.
+    correlation_conflict: bool,
 }
 
 impl QueryBuilder {
@@ -71,12 +73,14 @@ impl QueryBuilder {
     /// Calls by customer correlation id (`ctid`). Use
     /// [`QueryBuilder::empty_correlation_id`] for calls without one.
     pub fn correlation_id(mut self, ctid: impl Into<String>) -> Self {
+        self.correlation_conflict |= self.correlation == Some(Correlation::Empty);
         self.correlation = Some(Correlation::Id(ctid.into()));
         self
     }
 
     /// Calls whose correlation id is empty (sent as `ctid=null`).
     pub fn empty_correlation_id(mut self) -> Self {
+        self.correlation_conflict |= matches!(self.correlation, Some(Correlation::Id(_)));
         self.correlation = Some(Correlation::Empty);
         self
     }
@@ -172,6 +176,13 @@ impl QueryBuilder {
                 .ok()
         });
 
+        if self.correlation_conflict {
+            c.fail(
+                "correlation_id",
+                "ctid",
+                "cannot ask for a correlation id and for the empty correlation id at once",
+            );
+        }
         if let Some(Correlation::Id(ctid)) = &self.correlation {
             if ctid.trim().is_empty() {
                 c.fail(
