@@ -38,9 +38,10 @@ struct Args {
     /// Seed of the data generator.
     #[arg(long, default_value_t = SandboxConfig::default().seed)]
     seed: u64,
-    /// Number of generated calls.
-    #[arg(long, short = 'n', default_value_t = 200_000)]
-    calls: usize,
+    /// Number of generated calls (at most 20,000,000).
+    #[arg(long, short = 'n', default_value_t = 200_000,
+          value_parser = clap::value_parser!(u32).range(0..=20_000_000))]
+    calls: u32,
     /// Days the generated calls are spread over.
     #[arg(long, default_value_t = 30)]
     days: u32,
@@ -138,7 +139,7 @@ fn config(args: &Args) -> Result<SandboxConfig, String> {
         bind: args.bind,
         port: args.port,
         seed: args.seed,
-        calls: args.calls,
+        calls: usize::try_from(args.calls).unwrap_or(usize::MAX),
         days: args.days,
         data_file: args.data.clone(),
         tokens,
