@@ -10,15 +10,19 @@
  *   returns VELIP_OK. Borrowed `const char*` results are owned by the object
  *   they come from and valid until it is freed (or, for an iterator, until
  *   its next step); text copied into caller buffers reports the size needed
- *   (NUL included) and returns VELIP_BUFFER_TOO_SMALL when short. Money is
+ *   (NUL included) and returns VELIP_BUFFER_TOO_SMALL when short (a NULL
+ *   buffer with length 0 asks for the size; NULL with a non-zero length is
+ *   VELIP_NULL_PARAMETER). Money is
  *   exact decimal text ("0.050"); optional numbers come with a `present`
  *   flag (absent is not 0).
  * - NULL: a NULL where a value is required returns VELIP_NULL_PARAMETER,
  *   invalid UTF-8 returns VELIP_INVALID_UTF8; neither crashes.
  * - Errors: fallible functions return velip_status (0 = VELIP_OK; values
  *   are fixed forever). velip_status_str() gives static text;
- *   velip_last_error_message() the calling thread's last error in words,
+ *   velip_last_error_message() the calling thread's last error in words
+ *   (complete on its own: print it alone, not after velip_status_str()),
  *   plus velip_last_error_api_code(), _http_status() and _retry_after().
+ *   VELIP_INTERRUPTED is reserved: no C function returns it.
  * - Panics: every function body runs inside a panic boundary; a Rust panic
  *   returns VELIP_PANIC and never unwinds into C.
  * - Threads: a velip_client (and a velip_phone_number) may be shared across
@@ -84,7 +88,8 @@ typedef enum {
      */
     VELIP_VALIDATION = 10,
     /**
-     * The client configuration is invalid (bad URL, unreadable CA file).
+     * The client configuration is invalid (bad URL, unreadable CA file,
+     * malformed credentials, both a token and Basic credentials).
      */
     VELIP_CONFIG = 11,
     /**
@@ -126,7 +131,9 @@ typedef enum {
      */
     VELIP_CURSOR_CYCLE = 41,
     /**
-     * The operation was interrupted.
+     * The operation was interrupted. Reserved: no C function returns it
+     * today (the C API has no interrupt mechanism); it is listed so the
+     * numbering matches the other SDK bindings.
      */
     VELIP_INTERRUPTED = 42,
     /**
@@ -362,8 +369,10 @@ velip_status velip_client_config_set_base_url(velip_client_config *config, const
 
 /**
  * Authenticate with an account token (sent as `Authorization: Bearer`,
- * never in a URL); replaces Basic credentials. The token never appears in
- * messages.
+ * never in a URL); calling it again replaces the token. A configuration
+ * holds a token or Basic credentials, not both: when
+ * `velip_client_config_set_basic_auth` was also called, `velip_client_new`
+ * returns `VELIP_CONFIG`. The token never appears in messages.
  *
  * # Safety
  * `config` must be a live configuration; `token` a NUL-terminated UTF-8
@@ -380,7 +389,10 @@ velip_status velip_client_config_set_token(velip_client_config *config, const ch
 velip_status velip_client_config_set_token_in_body(velip_client_config *config, bool yes);
 
 /**
- * Authenticate with HTTP Basic (always full numbers); replaces a token.
+ * Authenticate with HTTP Basic (always full numbers); calling it again
+ * replaces the user and password. A configuration holds a token or Basic
+ * credentials, not both: when `velip_client_config_set_token` was also
+ * called, `velip_client_new` returns `VELIP_CONFIG`.
  *
  * # Safety
  * `config` must be a live configuration; `user` and `password`
@@ -456,7 +468,9 @@ velip_status velip_client_config_set_user_agent_suffix(velip_client_config *conf
 
 /**
  * Builds a client from a configuration (copied: the configuration may be
- * freed or changed afterwards). `VELIP_CONFIG` when it is invalid.
+ * freed or changed afterwards). `VELIP_CONFIG` when it is invalid: a bad
+ * base URL, proxy or user-agent suffix, an unreadable CA file, a malformed
+ * token or Basic user, or both a token and Basic credentials set.
  * On `VELIP_OK`, `*out` is owned by the caller: free it with
  * `velip_client_free` (after every thread is done with it).
  *
@@ -613,10 +627,17 @@ velip_status velip_last_error_status(void);
  * Copies the calling thread's last error message, NUL-terminated, into
  * `buf` (`len` bytes). The text is `""` when there is no last error.
  *
+ * The message is complete on its own: it already says what kind of error
+ * it is where that helps (e.g. `invalid client configuration: ...`,
+ * `transport error (timeout): ...`), so print it alone rather than after
+ * `velip_status_str`, which would repeat that text.
+ *
  * `needed` (may be NULL) receives the size the message needs, NUL
  * included, whatever the outcome; pass `buf` NULL and `len` 0 to ask for
- * the size only. Returns `VELIP_BUFFER_TOO_SMALL` (and writes nothing to
- * `buf`) when `len` is smaller. Never changes the last error.
+ * the size only (the status is then `VELIP_BUFFER_TOO_SMALL`). Returns
+ * `VELIP_BUFFER_TOO_SMALL` (and writes nothing to `buf`) when `len` is
+ * smaller, and `VELIP_NULL_PARAMETER` when `buf` is NULL but `len` is not
+ * 0. Never changes the last error.
  *
  * Messages never contain tokens or passwords.
  *

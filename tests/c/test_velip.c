@@ -252,6 +252,18 @@ static void test_last_error(void) {
     CHECK_STR(tiny, "abc"); /* untouched */
     CHECK(needed > 4);
     CHECK_STATUS(velip_last_error_message(NULL, 0, &needed), VELIP_BUFFER_TOO_SMALL);
+    /* A NULL buffer with a non-zero length is a NULL parameter, not a size
+     * question; `needed` is still reported and the last error is kept. */
+    size_t needed_null = 0;
+    CHECK_STATUS(velip_last_error_message(NULL, 10, &needed_null), VELIP_NULL_PARAMETER);
+    CHECK(needed_null == needed);
+    CHECK_STATUS(velip_last_error_message(NULL, 10, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_last_error_status(), VELIP_NULL_PARAMETER);
+    /* The same rule for the other copy-out functions (here it is recorded). */
+    CHECK_STATUS(velip_phone_format("11999999999", VELIP_PHONE_E164, NULL, 10, NULL),
+                 VELIP_NULL_PARAMETER);
+    CHECK(strstr(last_message(), "buf") != NULL);
+    CHECK_STATUS(velip_phone_number_parse(NULL, NULL), VELIP_NULL_PARAMETER);
     char *big = malloc(needed);
     CHECK_STATUS(velip_last_error_message(big, needed, NULL), VELIP_OK);
     CHECK(big != NULL && strstr(big, "input") != NULL && strlen(big) + 1 == needed);
@@ -725,7 +737,6 @@ static void test_config(void) {
     CHECK_STATUS(velip_client_config_set_base_url(cfg, "http://127.0.0.1:9"), VELIP_OK);
     CHECK_STATUS(velip_client_config_set_token(cfg, "SBXFULL000sandbox0full0numbers"), VELIP_OK);
     CHECK_STATUS(velip_client_config_set_token_in_body(cfg, true), VELIP_OK);
-    CHECK_STATUS(velip_client_config_set_basic_auth(cfg, "sandbox", "sandbox-password"), VELIP_OK);
     CHECK_STATUS(velip_client_config_set_connect_timeout_ms(cfg, 2000), VELIP_OK);
     CHECK_STATUS(velip_client_config_set_timeout_ms(cfg, 5000), VELIP_OK);
     CHECK_STATUS(velip_client_config_set_max_retries(cfg, 0), VELIP_OK);
@@ -736,7 +747,44 @@ static void test_config(void) {
     velip_client_free(client);
     client = NULL;
 
+    /* A token and Basic credentials on one configuration: refused (as the
+     * Python binding does), with a message naming both setters and no
+     * secret. The status text appears once in the message, not twice. */
+    CHECK_STATUS(velip_client_config_set_basic_auth(cfg, "sandbox", "basic-secret-pw"), VELIP_OK);
+    velip_client *both = (velip_client *)1;
+    CHECK_STATUS(velip_client_new(cfg, &both), VELIP_CONFIG);
+    CHECK(both == (velip_client *)1); /* untouched */
+    {
+        const char *m = last_message();
+        const char *kind = velip_status_str(VELIP_CONFIG);
+        const char *first = strstr(m, kind);
+        CHECK(first == m); /* starts with "invalid client configuration" */
+        CHECK(first != NULL && strstr(first + 1, kind) == NULL); /* only once */
+        CHECK(strstr(m, "not both") != NULL);
+        CHECK(strstr(m, "velip_client_config_set_token") != NULL);
+        CHECK(strstr(m, "velip_client_config_set_basic_auth") != NULL);
+        CHECK(strstr(m, "basic-secret-pw") == NULL);
+        CHECK(strstr(m, "SBXFULL000sandbox0full0numbers") == NULL);
+    }
+    velip_client_config_free(cfg);
+    cfg = NULL;
+    /* Basic credentials alone are fine, and setting them again replaces them. */
+    CHECK_STATUS(velip_client_config_new(&cfg), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_base_url(cfg, "http://127.0.0.1:9"), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_basic_auth(cfg, "first", "pw-one"), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_basic_auth(cfg, "sandbox", "sandbox-password"), VELIP_OK);
+    CHECK_STATUS(velip_client_new(cfg, &client), VELIP_OK);
+    CHECK(client != NULL);
+    velip_client_free(client);
+    client = NULL;
+    velip_client_config_free(cfg);
+    cfg = NULL;
+
     /* Connection refused: a transport error. */
+    CHECK_STATUS(velip_client_config_new(&cfg), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_base_url(cfg, "http://127.0.0.1:9"), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_max_retries(cfg, 0), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_token(cfg, "SBXFULL000sandbox0full0numbers"), VELIP_OK);
     CHECK_STATUS(velip_client_config_set_token(cfg, "SBXFULL000sandbox0full0numbers"), VELIP_OK);
     CHECK_STATUS(velip_client_new(cfg, &client), VELIP_OK);
     velip_record *rec = NULL;
@@ -751,6 +799,8 @@ static void test_config(void) {
     CHECK(client == NULL);
     velip_client_config_free(cfg);
     CHECK_STATUS(velip_client_config_new(&cfg), VELIP_OK);
+    /* Credentials set, so the bad URL / proxy is what gets reported. */
+    CHECK_STATUS(velip_client_config_set_token(cfg, "SBXFULL000sandbox0full0numbers"), VELIP_OK);
     CHECK_STATUS(velip_client_config_set_base_url(cfg, "not a url"), VELIP_OK);
     CHECK_STATUS(velip_client_new(cfg, &client), VELIP_CONFIG);
     CHECK_STATUS(velip_client_config_set_base_url(cfg, "http://127.0.0.1:9"), VELIP_OK);

@@ -14,12 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The last error message is complete on its own (it already starts with
+ * the kind of error, e.g. "invalid client configuration: ..."), so it is
+ * printed alone; velip_status_str() is only the fallback. */
 static void print_error(const char *what, velip_status status) {
     char message[1024];
-    if (velip_last_error_message(message, sizeof message, NULL) != VELIP_OK) {
-        message[0] = '\0';
+    if (velip_last_error_message(message, sizeof message, NULL) != VELIP_OK || message[0] == '\0') {
+        snprintf(message, sizeof message, "%s", velip_status_str(status));
     }
-    fprintf(stderr, "list_calls: %s: %s: %s\n", what, velip_status_str(status), message);
+    fprintf(stderr, "list_calls: %s: %s (status %d)\n", what, message, (int)status);
 }
 
 /* One CSV field (RFC 4180): quoted when it holds a comma, quote or newline. */

@@ -2,7 +2,9 @@
 //
 // Every handle is owned by a std::unique_ptr with the matching velip_X_free;
 // a status other than VELIP_OK throws velip::Error carrying the status, the
-// thread's last error message, and the HTTP status / Retry-After when known.
+// thread's last error message as what() (not prefixed with
+// velip_status_str(), which the message already contains when useful), and
+// the HTTP status / Retry-After when known.
 #pragma once
 
 #include <velip.h>
@@ -42,7 +44,10 @@ inline void check(velip_status status) {
     size_t needed = 0;
     velip_last_error_message(nullptr, 0, &needed);
     std::string message(needed, '\0');
-    if (velip_last_error_message(message.data(), message.size(), nullptr) == VELIP_OK) {
+    // The message is complete on its own (it already names the kind of
+    // error); velip_status_str() is only the fallback.
+    if (velip_last_error_message(message.data(), message.size(), nullptr) == VELIP_OK &&
+        needed > 1) {
         message.resize(needed - 1);
     } else {
         message = velip_status_str(status);
@@ -53,7 +58,7 @@ inline void check(velip_status status) {
     bool has_retry = false;
     velip_last_error_http_status(&http, &has_http);
     velip_last_error_retry_after(&secs, &has_retry);
-    throw Error(status, std::string(velip_status_str(status)) + ": " + message,
+    throw Error(status, std::move(message),
                 has_http ? std::optional<uint16_t>(http) : std::nullopt,
                 has_retry ? std::optional<uint64_t>(secs) : std::nullopt);
 }

@@ -255,8 +255,10 @@ pub(crate) unsafe fn opt_out<'a, T>(p: *mut T) -> Option<Out<'a, T>> {
 
 /// Copies `text` and a NUL into the caller's buffer `buf` of `len` bytes.
 /// `needed` (optional) receives `text.len() + 1` in every case, so a caller
-/// can size the buffer; when `len` is too small (or `buf` is NULL) nothing is
-/// written to `buf` and the status is `VELIP_BUFFER_TOO_SMALL`.
+/// can size the buffer. `buf` NULL with `len` 0 asks for the size only
+/// (`VELIP_BUFFER_TOO_SMALL`); `buf` NULL with a non-zero `len` is a
+/// `VELIP_NULL_PARAMETER`; when `len` is too small nothing is written to
+/// `buf` and the status is `VELIP_BUFFER_TOO_SMALL`.
 ///
 /// # Safety
 /// `buf` must be NULL or valid for writing `len` bytes; `needed` NULL or
@@ -271,6 +273,14 @@ pub(crate) unsafe fn copy_out(
     // SAFETY: per this function's contract.
     if let Some(n) = unsafe { opt_out(needed) } {
         n.write(need);
+    }
+    if buf.is_null() && len > 0 {
+        return Err(Error::new(
+            velip_status::VELIP_NULL_PARAMETER,
+            format!(
+                "parameter `buf` is NULL but `len` is {len} (pass NULL with 0 to ask for the size)"
+            ),
+        ));
     }
     if buf.is_null() || len < need {
         return Err(Error::new(
@@ -333,6 +343,13 @@ mod tests {
         // SAFETY: as above.
         unsafe { copy_out("abc", buf.as_mut_ptr(), buf.len(), std::ptr::null_mut()) }.unwrap();
         assert_eq!(buf, [97, 98, 99, 0]);
+        // SAFETY: NULL buffers are checked before any write.
+        let r = unsafe { copy_out("abc", std::ptr::null_mut(), 10, &raw mut needed) };
+        assert_eq!(r.unwrap_err().status, velip_status::VELIP_NULL_PARAMETER);
+        assert_eq!(needed, 4);
+        // SAFETY: as above.
+        let r = unsafe { copy_out("abc", std::ptr::null_mut(), 0, std::ptr::null_mut()) };
+        assert_eq!(r.unwrap_err().status, velip_status::VELIP_BUFFER_TOO_SMALL);
     }
 
     #[test]

@@ -31,16 +31,13 @@ pub struct velip_client {
     _private: [u8; 0],
 }
 
-enum Credentials {
-    None,
-    Token(Secret),
-    Basic(String, Secret),
-}
-
 /// The settings.
 pub(crate) struct Config {
     base_url: Option<String>,
-    credentials: Credentials,
+    /// Set by `velip_client_config_set_token`.
+    token: Option<Secret>,
+    /// Set by `velip_client_config_set_basic_auth` (user, password).
+    basic: Option<(String, Secret)>,
     token_in_body: bool,
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
@@ -89,7 +86,8 @@ pub unsafe extern "C" fn velip_client_config_new(
         let out = unsafe { try_out(out, "out")? };
         out.write(into_raw(Config {
             base_url: None,
-            credentials: Credentials::None,
+            token: None,
+            basic: None,
             token_in_body: false,
             connect_timeout: None,
             timeout: None,
@@ -137,8 +135,10 @@ pub unsafe extern "C" fn velip_client_config_set_base_url(
 }
 
 /// Authenticate with an account token (sent as `Authorization: Bearer`,
-/// never in a URL); replaces Basic credentials. The token never appears in
-/// messages.
+/// never in a URL); calling it again replaces the token. A configuration
+/// holds a token or Basic credentials, not both: when
+/// `velip_client_config_set_basic_auth` was also called, `velip_client_new`
+/// returns `VELIP_CONFIG`. The token never appears in messages.
 ///
 /// # Safety
 /// `config` must be a live configuration; `token` a NUL-terminated UTF-8
@@ -152,7 +152,7 @@ pub unsafe extern "C" fn velip_client_config_set_token(
         // SAFETY: per this function's contract.
         let v = Secret::new(unsafe { try_str(token, "token")? });
         // SAFETY: per this function's contract.
-        unsafe { with_config(config, |c| c.credentials = Credentials::Token(v)) }
+        unsafe { with_config(config, |c| c.token = Some(v)) }
     }
 }
 
@@ -171,7 +171,10 @@ pub unsafe extern "C" fn velip_client_config_set_token_in_body(
     }
 }
 
-/// Authenticate with HTTP Basic (always full numbers); replaces a token.
+/// Authenticate with HTTP Basic (always full numbers); calling it again
+/// replaces the user and password. A configuration holds a token or Basic
+/// credentials, not both: when `velip_client_config_set_token` was also
+/// called, `velip_client_new` returns `VELIP_CONFIG`.
 ///
 /// # Safety
 /// `config` must be a live configuration; `user` and `password`
@@ -186,7 +189,7 @@ pub unsafe extern "C" fn velip_client_config_set_basic_auth(
         // SAFETY: per this function's contract.
         let (u, p) = unsafe { (try_str(user, "user")?.to_owned(), Secret::new(try_str(password, "password")?)) };
         // SAFETY: per this function's contract.
-        unsafe { with_config(config, |c| c.credentials = Credentials::Basic(u, p)) }
+        unsafe { with_config(config, |c| c.basic = Some((u, p))) }
     }
 }
 
@@ -317,10 +320,19 @@ fn build(c: &Config) -> Result<Client, Error> {
     if let Some(u) = &c.base_url {
         b = b.base_url(u.clone());
     }
-    b = match &c.credentials {
-        Credentials::None => b,
-        Credentials::Token(t) => b.token(t.clone()),
-        Credentials::Basic(u, p) => b.basic_auth(u.clone(), p.clone()),
+    b = match (&c.token, &c.basic) {
+        (Some(_), Some(_)) => {
+            return Err(velip_blocking::Error::Config(
+                "both a token and Basic credentials are set; give either a token \
+                 (velip_client_config_set_token) or Basic credentials \
+                 (velip_client_config_set_basic_auth), not both"
+                    .to_owned(),
+            )
+            .into());
+        }
+        (Some(t), None) => b.token(t.clone()),
+        (None, Some((u, p))) => b.basic_auth(u.clone(), p.clone()),
+        (None, None) => b,
     };
     b = b.token_in_body(c.token_in_body);
     if let Some(d) = c.connect_timeout {
@@ -345,7 +357,9 @@ fn build(c: &Config) -> Result<Client, Error> {
 }
 
 /// Builds a client from a configuration (copied: the configuration may be
-/// freed or changed afterwards). `VELIP_CONFIG` when it is invalid.
+/// freed or changed afterwards). `VELIP_CONFIG` when it is invalid: a bad
+/// base URL, proxy or user-agent suffix, an unreadable CA file, a malformed
+/// token or Basic user, or both a token and Basic credentials set.
 /// On `VELIP_OK`, `*out` is owned by the caller: free it with
 /// `velip_client_free` (after every thread is done with it).
 ///

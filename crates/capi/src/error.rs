@@ -120,10 +120,17 @@ pub extern "C" fn velip_last_error_status() -> velip_status {
 /// Copies the calling thread's last error message, NUL-terminated, into
 /// `buf` (`len` bytes). The text is `""` when there is no last error.
 ///
+/// The message is complete on its own: it already says what kind of error
+/// it is where that helps (e.g. `invalid client configuration: ...`,
+/// `transport error (timeout): ...`), so print it alone rather than after
+/// `velip_status_str`, which would repeat that text.
+///
 /// `needed` (may be NULL) receives the size the message needs, NUL
 /// included, whatever the outcome; pass `buf` NULL and `len` 0 to ask for
-/// the size only. Returns `VELIP_BUFFER_TOO_SMALL` (and writes nothing to
-/// `buf`) when `len` is smaller. Never changes the last error.
+/// the size only (the status is then `VELIP_BUFFER_TOO_SMALL`). Returns
+/// `VELIP_BUFFER_TOO_SMALL` (and writes nothing to `buf`) when `len` is
+/// smaller, and `VELIP_NULL_PARAMETER` when `buf` is NULL but `len` is not
+/// 0. Never changes the last error.
 ///
 /// Messages never contain tokens or passwords.
 ///

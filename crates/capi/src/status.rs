@@ -34,7 +34,8 @@ pub enum velip_status {
     /// The request (filter) is invalid: bad date, bad call id, conflicting
     /// selections... Every problem is in the last error message.
     VELIP_VALIDATION = 10,
-    /// The client configuration is invalid (bad URL, unreadable CA file).
+    /// The client configuration is invalid (bad URL, unreadable CA file,
+    /// malformed credentials, both a token and Basic credentials).
     VELIP_CONFIG = 11,
     /// Authentication failed (HTTP 401, codes 100-199). Never retried:
     /// repeated failures get the IP banned permanently.
@@ -56,7 +57,9 @@ pub enum velip_status {
     /// Paging cannot continue: the service sent a cursor already seen (a
     /// loop), or said more pages exist without sending a cursor.
     VELIP_CURSOR_CYCLE = 41,
-    /// The operation was interrupted.
+    /// The operation was interrupted. Reserved: no C function returns it
+    /// today (the C API has no interrupt mechanism); it is listed so the
+    /// numbering matches the other SDK bindings.
     VELIP_INTERRUPTED = 42,
     /// An internal error: a panic was caught at the boundary. Please report.
     VELIP_PANIC = 99,
