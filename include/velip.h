@@ -337,7 +337,8 @@ const char *velip_version(void);
 
 /**
  * Creates a configuration with the defaults: base URL
- * `https://vox.velip.com.br`, no credentials, connect timeout 10 s,
+ * `https://vox.velip.com.br`, no credentials (set a token or Basic
+ * credentials: `velip_client_new` refuses none), connect timeout 10 s,
  * request timeout 60 s, 2 retries, longest Retry-After waited 60 s.
  * On `VELIP_OK`, `*out` is owned by the caller: free it with
  * `velip_client_config_free`.
@@ -470,7 +471,8 @@ velip_status velip_client_config_set_user_agent_suffix(velip_client_config *conf
  * Builds a client from a configuration (copied: the configuration may be
  * freed or changed afterwards). `VELIP_CONFIG` when it is invalid: a bad
  * base URL, proxy or user-agent suffix, an unreadable CA file, a malformed
- * token or Basic user, or both a token and Basic credentials set.
+ * token or Basic user, no credentials, or both a token and Basic
+ * credentials set.
  * On `VELIP_OK`, `*out` is owned by the caller: free it with
  * `velip_client_free` (after every thread is done with it).
  *

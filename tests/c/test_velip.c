@@ -768,9 +768,13 @@ static void test_config(void) {
     }
     velip_client_config_free(cfg);
     cfg = NULL;
-    /* Basic credentials alone are fine, and setting them again replaces them. */
+    /* No credentials at all: refused too. */
     CHECK_STATUS(velip_client_config_new(&cfg), VELIP_OK);
     CHECK_STATUS(velip_client_config_set_base_url(cfg, "http://127.0.0.1:9"), VELIP_OK);
+    CHECK_STATUS(velip_client_new(cfg, &client), VELIP_CONFIG);
+    CHECK(client == NULL);
+    CHECK(strstr(last_message(), "credentials") != NULL);
+    /* Basic credentials alone are fine, and setting them again replaces them. */
     CHECK_STATUS(velip_client_config_set_basic_auth(cfg, "first", "pw-one"), VELIP_OK);
     CHECK_STATUS(velip_client_config_set_basic_auth(cfg, "sandbox", "sandbox-password"), VELIP_OK);
     CHECK_STATUS(velip_client_new(cfg, &client), VELIP_OK);
