@@ -22,6 +22,7 @@ __all__ = [
     "parse_webhook",
     "parse_brl_decimal",
     "_record_from_wire",
+    "_after_fork_in_child",
 ]
 
 __version__: Final[str]
@@ -256,6 +257,7 @@ def parse_response(
 def parse_webhook(body: _Body, content_type: str = "") -> list[CallRecord]: ...
 def parse_brl_decimal(text: str) -> decimal.Decimal: ...
 def _record_from_wire(wire: bytes) -> CallRecord: ...
+def _after_fork_in_child() -> None: ...
 
 @final
 class Sandbox:

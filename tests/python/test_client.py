@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime
 import json
 
+import pytest
+
 import velip
 from velip.testing import Sandbox, WebhookReceiver
 
@@ -48,6 +50,39 @@ def test_list_page_is_resumable(client: velip.Client) -> None:
     page = it.next_page()
     assert page is not None and page.records == second.records[1:]
     assert it.resume_cursor == second.next_cursor
+
+
+def test_iterator_stats_and_resume_cursor_mid_page(client: velip.Client) -> None:
+    first = client.list_page(date_start=LAST_DAY, date_end=LAST_DAY, page_size=10)
+    second = client.list_page(date_start=LAST_DAY, date_end=LAST_DAY, page_size=10, cursor=first.next_cursor)
+    it = client.list_calls(date_start=LAST_DAY, date_end=LAST_DAY, page_size=10)
+    assert next(it) == first.records[0]
+    # Mid first page without a cursor: nothing to resume from yet.
+    assert it.records_yielded == 1 and it.pages_fetched == 1 and it.resume_cursor is None
+    assert not it.finished and "records_yielded=1," in repr(it)
+    for _ in range(9):
+        next(it)
+    assert it.records_yielded == 10 and it.resume_cursor == first.next_cursor
+    assert next(it) == second.records[0]
+    # Mid second page: the cursor that reads that page again.
+    assert it.records_yielded == 11 and it.pages_fetched == 2 and it.resume_cursor == first.next_cursor
+    rest = it.next_page()
+    assert rest is not None and rest.records == second.records[1:] and rest.next_cursor == second.next_cursor
+    assert it.records_yielded == 20 and it.resume_cursor == second.next_cursor
+
+
+def test_page_error_comes_after_the_records_before_it(fresh_sandbox: Sandbox) -> None:
+    fresh_sandbox.set_faults(["2=badjson"])
+    with velip.Client(fresh_sandbox.token, base_url=fresh_sandbox.url, max_retries=0) as c:
+        it = c.list_calls(date_start=FIRST_DAY, date_end=LAST_DAY, page_size=100)
+        got = [next(it).call_id for _ in range(100)]
+        with pytest.raises(velip.DecodeError):
+            next(it)
+        assert it.records_yielded == 100 and it.pages_fetched == 1 and not it.finished
+        assert it.resume_cursor is not None
+        got += [r.call_id for r in it]  # resumes on the same page
+    assert len(got) == len(set(got)) == fresh_sandbox.call_count
+    assert it.finished and it.records_yielded == len(got) and it.resume_cursor is None
 
 
 def test_get_call_and_find_calls(client: velip.Client) -> None:

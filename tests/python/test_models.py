@@ -196,6 +196,12 @@ def test_brl_decimals() -> None:
     assert str(velip.parse_brl_decimal("0,050")) == "0.050"  # scale kept
     assert velip.parse_brl_decimal("1.234,56") == decimal.Decimal("1234.56")
     assert velip.parse_brl_decimal("R$ 1,00") == decimal.Decimal("1.00")
+    # Equal values of another scale are other objects (the cache keys on
+    # the exact text), and many distinct values all come back exact.
+    for text in ("0,05", "0,050", "0,0500", "0,05", "0,050"):
+        assert str(velip.parse_brl_decimal(text)) == text.replace(",", ".")
+    for n in range(3000):
+        assert str(velip.parse_brl_decimal(f"{n},{n % 1000:03d}")) == f"{n}.{n % 1000:03d}"
     with pytest.raises(velip.ValidationError) as info:
         velip.parse_brl_decimal("1,2,3,4")
     assert isinstance(info.value, ValueError)

@@ -210,7 +210,8 @@ impl CallIter {
     /// with `next` is allowed.
     pub fn next_page(&mut self) -> Option<Result<Page, Error>> {
         if self.buffer.len() > 0 {
-            let rest: Vec<CallRecord> = self.buffer.by_ref().collect();
+            // Collecting the owned `IntoIter` reuses its allocation.
+            let rest: Vec<CallRecord> = std::mem::take(&mut self.buffer).collect();
             self.yielded += rest.len() as u64;
             let mut page = self.last_meta.clone()?;
             page.records = rest;
@@ -221,7 +222,7 @@ impl CallIter {
         }
         match self.fetch()? {
             Ok(mut page) => {
-                let records: Vec<CallRecord> = self.buffer.by_ref().collect();
+                let records: Vec<CallRecord> = std::mem::take(&mut self.buffer).collect();
                 self.yielded += records.len() as u64;
                 page.records = records;
                 Some(Ok(page))

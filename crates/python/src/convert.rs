@@ -1,9 +1,12 @@
 //! Conversions from Rust values to standard Python types.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
 use chrono::{NaiveDate, NaiveTime};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList, PyType};
+use pyo3::types::{PyDict, PyList, PyString, PyType};
 use velip_core::Decimal;
 
 /// A JSON value as plain Python objects (`dict`, `list`, `str`, `int`,
@@ -49,12 +52,107 @@ pub(crate) fn json_map_to_py<'py, 'a>(
     Ok(dict)
 }
 
+/// Text built on the stack, moving to the heap only past `N` bytes.
+pub(crate) struct StackStr<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+    heap: Option<String>,
+}
+
+impl<const N: usize> StackStr<N> {
+    pub(crate) fn new() -> Self {
+        Self {
+            buf: [0; N],
+            len: 0,
+            heap: None,
+        }
+    }
+
+    pub(crate) fn push_str(&mut self, s: &str) {
+        if let Some(h) = &mut self.heap {
+            h.push_str(s);
+        } else if let Some(dst) = self.buf.get_mut(self.len..self.len + s.len()) {
+            dst.copy_from_slice(s.as_bytes());
+            self.len += s.len();
+        } else {
+            let mut h = String::with_capacity(self.len + s.len());
+            h.push_str(self.stack_str());
+            h.push_str(s);
+            self.heap = Some(h);
+        }
+    }
+
+    fn stack_str(&self) -> &str {
+        // Only whole `&str`s are ever copied in, so this is valid UTF-8.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        self.heap.as_deref().unwrap_or_else(|| self.stack_str())
+    }
+}
+
+impl<const N: usize> std::fmt::Write for StackStr<N> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.push_str(s);
+        Ok(())
+    }
+}
+
+/// The decimal digits of `n`, written into `buf`.
+pub(crate) fn u64_digits(mut n: u64, buf: &mut [u8; 20]) -> &str {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        // `n % 10` < 10, so the cast cannot truncate.
+        #[allow(clippy::cast_possible_truncation)]
+        let digit = (n % 10) as u8;
+        buf[i] = b'0' + digit;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&buf[i..]).unwrap_or_default()
+}
+
 /// A `decimal.Decimal` built from the exact text (never through a float).
+///
+/// Amounts repeat a lot (a few rates times common durations), so the
+/// objects built are kept in a small table keyed by the exact value
+/// (digits *and* scale: `0.050` and `0.05` stay distinct) and handed out
+/// again (`Decimal` objects are immutable).
 pub(crate) fn decimal(py: Python<'_>, d: Decimal) -> PyResult<Bound<'_, PyAny>> {
+    use std::fmt::Write as _;
+    /// Entries kept before the table starts over.
+    const CAPACITY: usize = 1024;
     static DECIMAL: PyOnceLock<Py<PyType>> = PyOnceLock::new();
-    DECIMAL
-        .import(py, "decimal", "Decimal")?
-        .call1((d.to_string(),))
+    static CACHE: Mutex<Option<HashMap<[u8; 16], Py<PyAny>>>> = Mutex::new(None);
+    let key = d.serialize();
+    // The lock is only held for these quick steps, never across a Python
+    // call (which could switch threads).
+    let lock = || CACHE.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some(obj) = lock().as_ref().and_then(|m| m.get(&key)) {
+        return Ok(obj.bind(py).clone());
+    }
+    let class = DECIMAL.import(py, "decimal", "Decimal")?;
+    let mut text = StackStr::<48>::new();
+    let obj = if write!(text, "{d}").is_err() {
+        class.call1((d.to_string(),))?
+    } else {
+        class.call1((PyString::new(py, text.as_str()),))?
+    };
+    let mut guard = lock();
+    let map = guard.get_or_insert_with(HashMap::new);
+    let old = if map.len() >= CAPACITY {
+        Some(std::mem::take(map))
+    } else {
+        None
+    };
+    map.insert(key, obj.clone().unbind());
+    drop(guard);
+    drop(old); // after the lock is released
+    Ok(obj)
 }
 
 /// `decimal.Decimal | None`.
@@ -66,9 +164,25 @@ pub(crate) fn opt_decimal(
 }
 
 /// `datetime.date | None`.
+///
+/// Records of a walk come in date order, so the last date built is kept and
+/// handed out again while it matches (`date` objects are immutable; with
+/// the stable ABI, building one is a Python-level call).
 pub(crate) fn opt_date(py: Python<'_>, d: Option<NaiveDate>) -> PyResult<Option<Bound<'_, PyAny>>> {
-    d.map(|d| d.into_pyobject(py).map(Bound::into_any))
-        .transpose()
+    static LAST: Mutex<Option<(NaiveDate, Py<PyAny>)>> = Mutex::new(None);
+    let Some(d) = d else { return Ok(None) };
+    // The lock is only held for these quick steps, never across a Python
+    // call (which could switch threads).
+    let lock = || LAST.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((cached, obj)) = &*lock()
+        && *cached == d
+    {
+        return Ok(Some(obj.bind(py).clone()));
+    }
+    let obj = d.into_pyobject(py)?.into_any();
+    let old = lock().replace((d, obj.clone().unbind()));
+    drop(old); // after the lock is released
+    Ok(Some(obj))
 }
 
 /// `datetime.time | None`.

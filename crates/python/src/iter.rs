@@ -1,14 +1,110 @@
 //! `CallIterator`: the auto-paging walk over a selection.
+//!
+//! The walk hands Python whole pages at a time internally: a page's records
+//! are kept in a buffer next to the [`CallIter`], and `__next__` only pops
+//! from it (holding the GIL, no lock wait, no syscall). The GIL is released
+//! only when the buffer is empty and the next page must be fetched.
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
 
 use pyo3::exceptions::PyStopIteration;
 use pyo3::prelude::*;
 use velip_blocking::CallIter;
+use velip_core::{CallRecord, Cursor, Page};
 
 use crate::errors;
 use crate::page::PyPage;
 use crate::record::PyCallRecord;
+
+/// Bumped in the child after every `os.fork()` (hook registered by
+/// [`register_fork_hook`]), so the per-record path can detect a fork
+/// without a `getpid` syscall. Fetching a page still compares the pid,
+/// which also catches forks that bypass `os.fork`.
+static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// The `os.register_at_fork(after_in_child=...)` hook.
+#[pyfunction]
+pub(crate) fn _after_fork_in_child() {
+    FORK_GENERATION.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Registers [`_after_fork_in_child`] with `os.register_at_fork` (where the
+/// platform has it).
+pub(crate) fn register_fork_hook(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    let os = py.import("os")?;
+    if os.hasattr("register_at_fork")? {
+        let kwargs = pyo3::types::PyDict::new(py);
+        kwargs.set_item("after_in_child", m.getattr("_after_fork_in_child")?)?;
+        os.getattr("register_at_fork")?.call((), Some(&kwargs))?;
+    }
+    Ok(())
+}
+
+/// The walk plus the records of its current page not yet handed to Python.
+struct State {
+    inner: CallIter,
+    /// Records of the current page not yet yielded to Python (already
+    /// counted as yielded by `inner`).
+    buffer: std::vec::IntoIter<CallRecord>,
+    /// The current page's answer without its records (for `next_page`).
+    meta: Option<Page>,
+    /// The cursor that re-fetches the current page (the resume cursor
+    /// while `buffer` still holds records).
+    page_cursor: Option<Cursor>,
+}
+
+impl State {
+    /// The next record, fetching pages as needed (call without the GIL).
+    fn next_record(&mut self) -> Option<Result<CallRecord, velip_blocking::Error>> {
+        loop {
+            if let Some(r) = self.buffer.next() {
+                return Some(Ok(r));
+            }
+            // With nothing buffered, the resume cursor is the one of the
+            // page `next_page` is about to return.
+            let cursor = self.inner.resume_cursor().cloned();
+            match self.inner.next_page()? {
+                Ok(mut page) => {
+                    self.buffer = std::mem::take(&mut page.records).into_iter();
+                    self.meta = Some(page);
+                    self.page_cursor = cursor;
+                }
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+
+    /// The rest of the current page, or else the next page (call without
+    /// the GIL).
+    fn next_page(&mut self) -> Option<Result<Page, velip_blocking::Error>> {
+        if self.buffer.len() > 0
+            && let Some(meta) = &self.meta
+        {
+            let mut page = meta.clone();
+            page.records = self.buffer.by_ref().collect();
+            return Some(Ok(page));
+        }
+        self.inner.next_page()
+    }
+
+    fn records_yielded(&self) -> u64 {
+        self.inner.records_yielded() - self.buffer.len() as u64
+    }
+
+    fn is_finished(&self) -> bool {
+        self.buffer.len() == 0 && self.inner.is_finished()
+    }
+
+    fn resume_cursor(&self) -> Option<&Cursor> {
+        if self.buffer.len() > 0 {
+            self.page_cursor.as_ref()
+        } else {
+            self.inner.resume_cursor()
+        }
+    }
+}
 
 /// Iterates the calls of a selection, fetching pages as needed (the GIL is
 /// released while a page is fetched and decoded). After an exception,
@@ -16,36 +112,66 @@ use crate::record::PyCallRecord;
 /// comes twice.
 #[pyclass(frozen, module = "velip._velip", name = "CallIterator")]
 pub(crate) struct PyCallIterator {
-    inner: Mutex<CallIter>,
+    state: Mutex<State>,
     pid: u32,
+    fork_generation: u64,
 }
 
 impl PyCallIterator {
     pub(crate) fn new(inner: CallIter) -> Self {
         Self {
-            inner: Mutex::new(inner),
+            state: Mutex::new(State {
+                inner,
+                buffer: Vec::new().into_iter(),
+                meta: None,
+                page_cursor: None,
+            }),
             pid: std::process::id(),
+            fork_generation: FORK_GENERATION.load(Ordering::Relaxed),
         }
     }
 
-    /// Locks the walk without holding the GIL while waiting (another thread
-    /// may be fetching a page with it).
-    fn with<R: Send>(
-        &self,
-        py: Python<'_>,
-        f: impl FnOnce(&mut CallIter) -> R + Send,
-    ) -> PyResult<R> {
-        if std::process::id() != self.pid {
+    /// Fails in a child process forked after this iterator was created.
+    /// `syscall`: also compare the pid (slow paths only).
+    fn check_fork(&self, py: Python<'_>, syscall: bool) -> PyResult<()> {
+        if FORK_GENERATION.load(Ordering::Relaxed) != self.fork_generation
+            || (syscall && std::process::id() != self.pid)
+        {
             return Err(errors::velip(
                 py,
                 "this CallIterator was created before os.fork(); in the child, start a new walk (pass cursor=resume_cursor to continue)",
             ));
         }
-        Ok(py.detach(|| {
-            let mut guard: MutexGuard<'_, CallIter> =
-                self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-            f(&mut guard)
-        }))
+        Ok(())
+    }
+
+    /// The state if its lock is free right now (taken while holding the
+    /// GIL: whoever holds the lock never waits for the GIL).
+    fn try_lock(&self) -> Option<MutexGuard<'_, State>> {
+        match self.state.try_lock() {
+            Ok(g) => Some(g),
+            Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        }
+    }
+
+    /// Runs a quick `f` on the state: at once when the lock is free, else
+    /// waiting for it without holding the GIL (another thread may be
+    /// fetching a page with it).
+    fn with<R: Send>(&self, py: Python<'_>, f: impl FnOnce(&mut State) -> R + Send) -> PyResult<R> {
+        self.check_fork(py, false)?;
+        if let Some(mut g) = self.try_lock() {
+            return Ok(f(&mut g));
+        }
+        Ok(self.with_detached(py, f))
+    }
+
+    /// Runs `f` (which may do I/O) on the state without holding the GIL.
+    fn with_detached<R: Send>(&self, py: Python<'_>, f: impl FnOnce(&mut State) -> R + Send) -> R {
+        py.detach(|| {
+            let mut g = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+            f(&mut g)
+        })
     }
 }
 
@@ -56,7 +182,15 @@ impl PyCallIterator {
     }
 
     fn __next__(&self, py: Python<'_>) -> PyResult<PyCallRecord> {
-        match self.with(py, Iterator::next)? {
+        self.check_fork(py, false)?;
+        // Fast path: a record of the current page, GIL held throughout.
+        if let Some(mut g) = self.try_lock()
+            && let Some(r) = g.buffer.next()
+        {
+            return Ok(PyCallRecord::new(r));
+        }
+        self.check_fork(py, true)?;
+        match self.with_detached(py, State::next_record) {
             Some(Ok(r)) => Ok(PyCallRecord::new(r)),
             Some(Err(e)) => Err(errors::client(py, &e)),
             None => Err(PyStopIteration::new_err(())),
@@ -66,7 +200,8 @@ impl PyCallIterator {
     /// The next page (records not yet yielded), or `None` when the walk is
     /// over. Can be mixed with plain iteration.
     fn next_page(&self, py: Python<'_>) -> PyResult<Option<PyPage>> {
-        match self.with(py, CallIter::next_page)? {
+        self.check_fork(py, true)?;
+        match self.with_detached(py, State::next_page) {
             Some(Ok(p)) => PyPage::new(py, p).map(Some),
             Some(Err(e)) => Err(errors::client(py, &e)),
             None => Ok(None),
@@ -76,38 +211,38 @@ impl PyCallIterator {
     /// Pages fetched so far.
     #[getter]
     fn pages_fetched(&self, py: Python<'_>) -> PyResult<u64> {
-        self.with(py, |i| i.pages_fetched())
+        self.with(py, |s| s.inner.pages_fetched())
     }
 
     /// Calls yielded so far.
     #[getter]
     fn records_yielded(&self, py: Python<'_>) -> PyResult<u64> {
-        self.with(py, |i| i.records_yielded())
+        self.with(py, |s| s.records_yielded())
     }
 
     /// Calls skipped because an earlier page already yielded them (new
     /// calls arriving while paging shift the pages).
     #[getter]
     fn duplicates_skipped(&self, py: Python<'_>) -> PyResult<u64> {
-        self.with(py, |i| i.duplicates_skipped())
+        self.with(py, |s| s.inner.duplicates_skipped())
     }
 
     /// Whether any page came with masked numbers.
     #[getter]
     fn numbers_masked(&self, py: Python<'_>) -> PyResult<bool> {
-        self.with(py, |i| i.numbers_masked())
+        self.with(py, |s| s.inner.numbers_masked())
     }
 
     /// Distinct warnings the service sent, in order.
     #[getter]
     fn warnings(&self, py: Python<'_>) -> PyResult<Vec<String>> {
-        self.with(py, |i| i.warnings().to_vec())
+        self.with(py, |s| s.inner.warnings().to_vec())
     }
 
     /// Whether the walk is over.
     #[getter]
     fn finished(&self, py: Python<'_>) -> PyResult<bool> {
-        self.with(py, |i| i.is_finished())
+        self.with(py, |s| s.is_finished())
     }
 
     /// Where a new walk would continue: pass it as `cursor=` to
@@ -115,16 +250,16 @@ impl PyCallIterator {
     /// page without a cursor.
     #[getter]
     fn resume_cursor(&self, py: Python<'_>) -> PyResult<Option<String>> {
-        self.with(py, |i| i.resume_cursor().map(|c| c.as_str().to_owned()))
+        self.with(py, |s| s.resume_cursor().map(|c| c.as_str().to_owned()))
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        self.with(py, |i| {
+        self.with(py, |s| {
             format!(
                 "CallIterator(pages_fetched={}, records_yielded={}, finished={})",
-                i.pages_fetched(),
-                i.records_yielded(),
-                if i.is_finished() { "True" } else { "False" }
+                s.inner.pages_fetched(),
+                s.records_yielded(),
+                if s.is_finished() { "True" } else { "False" }
             )
         })
     }

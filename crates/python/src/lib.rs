@@ -36,5 +36,7 @@ fn _velip(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(functions::parse_webhook, m)?)?;
     m.add_function(wrap_pyfunction!(functions::parse_brl_decimal, m)?)?;
     m.add_function(wrap_pyfunction!(record::_record_from_wire, m)?)?;
+    m.add_function(wrap_pyfunction!(iter::_after_fork_in_child, m)?)?;
+    iter::register_fork_hook(m)?;
     Ok(())
 }

@@ -2,11 +2,14 @@
 
 use pyo3::basic::CompareOp;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use serde_json::{Map, Value};
 use velip_core::{CallRecord, Destination};
 
-use crate::convert::{json_map_to_py, json_to_py, opt_date, opt_decimal, opt_time, py_class};
+use crate::convert::{
+    StackStr, json_map_to_py, json_to_py, opt_date, opt_decimal, opt_time, py_class,
+};
 use crate::errors;
 use crate::phone::{PyMaskedNumber, PyPhoneNumber};
 
@@ -34,9 +37,53 @@ pub(crate) fn records_to_py(
         .collect()
 }
 
-fn wire_enum<'py>(py: Python<'py>, class: &str, wire: &str) -> PyResult<Bound<'py, PyAny>> {
-    py_class(py, "velip._enums", class)?.call1((wire,))
+/// A wire enum class of `velip._enums` with its known members cached.
+struct WireEnum {
+    class: &'static str,
+    /// The wire texts of the known members, in `members` order.
+    known: &'static [&'static str],
+    /// `(class, members)`, looked up once.
+    cache: PyOnceLock<(Py<PyAny>, Vec<Py<PyAny>>)>,
 }
+
+impl WireEnum {
+    /// `Class(wire)`: a cached member for known values, the class's own
+    /// lookup (pseudo-member) for the others.
+    fn get<'py>(&self, py: Python<'py>, wire: &str) -> PyResult<Bound<'py, PyAny>> {
+        let (class, members) = self.cache.get_or_try_init(py, || -> PyResult<_> {
+            let class = py_class(py, "velip._enums", self.class)?;
+            let members = self
+                .known
+                .iter()
+                .map(|w| class.call1((*w,)).map(Bound::unbind))
+                .collect::<PyResult<Vec<_>>>()?;
+            Ok((class.unbind(), members))
+        })?;
+        match self.known.iter().position(|k| *k == wire) {
+            Some(i) => Ok(members[i].bind(py).clone()),
+            None => class.bind(py).call1((wire,)),
+        }
+    }
+}
+
+static CALL_STATUS: WireEnum = WireEnum {
+    class: "CallStatus",
+    known: &[
+        "OK",
+        "BUSY",
+        "NOANSWER",
+        "CANCEL",
+        "CONGESTION",
+        "CHANUNAVAIL",
+    ],
+    cache: PyOnceLock::new(),
+};
+
+static AMD_RESULT: WireEnum = WireEnum {
+    class: "AmdResult",
+    known: &["MA", "HM", "ND"],
+    cache: PyOnceLock::new(),
+};
 
 /// The record in the service's own wire shape, so that decoding it again
 /// gives the same record (used by pickle).
@@ -108,8 +155,18 @@ fn repr_opt<T: std::fmt::Display>(v: Option<T>) -> String {
 impl PyCallRecord {
     /// `cd_id`: the call id, `"42_123456"` or bare `"123456"`.
     #[getter]
-    fn call_id(&self) -> String {
-        self.inner.call_id.to_string()
+    fn call_id<'py>(&self, py: Python<'py>) -> Bound<'py, PyString> {
+        let id = &self.inner.call_id;
+        // `alias_number` (as `CallId`'s `Display`), built on the stack.
+        let mut digits = [0u8; 20];
+        let digits = crate::convert::u64_digits(id.number(), &mut digits);
+        let mut s = StackStr::<64>::new();
+        if let Some(a) = id.alias() {
+            s.push_str(a);
+            s.push_str("_");
+        }
+        s.push_str(digits);
+        PyString::new(py, s.as_str())
     }
 
     /// The numeric part of the call id (records are ordered by it, newest
@@ -125,7 +182,7 @@ impl PyCallRecord {
         self.inner
             .status
             .as_ref()
-            .map(|s| wire_enum(py, "CallStatus", s.as_wire()))
+            .map(|s| CALL_STATUS.get(py, s.as_wire()))
             .transpose()
     }
 
@@ -135,7 +192,7 @@ impl PyCallRecord {
         self.inner
             .amd
             .as_ref()
-            .map(|s| wire_enum(py, "AmdResult", s.as_wire()))
+            .map(|s| AMD_RESULT.get(py, s.as_wire()))
             .transpose()
     }
 
