@@ -1,7 +1,7 @@
 //! [`CallIter`]: the auto-paging walk over a list query.
 
 use std::collections::HashSet;
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 
 use velip_core::{CallId, CallRecord, Cursor, Page, Query};
 
@@ -85,29 +85,40 @@ pub struct CallIter {
     warnings: Vec<String>,
     /// Fetch the next page in the background while this one is consumed.
     prefetch: bool,
-    /// The page being fetched in the background, if any.
-    in_flight: Option<Prefetch>,
+    /// The helper thread, started with the first prefetch.
+    prefetcher: Option<Prefetcher>,
+    /// The query whose answer the helper thread owes us, if any.
+    in_flight: Option<Query>,
 }
 
-/// A page requested on a helper thread.
-struct Prefetch {
-    query: Query,
-    answer: Receiver<Result<Page, Error>>,
+/// The walk's helper thread: one per walk (so the allocator keeps one
+/// arena for it), fetching the pages it is sent, one at a time.
+struct Prefetcher {
+    requests: SyncSender<Query>,
+    answers: Receiver<Result<Page, Error>>,
 }
 
-impl Prefetch {
-    fn start(client: &Client, query: Query) -> Option<Self> {
-        let (tx, answer) = std::sync::mpsc::sync_channel(1);
+impl Prefetcher {
+    fn start(client: &Client) -> Option<Self> {
+        let (requests, rx) = std::sync::mpsc::sync_channel::<Query>(1);
+        let (tx, answers) = std::sync::mpsc::sync_channel(1);
         let worker = client.clone();
-        let q = query.clone();
         std::thread::Builder::new()
             .name("velip-prefetch".to_owned())
             .spawn(move || {
-                // The waiting caller polls the interrupt check, not this thread.
-                let _ = tx.send(worker.execute_with(&q, Operation::Read, None));
+                // Ends when the walk is dropped (its sender with it). The
+                // waiting caller polls the interrupt check, not this thread.
+                while let Ok(q) = rx.recv() {
+                    if tx
+                        .send(worker.execute_with(&q, Operation::Read, None))
+                        .is_err()
+                    {
+                        break;
+                    }
+                }
             })
             .ok()?;
-        Some(Self { query, answer })
+        Some(Self { requests, answers })
     }
 }
 
@@ -141,6 +152,7 @@ impl CallIter {
             masked: false,
             warnings: Vec::new(),
             prefetch: true,
+            prefetcher: None,
             in_flight: None,
         }
     }
@@ -153,9 +165,6 @@ impl CallIter {
     #[must_use]
     pub fn prefetch(mut self, on: bool) -> Self {
         self.prefetch = on;
-        if !on {
-            self.in_flight = None;
-        }
         self
     }
 
@@ -238,15 +247,19 @@ impl CallIter {
             return Some(Err(e));
         }
         let answer = match self.in_flight.take() {
-            Some(p) if p.query == query => {
-                let Some(answer) = self.wait_for(&p) else {
+            Some(pending) => {
+                let Some(answer) = self.wait_for_prefetch() else {
                     // Interrupted while waiting: keep the page coming.
-                    self.in_flight = Some(p);
+                    self.in_flight = Some(pending);
                     return Some(Err(Error::Interrupted));
                 };
-                answer
+                if pending == query {
+                    answer
+                } else {
+                    self.client.execute(&query, Operation::Read)
+                }
             }
-            _ => self.client.execute(&query, Operation::Read),
+            None => self.client.execute(&query, Operation::Read),
         };
         let mut page = match answer {
             Ok(p) => p,
@@ -286,7 +299,7 @@ impl CallIter {
                 self.seen_cursors.insert(c.clone());
                 let next_query = query.with_cursor(Some(c));
                 if self.prefetch {
-                    self.in_flight = Prefetch::start(&self.client, next_query.clone());
+                    self.request_prefetch(&next_query);
                 }
                 self.next_query = Some(next_query);
             }
@@ -302,18 +315,28 @@ impl CallIter {
         Some(Ok(page))
     }
 
-    /// The prefetched answer, polling the interrupt check every 100 ms;
+    /// Asks the helper thread (started on first use) for `query`.
+    fn request_prefetch(&mut self, query: &Query) {
+        if self.prefetcher.is_none() {
+            self.prefetcher = Prefetcher::start(&self.client);
+        }
+        if let Some(p) = &self.prefetcher
+            && p.requests.send(query.clone()).is_ok()
+        {
+            self.in_flight = Some(query.clone());
+        }
+    }
+
+    /// The helper thread's answer, polling the interrupt check every 100 ms;
     /// `None` when interrupted.
-    fn wait_for(&self, p: &Prefetch) -> Option<Result<Page, Error>> {
+    fn wait_for_prefetch(&self) -> Option<Result<Page, Error>> {
+        let Some(p) = &self.prefetcher else {
+            return Some(Err(stopped()));
+        };
         loop {
-            match p.answer.recv_timeout(crate::retry::POLL_INTERVAL) {
+            match p.answers.recv_timeout(crate::retry::POLL_INTERVAL) {
                 Ok(answer) => return Some(answer),
-                Err(RecvTimeoutError::Disconnected) => {
-                    return Some(Err(Error::Transport {
-                        kind: crate::TransportKind::Other,
-                        message: "the prefetch thread stopped without an answer".to_owned(),
-                    }));
-                }
+                Err(RecvTimeoutError::Disconnected) => return Some(Err(stopped())),
                 Err(RecvTimeoutError::Timeout) => {
                     if self.client.check_interrupt().is_err() {
                         return None;
@@ -350,6 +373,13 @@ impl CallIter {
             );
         }
         kept
+    }
+}
+
+fn stopped() -> Error {
+    Error::Transport {
+        kind: crate::TransportKind::Other,
+        message: "the prefetch thread stopped without an answer".to_owned(),
     }
 }
 

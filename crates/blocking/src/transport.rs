@@ -345,6 +345,12 @@ fn failure(e: &ureq::Error, phase: Phase) -> Failure {
             | io::ErrorKind::ConnectionAborted
             | io::ErrorKind::BrokenPipe
             | io::ErrorKind::UnexpectedEof => (TransportKind::Reset, phase),
+            // rustls reports a failed handshake (such as a plain-HTTP server
+            // behind an https URL: "received corrupt message") as InvalidData
+            // wrapping its error; HTTP-level errors are `Protocol` instead.
+            io::ErrorKind::InvalidData if phase == Phase::Request && io.get_ref().is_some() => {
+                (TransportKind::Tls, phase)
+            }
             _ => (TransportKind::Other, phase),
         },
         E::Protocol(_) => (TransportKind::Reset, phase),

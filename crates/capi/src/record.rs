@@ -4,6 +4,7 @@
 //! Text outputs are borrowed `const char*` owned by the record: valid until
 //! the record (or the list, page or iterator step that owns it) is freed.
 
+use std::cell::OnceCell;
 use std::ffi::{CString, c_char};
 
 use velip_core::{CallRecord, Destination, Page, Pagination, PhoneNumber};
@@ -49,26 +50,27 @@ pub enum velip_destination_kind {
     VELIP_DESTINATION_RAW = 3,
 }
 
-/// A record with its texts ready as C strings.
+/// A record; its texts become C strings on first access (and stay until
+/// the record is freed), so a caller pays only for the fields it reads.
 pub(crate) struct Record {
     pub(crate) inner: CallRecord,
-    call_id: CString,
-    status: Option<CString>,
-    amd: Option<CString>,
-    campaign_ref: Option<CString>,
-    correlation_id: Option<CString>,
-    origin: Option<CString>,
-    destination: Option<CString>,
-    date: Option<CString>,
-    dial_time: Option<CString>,
-    answer_time: Option<CString>,
-    hangup_time: Option<CString>,
-    route: Option<CString>,
-    rate: Option<CString>,
-    value: Option<CString>,
-    recording_url: Option<CString>,
-    dtmf: Vec<CString>,
-    extra: Vec<(CString, CString)>,
+    call_id: OnceCell<CString>,
+    status: OnceCell<Option<CString>>,
+    amd: OnceCell<Option<CString>>,
+    campaign_ref: OnceCell<Option<CString>>,
+    correlation_id: OnceCell<Option<CString>>,
+    origin: OnceCell<Option<CString>>,
+    destination: OnceCell<Option<CString>>,
+    date: OnceCell<Option<CString>>,
+    dial_time: OnceCell<Option<CString>>,
+    answer_time: OnceCell<Option<CString>>,
+    hangup_time: OnceCell<Option<CString>>,
+    route: OnceCell<Option<CString>>,
+    rate: OnceCell<Option<CString>>,
+    value: OnceCell<Option<CString>>,
+    recording_url: OnceCell<Option<CString>>,
+    dtmf: OnceCell<Vec<CString>>,
+    extra: OnceCell<Vec<(CString, CString)>>,
 }
 
 impl Handle for velip_record {
@@ -81,25 +83,125 @@ fn opt_c<T: ToString>(v: Option<&T>) -> Option<CString> {
 
 impl Record {
     pub(crate) fn new(inner: CallRecord) -> Self {
-        let r = &inner;
         Self {
-            call_id: c_string(&r.call_id.to_string()),
-            status: opt_c(r.status.as_ref()),
-            amd: opt_c(r.amd.as_ref()),
-            campaign_ref: opt_c(r.campaign_ref.as_ref()),
-            correlation_id: opt_c(r.correlation_id.as_ref()),
-            origin: opt_c(r.origin.as_ref()),
-            destination: opt_c(r.destination.as_ref()),
-            date: opt_c(r.date.as_ref()),
-            dial_time: opt_c(r.dial_time.as_ref()),
-            answer_time: opt_c(r.answer_time.as_ref()),
-            hangup_time: opt_c(r.hangup_time.as_ref()),
-            route: opt_c(r.route.as_ref()),
-            rate: opt_c(r.rate.as_ref()),
-            value: opt_c(r.value.as_ref()),
-            recording_url: opt_c(r.recording_url.as_ref()),
-            dtmf: r.dtmf.iter().map(|d| c_string(d)).collect(),
-            extra: r
+            inner,
+            call_id: OnceCell::new(),
+            status: OnceCell::new(),
+            amd: OnceCell::new(),
+            campaign_ref: OnceCell::new(),
+            correlation_id: OnceCell::new(),
+            origin: OnceCell::new(),
+            destination: OnceCell::new(),
+            date: OnceCell::new(),
+            dial_time: OnceCell::new(),
+            answer_time: OnceCell::new(),
+            hangup_time: OnceCell::new(),
+            route: OnceCell::new(),
+            rate: OnceCell::new(),
+            value: OnceCell::new(),
+            recording_url: OnceCell::new(),
+            dtmf: OnceCell::new(),
+            extra: OnceCell::new(),
+        }
+    }
+
+    pub(crate) fn call_id(&self) -> &CString {
+        self.call_id
+            .get_or_init(|| c_string(&self.inner.call_id.to_string()))
+    }
+
+    pub(crate) fn status(&self) -> Option<&CString> {
+        self.status
+            .get_or_init(|| opt_c(self.inner.status.as_ref()))
+            .as_ref()
+    }
+
+    pub(crate) fn amd(&self) -> Option<&CString> {
+        self.amd
+            .get_or_init(|| opt_c(self.inner.amd.as_ref()))
+            .as_ref()
+    }
+
+    pub(crate) fn campaign_ref(&self) -> Option<&CString> {
+        self.campaign_ref
+            .get_or_init(|| opt_c(self.inner.campaign_ref.as_ref()))
+            .as_ref()
+    }
+
+    pub(crate) fn correlation_id(&self) -> Option<&CString> {
+        self.correlation_id
+            .get_or_init(|| opt_c(self.inner.correlation_id.as_ref()))
+            .as_ref()
+    }
+
+    pub(crate) fn origin(&self) -> Option<&CString> {
+        self.origin
+            .get_or_init(|| opt_c(self.inner.origin.as_ref()))
+            .as_ref()
+    }
+
+    pub(crate) fn destination(&self) -> Option<&CString> {
+        self.destination
+            .get_or_init(|| opt_c(self.inner.destination.as_ref()))
+            .as_ref()
+    }
+
+    pub(crate) fn date(&self) -> Option<&CString> {
+        self.date
+            .get_or_init(|| opt_c(self.inner.date.as_ref()))
+            .as_ref()
+    }
+
+    pub(crate) fn dial_time(&self) -> Option<&CString> {
+        self.dial_time
+            .get_or_init(|| opt_c(self.inner.dial_time.as_ref()))
+            .as_ref()
+    }
+
+    pub(crate) fn answer_time(&self) -> Option<&CString> {
+        self.answer_time
+            .get_or_init(|| opt_c(self.inner.answer_time.as_ref()))
+            .as_ref()
+    }
+
+    pub(crate) fn hangup_time(&self) -> Option<&CString> {
+        self.hangup_time
+            .get_or_init(|| opt_c(self.inner.hangup_time.as_ref()))
+            .as_ref()
+    }
+
+    pub(crate) fn route(&self) -> Option<&CString> {
+        self.route
+            .get_or_init(|| opt_c(self.inner.route.as_ref()))
+            .as_ref()
+    }
+
+    pub(crate) fn rate(&self) -> Option<&CString> {
+        self.rate
+            .get_or_init(|| opt_c(self.inner.rate.as_ref()))
+            .as_ref()
+    }
+
+    pub(crate) fn value(&self) -> Option<&CString> {
+        self.value
+            .get_or_init(|| opt_c(self.inner.value.as_ref()))
+            .as_ref()
+    }
+
+    pub(crate) fn recording_url(&self) -> Option<&CString> {
+        self.recording_url
+            .get_or_init(|| opt_c(self.inner.recording_url.as_ref()))
+            .as_ref()
+    }
+
+    pub(crate) fn dtmf(&self) -> &[CString] {
+        self.dtmf
+            .get_or_init(|| self.inner.dtmf.iter().map(|d| c_string(d)).collect())
+    }
+
+    pub(crate) fn extra(&self) -> &[(CString, CString)] {
+        self.extra.get_or_init(|| {
+            self.inner
                 .extra
                 .iter()
                 .map(|(k, v)| {
@@ -109,9 +211,8 @@ impl Record {
                     };
                     (c_string(k), c_string(&text))
                 })
-                .collect(),
-            inner,
-        }
+                .collect()
+        })
     }
 }
 
@@ -182,7 +283,7 @@ pub unsafe extern "C" fn velip_record_call_id(
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
         let (r, out) = unsafe { (try_ref(record, "record")?, try_out(out, "out")?) };
-        out.write(r.call_id.as_ptr());
+        out.write(r.call_id().as_ptr());
         Ok(())
     }
 }
@@ -235,7 +336,7 @@ pub unsafe extern "C" fn velip_record_status(
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.status.as_ref()) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Record::status) } }
 }
 
 /// Answering-machine detection (`cd_amdasw`): `MA`, `HM`, `ND` or other
@@ -255,7 +356,7 @@ pub unsafe extern "C" fn velip_record_amd(
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.amd.as_ref()) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Record::amd) } }
 }
 
 /// The customer-side campaign ref (`cpid`).
@@ -274,7 +375,7 @@ pub unsafe extern "C" fn velip_record_campaign_ref(
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.campaign_ref.as_ref()) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Record::campaign_ref) } }
 }
 
 /// The customer correlation id (`ctid`).
@@ -293,7 +394,7 @@ pub unsafe extern "C" fn velip_record_correlation_id(
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.correlation_id.as_ref()) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Record::correlation_id) } }
 }
 
 /// The request's origin marker (`origin`).
@@ -312,7 +413,7 @@ pub unsafe extern "C" fn velip_record_origin(
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.origin.as_ref()) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Record::origin) } }
 }
 
 /// The destination (`dest`): E.164 (`+5511999999999`) for valid numbers,
@@ -333,7 +434,7 @@ pub unsafe extern "C" fn velip_record_destination(
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.destination.as_ref()) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Record::destination) } }
 }
 
 /// The call date (`date`), `YYYY-MM-DD`, platform local time
@@ -353,7 +454,7 @@ pub unsafe extern "C" fn velip_record_date(
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.date.as_ref()) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Record::date) } }
 }
 
 /// When dialling started (`time_dial`), `HH:MM:SS` local time.
@@ -372,7 +473,7 @@ pub unsafe extern "C" fn velip_record_dial_time(
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.dial_time.as_ref()) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Record::dial_time) } }
 }
 
 /// When the call was answered (`time_start`), `HH:MM:SS`; NULL when
@@ -392,7 +493,7 @@ pub unsafe extern "C" fn velip_record_answer_time(
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.answer_time.as_ref()) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Record::answer_time) } }
 }
 
 /// When the call was hung up (`time_end`), `HH:MM:SS`.
@@ -411,7 +512,7 @@ pub unsafe extern "C" fn velip_record_hangup_time(
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.hangup_time.as_ref()) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Record::hangup_time) } }
 }
 
 /// The route name (`route`), e.g. `Mobile BR`.
@@ -430,7 +531,7 @@ pub unsafe extern "C" fn velip_record_route(
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.route.as_ref()) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Record::route) } }
 }
 
 /// The tariff (`rate`) as an exact decimal with a dot, e.g. `"0.050"`.
@@ -449,7 +550,7 @@ pub unsafe extern "C" fn velip_record_rate(
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.rate.as_ref()) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Record::rate) } }
 }
 
 /// The amount charged in BRL (`value`) as an exact decimal with a dot,
@@ -469,7 +570,7 @@ pub unsafe extern "C" fn velip_record_value(
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.value.as_ref()) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Record::value) } }
 }
 
 /// The recording URL (`cdr_url`), when recording was on.
@@ -488,7 +589,7 @@ pub unsafe extern "C" fn velip_record_recording_url(
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, |r| r.recording_url.as_ref()) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Record::recording_url) } }
 }
 
 /// The campaign id (`cp_id`).
@@ -608,7 +709,7 @@ pub unsafe extern "C" fn velip_record_dtmf_count(
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
         let (r, out) = unsafe { (try_ref(record, "record")?, try_out(out, "out")?) };
-        out.write(r.dtmf.len());
+        out.write(r.dtmf().len());
         Ok(())
     }
 }
@@ -629,8 +730,8 @@ pub unsafe extern "C" fn velip_record_dtmf_at(
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
         let (r, out) = unsafe { (try_ref(record, "record")?, try_out(out, "out")?) };
-        let d = r.dtmf.get(index).ok_or_else(|| {
-            Error::invalid(format!("DTMF index {index} out of range (count {})", r.dtmf.len()))
+        let d = r.dtmf().get(index).ok_or_else(|| {
+            Error::invalid(format!("DTMF index {index} out of range (count {})", r.dtmf().len()))
         })?;
         out.write(d.as_ptr());
         Ok(())
@@ -650,7 +751,7 @@ pub unsafe extern "C" fn velip_record_extra_count(
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
         let (r, out) = unsafe { (try_ref(record, "record")?, try_out(out, "out")?) };
-        out.write(r.extra.len());
+        out.write(r.extra().len());
         Ok(())
     }
 }
@@ -674,8 +775,8 @@ pub unsafe extern "C" fn velip_record_extra_at(
         let (r, key, value) = unsafe {
             (try_ref(record, "record")?, try_out(key, "key")?, try_out(value, "value")?)
         };
-        let (k, v) = r.extra.get(index).ok_or_else(|| {
-            Error::invalid(format!("extra index {index} out of range (count {})", r.extra.len()))
+        let (k, v) = r.extra().get(index).ok_or_else(|| {
+            Error::invalid(format!("extra index {index} out of range (count {})", r.extra().len()))
         })?;
         key.write(k.as_ptr());
         value.write(v.as_ptr());
@@ -701,7 +802,7 @@ pub unsafe extern "C" fn velip_record_extra_get(
         let (r, key, out) = unsafe {
             (try_ref(record, "record")?, try_str(key, "key")?, try_out(out, "out")?)
         };
-        let found = r.extra.iter().find(|(k, _)| k.to_bytes() == key.as_bytes());
+        let found = r.extra().iter().find(|(k, _)| k.to_bytes() == key.as_bytes());
         out.write(found.map_or(std::ptr::null(), |(_, v)| v.as_ptr()));
         Ok(())
     }
