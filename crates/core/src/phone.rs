@@ -135,7 +135,7 @@ impl PhoneNumber {
         if trimmed.is_empty() {
             return Err(PhoneError::Empty);
         }
-        let mut digits = String::with_capacity(trimmed.len());
+        let mut digits = String::with_capacity(16);
         let mut plus = false;
         for (i, c) in trimmed.char_indices() {
             match c {

@@ -123,7 +123,12 @@ impl Scalar<'_> {
     fn is_absent(&self) -> bool {
         match self {
             Self::Null | Self::Bool(false) | Self::Nested(_, 0) => true,
-            Self::Str(s) => s.trim().is_empty(),
+            // Most values start with a visible character: no trim needed.
+            Self::Str(s) => match s.as_bytes().first() {
+                None => true,
+                Some(b) if b.is_ascii_graphic() => false,
+                Some(_) => s.trim().is_empty(),
+            },
             _ => false,
         }
     }
