@@ -6,6 +6,7 @@
  *
  * Touches the same fields as the Rust and Python walks (call id, status,
  * value, date). */
+#define _POSIX_C_SOURCE 199309L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
