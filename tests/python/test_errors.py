@@ -174,3 +174,104 @@ def test_closed_client(sandbox: Sandbox) -> None:
     c.close()
     with pytest.raises(velip.VelipError):
         c.list_page(date_start="2026-11-20")
+
+
+def test_client_without_credentials_is_refused(sandbox: Sandbox) -> None:
+    for make in (lambda: velip.Client(None), lambda: velip.Client(base_url=sandbox.url)):
+        with pytest.raises(velip.ValidationError, match="no credentials.*basic_auth"):
+            make()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"max_retries": -1}, "max_retries must be an int 0..=100, not -1"),
+        ({"max_retries": 2**40}, "max_retries must be an int 0..=100, not 1099511627776"),
+        ({"max_retries": 2**80}, "max_retries must be an int 0..=100"),
+        ({"timeout": 1e300}, "timeout must be a finite number of seconds, more than 0 and at most 86400, not 1e\\+300"),
+        ({"timeout": float("inf")}, "timeout must be a finite number of seconds.*not inf"),
+        ({"timeout": float("nan")}, "timeout must be a finite number of seconds.*not nan"),
+        ({"timeout": 0}, "timeout must be .*more than 0"),
+        ({"timeout": -1.5}, "timeout must be .*not -1.5"),
+        ({"connect_timeout": 0.0}, "connect_timeout must be .*more than 0"),
+        ({"timeout": 10**400}, "timeout must be a finite number"),
+        ({"max_retry_wait": -1}, "max_retry_wait must be a finite number of seconds from 0 to 86400"),
+    ],
+)
+def test_client_options_out_of_range(sandbox: Sandbox, kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(velip.ValidationError, match=message):
+        velip.Client(sandbox.token, base_url=sandbox.url, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"timeout": True}, "timeout must be a finite number of seconds.*not bool"),
+        ({"timeout": "30"}, "timeout must be .*not str"),
+        ({"max_retries": True}, "max_retries must be an int 0..=100, not bool"),
+        ({"max_retries": 1.0}, "max_retries must be an int 0..=100, not float"),
+    ],
+)
+def test_client_options_of_the_wrong_type(sandbox: Sandbox, kwargs: dict[str, object], message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        velip.Client(sandbox.token, base_url=sandbox.url, **kwargs)  # type: ignore[arg-type]
+
+
+def test_client_options_in_range_are_accepted(sandbox: Sandbox) -> None:
+    with velip.Client(
+        sandbox.token, base_url=sandbox.url, timeout=86400, connect_timeout=0.5, max_retries=0, max_retry_wait=0
+    ) as c:
+        assert len(c.list_page(date_start="2026-11-20", page_size=2)) == 2
+    velip.Client(sandbox.token, base_url=sandbox.url, max_retries=100, timeout=30.0).close()
+
+
+def test_selection_arguments_of_the_wrong_type_or_range(client: velip.Client) -> None:
+    with pytest.raises(TypeError, match='page_size must be an int 1..=5000 or "max", not float'):
+        client.list_page(date_start="2026-11-20", page_size=1.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match='page_size must be an int 1..=5000 or "max", not bool'):
+        client.list_page(date_start="2026-11-20", page_size=True)
+    with pytest.raises(velip.ValidationError, match='page_size .*must be an int 1..=5000 or "max", not "all"'):
+        client.list_page(date_start="2026-11-20", page_size="all")  # type: ignore[arg-type]
+    with pytest.raises(velip.ValidationError, match="page_size .*not 36893488147419103232") as info:
+        client.list_page(date_start="2026-11-20", page_size=2**65)
+    assert info.value.violations[0].field == "page_size"
+    with pytest.raises(velip.ValidationError, match="campaign_id .*got 9223372036854775808") as info:
+        client.list_page(campaign_id=2**63)
+    assert info.value.violations[0].field == "campaign_id"
+    with pytest.raises(TypeError, match="campaign_id must be .*not str"):
+        client.list_page(campaign_id="555")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="campaign_id must be .*not bool"):
+        client.list_page(campaign_id=True)
+    with pytest.raises(velip.ValidationError, match="page_size"):
+        client.list_calls(date_start="2026-11-20", page_size=10**30)
+    with pytest.raises(velip.ValidationError, match="campaign_id"):
+        client.push_to_webhook(rurl="https://example.com/hook", campaign_id=-(2**70))
+    assert len(client.list_page(date_start="2026-11-20", page_size="max")) > 0
+
+
+def test_parse_response_argument_ranges(fixtures: pathlib.Path) -> None:
+    body = (fixtures / "error_429_list.json").read_bytes()
+    for status in (-1, 70000, 99, 600, 2**70):
+        with pytest.raises(velip.ValidationError, match="http_status must be an int 100..=599"):
+            velip.parse_response(body, http_status=status)
+    with pytest.raises(TypeError, match="http_status must be .*not bool"):
+        velip.parse_response(body, http_status=True)
+    for bad in (-1, float("inf"), float("nan")):
+        with pytest.raises(velip.ValidationError, match="retry_after must be a finite, non-negative number"):
+            velip.parse_response(body, http_status=429, retry_after=bad)
+    with pytest.raises(TypeError, match="retry_after must be .*not bool"):
+        velip.parse_response(body, http_status=429, retry_after=True)
+    with pytest.raises(velip.RateLimitError) as info:
+        velip.parse_response(body, http_status=429, retry_after=7)
+    assert info.value.retry_after == 7.0
+
+
+def test_empty_correlation_id_hint_is_pythonic(client: velip.Client) -> None:
+    for ctid in ("", "null"):
+        with pytest.raises(velip.ValidationError, match=r"list_calls\(empty_ctid=True\)") as info:
+            client.find_calls(ctid)
+        assert "list_calls(empty_ctid=True)" in info.value.violations[0].rule
+        with pytest.raises(velip.ValidationError, match=r"empty_ctid=True"):
+            client.list_page(correlation_id=ctid)
+    page = client.list_page(empty_ctid=True, page_size=5)
+    assert all(not r.correlation_id for r in page)

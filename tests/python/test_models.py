@@ -115,6 +115,13 @@ def test_webhooks(fixtures: pathlib.Path) -> None:
     assert velip.parse_webhook("?" + form.decode()) == [f]
 
 
+def test_json_webhook_pagination_through_parse_response(fixtures: pathlib.Path) -> None:
+    body = (fixtures / "webhook_json.json").read_bytes()
+    page = velip.parse_response(body)
+    assert page.records == velip.parse_webhook(body, "application/json")
+    assert page.has_more and page.next_cursor == "30001"
+
+
 def test_decode_errors_name_the_field() -> None:
     body = b'{"return":{"status":"OK","status_code":"0"},"calls":[{"cd_id":"42_7","date":"2026-13-01"}]}'
     with pytest.raises(velip.DecodeError) as info:
@@ -153,6 +160,11 @@ def test_record_value_semantics(fixtures: pathlib.Path) -> None:
     with pytest.raises(AttributeError):
         records[0].status = None  # type: ignore[misc]
     assert records[1].to_dict()["value"] == "0.150"
+    # Records have no natural order: comparing them is a TypeError.
+    with pytest.raises(TypeError):
+        records[0] < records[1]  # type: ignore[operator]
+    with pytest.raises(TypeError):
+        sorted(records)  # type: ignore[type-var]
 
 
 def test_enums_keep_unknown_values() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -103,6 +104,64 @@ def test_client_works_in_a_forked_child(sandbox: Sandbox, client: velip.Client) 
     assert os.WIFEXITED(status) and result == b"\x00", result
     assert client.list_page(date_start=LAST_DAY, page_size=5).records == before  # parent unaffected
     assert next(it) == before[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_iterator_state_is_readable_in_a_forked_child(client: velip.Client) -> None:
+    """In the child, a walk started before the fork refuses to fetch, but
+    its statistics and resume cursor can be read, and a new walk from
+    that cursor continues it."""
+    first = client.list_page(date_start=LAST_DAY, date_end=LAST_DAY, page_size=10)
+    second = client.list_page(date_start=LAST_DAY, date_end=LAST_DAY, page_size=10, cursor=first.next_cursor)
+    it = client.list_calls(date_start=LAST_DAY, date_end=LAST_DAY, page_size=10)
+    for _ in range(10):
+        next(it)
+    r, w = os.pipe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # forking with threads
+        pid = os.fork()
+    if pid == 0:  # child: report through the pipe, never return into pytest
+        report: dict[str, object] = {}
+        try:
+            report = {
+                "cursor": it.resume_cursor,
+                "pages": it.pages_fetched,
+                "yielded": it.records_yielded,
+                "dups": it.duplicates_skipped,
+                "masked": it.numbers_masked,
+                "warnings": it.warnings,
+                "finished": it.finished,
+                "repr": repr(it),
+            }
+            try:
+                next(it)
+                report["next"] = "fetched"
+            except velip.VelipError as e:
+                report["next"] = str(e)
+            try:
+                it.next_page()
+                report["next_page"] = "fetched"
+            except velip.VelipError as e:
+                report["next_page"] = str(e)
+            resumed = client.list_calls(date_start=LAST_DAY, date_end=LAST_DAY, page_size=10, cursor=it.resume_cursor)
+            report["resumed"] = next(resumed).call_id
+        except BaseException as e:  # reported to the parent
+            report["error"] = repr(e)
+        finally:
+            os.write(w, json.dumps(report).encode())
+            os._exit(0)
+    os.close(w)
+    _, status = os.waitpid(pid, 0)
+    with os.fdopen(r, "rb") as f:
+        report = json.loads(f.read())
+    assert os.WIFEXITED(status) and "error" not in report, report
+    assert report["cursor"] == first.next_cursor
+    assert (report["pages"], report["yielded"], report["dups"]) == (1, 10, 0)
+    assert report["masked"] is False and report["warnings"] == [] and report["finished"] is False
+    assert "records_yielded=10," in str(report["repr"])
+    assert "fork" in str(report["next"]) and "fork" in str(report["next_page"])
+    assert report["resumed"] == second.records[0].call_id
+    assert next(it) == second.records[0]  # the parent's walk is unaffected
 
 
 def _interrupt_after(seconds: float) -> threading.Timer:

@@ -1,7 +1,6 @@
 //! `Client`: the blocking client, with the GIL released during I/O.
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use chrono::NaiveDate;
 use pyo3::prelude::*;
@@ -10,6 +9,7 @@ use velip_blocking::{Client, ClientBuilder};
 use velip_core::NumberFormat;
 use velip_core::query::{DateArg, Query, QueryBuilder, Webhook, WebhookFormat, WebhookMethod};
 
+use crate::args::{self, PageSize};
 use crate::errors;
 use crate::iter::PyCallIterator;
 use crate::page::PyPage;
@@ -32,17 +32,10 @@ pub(crate) fn date_arg(obj: &Bound<'_, PyAny>) -> PyResult<DateArg> {
     }
 }
 
-/// A page size: a number of records or `"max"` (the server maximum).
-#[derive(FromPyObject)]
-pub(crate) enum PageSizeArg {
-    Records(i64),
-    Max(String),
-}
-
 /// The selection parameters shared by `list_calls`, `list_page` and
 /// `push_to_webhook`.
 pub(crate) struct Selection<'py> {
-    pub(crate) campaign_id: Option<i64>,
+    pub(crate) campaign_id: Option<Bound<'py, PyAny>>,
     pub(crate) campaign_ref: Option<String>,
     pub(crate) correlation_id: Option<String>,
     pub(crate) date_start: Option<Bound<'py, PyAny>>,
@@ -51,15 +44,15 @@ pub(crate) struct Selection<'py> {
     pub(crate) only_dtmf: bool,
     pub(crate) numtype: Option<String>,
     pub(crate) origin: Option<String>,
-    pub(crate) page_size: Option<PageSizeArg>,
+    pub(crate) page_size: Option<Bound<'py, PyAny>>,
     pub(crate) cursor: Option<String>,
 }
 
 impl Selection<'_> {
     fn builder(self, py: Python<'_>) -> PyResult<QueryBuilder> {
         let mut b = Query::builder();
-        if let Some(id) = self.campaign_id {
-            b = b.campaign_id(id);
+        if let Some(id) = &self.campaign_id {
+            b = b.campaign_id(args::campaign_id(py, id)?);
         }
         if let Some(r) = self.campaign_ref {
             b = b.campaign_ref(r);
@@ -95,20 +88,15 @@ impl Selection<'_> {
         if let Some(o) = self.origin {
             b = b.origin(o);
         }
-        match self.page_size {
+        match self
+            .page_size
+            .as_ref()
+            .map(|p| args::page_size(py, p))
+            .transpose()?
+        {
             None => {}
-            Some(PageSizeArg::Records(n)) => b = b.page_size(n),
-            Some(PageSizeArg::Max(s)) if s == "max" => b = b.page_size_server_max(),
-            Some(PageSizeArg::Max(s)) => {
-                return Err(errors::validation(
-                    py,
-                    &velip_core::ValidationError::single(
-                        "page_size",
-                        "maxreg",
-                        format!("must be 1..=5000 or \"max\", not {s:?}"),
-                    ),
-                ));
-            }
+            Some(PageSize::Records(n)) => b = b.page_size(n),
+            Some(PageSize::Max) => b = b.page_size_server_max(),
         }
         if let Some(c) = self.cursor {
             b = b.cursor(c);
@@ -122,6 +110,10 @@ impl Selection<'_> {
             .map_err(|e| errors::validation(py, &e))
     }
 }
+
+/// The most retries `max_retries` accepts (each retry may wait up to
+/// `max_retry_wait`).
+const MAX_RETRIES: i64 = 100;
 
 struct Live {
     pid: u32,
@@ -137,18 +129,6 @@ pub(crate) struct PyClient {
     builder: Mutex<ClientBuilder>,
     live: Mutex<Option<Live>>,
     base_url: String,
-}
-
-fn secs(py: Python<'_>, name: &str, v: Option<f64>) -> PyResult<Option<Duration>> {
-    v.map(|s| {
-        Duration::try_from_secs_f64(s).map_err(|_| {
-            errors::invalid_value(
-                py,
-                &format!("{name} must be a non-negative number of seconds"),
-            )
-        })
-    })
-    .transpose()
 }
 
 impl PyClient {
@@ -186,15 +166,15 @@ impl PyClient {
         proxy = None, ca_bundle = None, token_in_body = false,
     ))]
     #[allow(clippy::too_many_arguments)]
-    fn new(
-        py: Python<'_>,
+    fn new<'py>(
+        py: Python<'py>,
         token: Option<String>,
         base_url: Option<String>,
         basic_auth: Option<(String, String)>,
-        timeout: Option<f64>,
-        connect_timeout: Option<f64>,
-        max_retries: Option<u32>,
-        max_retry_wait: Option<f64>,
+        timeout: Option<Bound<'py, PyAny>>,
+        connect_timeout: Option<Bound<'py, PyAny>>,
+        max_retries: Option<Bound<'py, PyAny>>,
+        max_retry_wait: Option<Bound<'py, PyAny>>,
         proxy: Option<String>,
         ca_bundle: Option<std::path::PathBuf>,
         token_in_body: bool,
@@ -216,19 +196,25 @@ impl PyClient {
             }
             (Some(t), None) => b = b.token(t),
             (None, Some((user, password))) => b = b.basic_auth(user, password),
-            (None, None) => {}
+            (None, None) => {
+                return Err(errors::invalid_value(
+                    py,
+                    "no credentials: give a token (velip.Client(token, ...)) or basic_auth=(user, password)",
+                ));
+            }
         }
-        if let Some(d) = secs(py, "timeout", timeout)? {
-            b = b.timeout(d);
+        if let Some(t) = &timeout {
+            b = b.timeout(args::seconds(py, t, "timeout", false)?);
         }
-        if let Some(d) = secs(py, "connect_timeout", connect_timeout)? {
-            b = b.connect_timeout(d);
+        if let Some(t) = &connect_timeout {
+            b = b.connect_timeout(args::seconds(py, t, "connect_timeout", false)?);
         }
-        if let Some(n) = max_retries {
-            b = b.max_retries(n);
+        if let Some(n) = &max_retries {
+            let n = args::int_in(py, n, "max_retries", 0, MAX_RETRIES)?;
+            b = b.max_retries(u32::try_from(n).unwrap_or(u32::MAX));
         }
-        if let Some(d) = secs(py, "max_retry_wait", max_retry_wait)? {
-            b = b.max_retry_wait(d);
+        if let Some(t) = &max_retry_wait {
+            b = b.max_retry_wait(args::seconds(py, t, "max_retry_wait", true)?);
         }
         if let Some(p) = proxy {
             b = b.proxy(p);
@@ -294,7 +280,7 @@ impl PyClient {
     fn list_calls<'py>(
         &self,
         py: Python<'py>,
-        campaign_id: Option<i64>,
+        campaign_id: Option<Bound<'py, PyAny>>,
         campaign_ref: Option<String>,
         correlation_id: Option<String>,
         date_start: Option<Bound<'py, PyAny>>,
@@ -303,7 +289,7 @@ impl PyClient {
         only_dtmf: bool,
         numtype: Option<String>,
         origin: Option<String>,
-        page_size: Option<PageSizeArg>,
+        page_size: Option<Bound<'py, PyAny>>,
         cursor: Option<String>,
     ) -> PyResult<PyCallIterator> {
         let query = Selection {
@@ -334,7 +320,7 @@ impl PyClient {
     fn list_page<'py>(
         &self,
         py: Python<'py>,
-        campaign_id: Option<i64>,
+        campaign_id: Option<Bound<'py, PyAny>>,
         campaign_ref: Option<String>,
         correlation_id: Option<String>,
         date_start: Option<Bound<'py, PyAny>>,
@@ -343,7 +329,7 @@ impl PyClient {
         only_dtmf: bool,
         numtype: Option<String>,
         origin: Option<String>,
-        page_size: Option<PageSizeArg>,
+        page_size: Option<Bound<'py, PyAny>>,
         cursor: Option<String>,
     ) -> PyResult<PyPage> {
         let query = Selection {
@@ -383,7 +369,7 @@ impl PyClient {
         py: Python<'py>,
         rurl: String,
         call_id: Option<String>,
-        campaign_id: Option<i64>,
+        campaign_id: Option<Bound<'py, PyAny>>,
         campaign_ref: Option<String>,
         correlation_id: Option<String>,
         date_start: Option<Bound<'py, PyAny>>,
@@ -392,7 +378,7 @@ impl PyClient {
         only_dtmf: bool,
         numtype: Option<String>,
         origin: Option<String>,
-        page_size: Option<PageSizeArg>,
+        page_size: Option<Bound<'py, PyAny>>,
         cursor: Option<String>,
         rurl_method: Option<String>,
         rurl_format: Option<String>,

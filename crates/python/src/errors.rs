@@ -41,15 +41,34 @@ where
         .unwrap_or_else(|_| py.None().into_bound(py))
 }
 
+/// What the core's "ask for the empty correlation id" hint means in Python.
+const EMPTY_CTID_HINT: &str =
+    " (in Python: list_calls(empty_ctid=True) or list_page(empty_ctid=True))";
+
+/// The rule of `v` with a Python-specific hint appended where the core's
+/// words name a Rust builder method.
+fn python_rule(v: &velip_core::query::Violation) -> std::borrow::Cow<'_, str> {
+    if v.field == "correlation_id" && v.rule.contains("ask for the empty correlation id") {
+        std::borrow::Cow::Owned(format!("{}{EMPTY_CTID_HINT}", v.rule))
+    } else {
+        std::borrow::Cow::Borrowed(&v.rule)
+    }
+}
+
 /// `ValidationError` with every violation.
 pub(crate) fn validation(py: Python<'_>, e: &ValidationError) -> PyErr {
     let list = PyList::empty(py);
+    let mut text = e.to_string();
     for v in e.violations() {
-        let _ = list.append((v.field, v.wire, v.rule.as_str()));
+        let rule = python_rule(v);
+        if let std::borrow::Cow::Owned(hinted) = &rule {
+            text = text.replacen(v.rule.as_str(), hinted, 1);
+        }
+        let _ = list.append((v.field, v.wire, rule.as_ref()));
     }
     let kwargs = PyDict::new(py);
     let _ = kwargs.set_item("violations", list);
-    raise(py, "ValidationError", &e.to_string(), &kwargs)
+    raise(py, "ValidationError", &text, &kwargs)
 }
 
 /// `ValidationError` for a single bad value (phone number, amount,

@@ -1,11 +1,12 @@
 //! Module-level functions: decoding answers and webhook deliveries, amounts.
 
 use std::borrow::Cow;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 
+use crate::args;
 use crate::convert::decimal;
 use crate::errors;
 use crate::page::PyPage;
@@ -24,28 +25,43 @@ pub(crate) fn body<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
     }
 }
 
-/// A `Retry-After` given as header text or seconds.
-#[derive(FromPyObject)]
-pub(crate) enum RetryAfterArg {
-    Seconds(f64),
-    Header(String),
-}
+/// The longest `Retry-After` in seconds `parse_response` accepts as a
+/// number (about 136 years; a header of any size is read as given).
+const RETRY_AFTER_MAX: f64 = 4_294_967_295.0;
 
 /// Decodes an answer body into a `Page`, or raises the error it means.
+///
+/// Also reads a JSON webhook delivery (the same document as an answer):
+/// unlike `parse_webhook`, the `Page` keeps its pagination (`has_more`,
+/// `next_cursor`).
 #[pyfunction]
-#[pyo3(signature = (body, *, http_status = 200, retry_after = None))]
-pub(crate) fn parse_response(
-    py: Python<'_>,
-    body: &Bound<'_, PyAny>,
-    http_status: u16,
-    retry_after: Option<RetryAfterArg>,
+#[pyo3(
+    signature = (body, *, http_status = None, retry_after = None),
+    text_signature = "(body, *, http_status=200, retry_after=None)"
+)]
+pub(crate) fn parse_response<'py>(
+    py: Python<'py>,
+    body: &Bound<'py, PyAny>,
+    http_status: Option<Bound<'py, PyAny>>,
+    retry_after: Option<Bound<'py, PyAny>>,
 ) -> PyResult<PyPage> {
-    let retry_after = match retry_after {
+    let http_status = match &http_status {
+        None => 200,
+        Some(s) => u16::try_from(args::int_in(py, s, "http_status", 100, 599)?).unwrap_or(200),
+    };
+    let retry_after = match &retry_after {
         None => None,
-        Some(RetryAfterArg::Seconds(s)) => Duration::try_from_secs_f64(s).ok(),
-        Some(RetryAfterArg::Header(h)) => {
-            velip_core::decode::parse_retry_after(&h, SystemTime::now())
+        Some(h) if h.is_instance_of::<PyString>() => {
+            velip_core::decode::parse_retry_after(&h.extract::<String>()?, SystemTime::now())
         }
+        Some(s) => Some(args::seconds_within(
+            py,
+            s,
+            "retry_after",
+            "a finite, non-negative number of seconds or the header text",
+            true,
+            RETRY_AFTER_MAX,
+        )?),
     };
     let b = self::body(body)?;
     let bytes: &[u8] = &b;
@@ -56,7 +72,9 @@ pub(crate) fn parse_response(
 }
 
 /// Decodes a webhook delivery (the body of a POST, or the query string of a
-/// GET) by its content type.
+/// GET) by its content type into its records. A JSON delivery's pagination
+/// (`has_more`, `next_cursor`) is not kept: read such a body with
+/// `parse_response` to get it as a `Page`.
 #[pyfunction]
 #[pyo3(signature = (body, content_type = ""))]
 pub(crate) fn parse_webhook(

@@ -109,7 +109,9 @@ impl State {
 /// Iterates the calls of a selection, fetching pages as needed (the GIL is
 /// released while a page is fetched and decoded). After an exception,
 /// iterating again resumes from the same page: nothing is lost and no call
-/// comes twice.
+/// comes twice. In a child process forked after it was created, it refuses
+/// to fetch (`VelipError`), but its statistics and `resume_cursor` can
+/// still be read (pass `cursor=resume_cursor` to a new walk).
 #[pyclass(frozen, module = "velip._velip", name = "CallIterator")]
 pub(crate) struct PyCallIterator {
     state: Mutex<State>,
@@ -131,12 +133,17 @@ impl PyCallIterator {
         }
     }
 
+    /// Whether this is a child process forked after this iterator was
+    /// created. `syscall`: also compare the pid (slow paths only).
+    fn forked(&self, syscall: bool) -> bool {
+        FORK_GENERATION.load(Ordering::Relaxed) != self.fork_generation
+            || (syscall && std::process::id() != self.pid)
+    }
+
     /// Fails in a child process forked after this iterator was created.
     /// `syscall`: also compare the pid (slow paths only).
     fn check_fork(&self, py: Python<'_>, syscall: bool) -> PyResult<()> {
-        if FORK_GENERATION.load(Ordering::Relaxed) != self.fork_generation
-            || (syscall && std::process::id() != self.pid)
-        {
+        if self.forked(syscall) {
             return Err(errors::velip(
                 py,
                 "this CallIterator was created before os.fork(); in the child, start a new walk (pass cursor=resume_cursor to continue)",
@@ -164,6 +171,24 @@ impl PyCallIterator {
             return Ok(f(&mut g));
         }
         Ok(self.with_detached(py, f))
+    }
+
+    /// Runs a quick read-only `f` on the state (statistics, the resume
+    /// cursor): also in a child process forked after this iterator was
+    /// created, where the walk cannot fetch but can still tell where it
+    /// stopped. In such a child the lock is only tried, never waited for
+    /// (a thread of the parent that held it does not exist there).
+    fn read<R: Send>(&self, py: Python<'_>, f: impl FnOnce(&State) -> R + Send) -> PyResult<R> {
+        if !self.forked(true) {
+            return self.with(py, |s| f(s));
+        }
+        match self.try_lock() {
+            Some(g) => Ok(f(&g)),
+            None => Err(errors::velip(
+                py,
+                "this CallIterator was fetching a page in another thread when the process forked; its state cannot be read in the child",
+            )),
+        }
     }
 
     /// Runs `f` (which may do I/O) on the state without holding the GIL.
@@ -211,38 +236,38 @@ impl PyCallIterator {
     /// Pages fetched so far.
     #[getter]
     fn pages_fetched(&self, py: Python<'_>) -> PyResult<u64> {
-        self.with(py, |s| s.inner.pages_fetched())
+        self.read(py, |s| s.inner.pages_fetched())
     }
 
     /// Calls yielded so far.
     #[getter]
     fn records_yielded(&self, py: Python<'_>) -> PyResult<u64> {
-        self.with(py, |s| s.records_yielded())
+        self.read(py, State::records_yielded)
     }
 
     /// Calls skipped because an earlier page already yielded them (new
     /// calls arriving while paging shift the pages).
     #[getter]
     fn duplicates_skipped(&self, py: Python<'_>) -> PyResult<u64> {
-        self.with(py, |s| s.inner.duplicates_skipped())
+        self.read(py, |s| s.inner.duplicates_skipped())
     }
 
     /// Whether any page came with masked numbers.
     #[getter]
     fn numbers_masked(&self, py: Python<'_>) -> PyResult<bool> {
-        self.with(py, |s| s.inner.numbers_masked())
+        self.read(py, |s| s.inner.numbers_masked())
     }
 
     /// Distinct warnings the service sent, in order.
     #[getter]
     fn warnings(&self, py: Python<'_>) -> PyResult<Vec<String>> {
-        self.with(py, |s| s.inner.warnings().to_vec())
+        self.read(py, |s| s.inner.warnings().to_vec())
     }
 
     /// Whether the walk is over.
     #[getter]
     fn finished(&self, py: Python<'_>) -> PyResult<bool> {
-        self.with(py, |s| s.is_finished())
+        self.read(py, State::is_finished)
     }
 
     /// Where a new walk would continue: pass it as `cursor=` to
@@ -250,11 +275,11 @@ impl PyCallIterator {
     /// page without a cursor.
     #[getter]
     fn resume_cursor(&self, py: Python<'_>) -> PyResult<Option<String>> {
-        self.with(py, |s| s.resume_cursor().map(|c| c.as_str().to_owned()))
+        self.read(py, |s| s.resume_cursor().map(|c| c.as_str().to_owned()))
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        self.with(py, |s| {
+        self.read(py, |s| {
             format!(
                 "CallIterator(pages_fetched={}, records_yielded={}, finished={})",
                 s.inner.pages_fetched(),

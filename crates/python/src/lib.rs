@@ -6,6 +6,7 @@
 //! workspace member so `cargo clippy` checks it, but it has no Rust tests
 //! (the pytest suite in `tests/python` covers it).
 
+mod args;
 mod client;
 mod convert;
 mod errors;
