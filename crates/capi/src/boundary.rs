@@ -1,7 +1,7 @@
 //! The one place where C meets Rust: the panic boundary, pointer casts,
 //! NULL checks, UTF-8 checks, out-parameters and caller buffers.
 //!
-//! Every exported function body runs inside [`ffi_panic_boundary!`]; every
+//! Every exported function body runs inside `ffi_panic_boundary!`; every
 //! raw pointer is turned into a reference by a function of this module.
 
 use std::ffi::{CStr, CString, c_char};
@@ -75,7 +75,7 @@ impl<T> FfiReturn for *const T {
     }
 }
 
-/// Runs `f`, catching a panic. Used through [`ffi_panic_boundary!`].
+/// Runs `f`, catching a panic. Used through `ffi_panic_boundary!`.
 pub(crate) fn guard<R: FfiReturn>(f: impl FnOnce() -> R) -> R::Out {
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(r) => r.finish(),
