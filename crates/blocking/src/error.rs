@@ -221,6 +221,14 @@ impl Error {
     }
 }
 
+/// An error answer decoded elsewhere (a saved body, a webhook handler) as
+/// the same variant the client would return for it.
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        Self::from_api(e)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

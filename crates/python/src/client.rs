@@ -496,12 +496,7 @@ impl PyClient {
 
     /// Releases the connection pool; later calls raise `VelipError`.
     fn close(&self, py: Python<'_>) {
-        let live = self
-            .live
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        py.detach(|| drop(live));
+        crate::convert::close_detached(py, &self.live);
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {

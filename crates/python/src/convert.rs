@@ -206,3 +206,11 @@ pub(crate) fn py_class<'py>(
 pub(crate) fn seconds(d: std::time::Duration) -> f64 {
     d.as_secs_f64()
 }
+
+/// Takes the value out of `slot` and drops it with the GIL released (a
+/// connection pool or a server thread may take a moment to wind down):
+/// the body of every `close()`.
+pub(crate) fn close_detached<T: Send>(py: Python<'_>, slot: &Mutex<Option<T>>) {
+    let value = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+    py.detach(|| drop(value));
+}

@@ -312,12 +312,7 @@ impl PySandbox {
 
     /// Stops the server (also done on `__exit__`).
     fn close(&self, py: Python<'_>) {
-        let sb = self
-            .inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        py.detach(|| drop(sb));
+        crate::convert::close_detached(py, &self.inner);
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {
@@ -412,12 +407,7 @@ impl PyWebhookReceiver {
 
     /// Stops the server.
     fn close(&self, py: Python<'_>) {
-        let r = self
-            .inner
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .take();
-        py.detach(|| drop(r));
+        crate::convert::close_detached(py, &self.inner);
     }
 
     fn __enter__(slf: Py<Self>) -> Py<Self> {

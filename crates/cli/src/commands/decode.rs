@@ -55,13 +55,7 @@ pub(crate) fn run(a: &DecodeArgs) -> Result<(), Failure> {
     if page.status_code != "0" && !page.status_code.is_empty() {
         // An error body: say what it means, with the exit code of its class.
         let e = ApiError::from_parts(0, &page.status_code, &page.status, None);
-        let e = match e.kind() {
-            velip_core::ApiErrorKind::Authentication => velip_blocking::Error::Authentication(e),
-            velip_core::ApiErrorKind::RateLimited(_) => velip_blocking::Error::RateLimited(e),
-            velip_core::ApiErrorKind::Forbidden => velip_blocking::Error::Forbidden(e),
-            _ => velip_blocking::Error::Api(e),
-        };
-        return Err(Failure::Sdk(e));
+        return Err(Failure::Sdk(e.into()));
     }
     if let Some(w) = &page.warning {
         note!("warning: {w}");

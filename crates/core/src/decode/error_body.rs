@@ -1,12 +1,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::de::DeserializeSeed;
-
 use super::DecodeError;
-use super::page::PageSeed;
-use super::record::Context;
-use super::text;
 
 /// What an error answer means for the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -187,20 +182,11 @@ pub fn classify_error(
     retry_after: Option<Duration>,
     body: &[u8],
 ) -> Result<ApiError, DecodeError> {
-    let t = text::body_text(body);
-    let (_, json) = text::split_preamble(&t);
-    let ctx = Context::default();
-    let mut de = serde_json::Deserializer::from_str(json);
-    let raw = PageSeed { ctx: &ctx }
-        .deserialize(&mut de)
-        .map_err(|e| DecodeError::from_serde(&e, json, &ctx, Some(http_status)))?;
-    if !raw.has_return {
-        return Err(DecodeError::shape(
-            Some(http_status),
-            "error answer without a `return` object",
-            json,
-        ));
-    }
+    let raw = super::decode_raw_with(
+        body,
+        Some(http_status),
+        "error answer without a `return` object",
+    )?;
     Ok(ApiError::from_parts(
         http_status,
         &raw.status_code,

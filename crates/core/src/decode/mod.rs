@@ -92,7 +92,17 @@ pub fn decode_response(
     Ok(raw.into_page())
 }
 
-pub(crate) fn decode_raw(body: &[u8], http_status: Option<u16>) -> Result<RawPage, DecodeError> {
+/// Message of the decode error for a body without a `return` object.
+const NO_RETURN: &str = "not a GetCallStatus answer: no `return` object";
+
+/// One pass over a body: text preparation (BOM, ISO-8859-1, PHP notice),
+/// the page decoder, and the `return` check (`missing_return` is the
+/// message when it is absent).
+pub(crate) fn decode_raw_with(
+    body: &[u8],
+    http_status: Option<u16>,
+    missing_return: &str,
+) -> Result<RawPage, DecodeError> {
     let text = text::body_text(body);
     let (preamble, json) = text::split_preamble(&text);
     let ctx = Context::default();
@@ -102,11 +112,7 @@ pub(crate) fn decode_raw(body: &[u8], http_status: Option<u16>) -> Result<RawPag
         .map_err(|e| DecodeError::from_serde(&e, json, &ctx, http_status))?;
     // Bytes after the document (a PHP echo) are ignored, not an error.
     if !raw.has_return {
-        return Err(DecodeError::shape(
-            http_status,
-            "not a GetCallStatus answer: no `return` object",
-            json,
-        ));
+        return Err(DecodeError::shape(http_status, missing_return, json));
     }
     if let Some(p) = preamble {
         raw.extra.insert(
@@ -115,4 +121,9 @@ pub(crate) fn decode_raw(body: &[u8], http_status: Option<u16>) -> Result<RawPag
         );
     }
     Ok(raw)
+}
+
+/// [`decode_raw_with`] for answer pages.
+pub(crate) fn decode_raw(body: &[u8], http_status: Option<u16>) -> Result<RawPage, DecodeError> {
+    decode_raw_with(body, http_status, NO_RETURN)
 }
