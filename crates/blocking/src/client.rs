@@ -6,9 +6,9 @@ use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use velip_core::decode::{ResponseError, decode_response};
+use velip_core::decode::{AnswerHead, ResponseError, decode_response, peek_head};
 use velip_core::query::PageSize;
-use velip_core::{ApiError, CallId, CallRecord, Page, Query, Secret, ValidationError};
+use velip_core::{ApiError, CallId, CallRecord, Cursor, Page, Query, Secret, ValidationError};
 
 use crate::config::{ClientBuilder, Credentials};
 use crate::paging::CallIter;
@@ -272,17 +272,32 @@ impl Client {
 
     /// Sends `query` with retries; the heart of every operation.
     pub(crate) fn execute(&self, query: &Query, op: Operation) -> Result<Page, Error> {
-        self.execute_with(query, op, self.inner.interrupt.as_ref())
+        self.send(query, op, self.inner.interrupt.as_ref(), None)?
+            .decode()
     }
 
-    /// [`Client::execute`] with an explicit interrupt check (`None` for
-    /// background prefetches, whose waiting caller polls the check itself).
-    pub(crate) fn execute_with(
+    /// Sends `query` with retries like [`Client::execute`], but a successful
+    /// answer comes back [`Undecoded`]: its `return` object read, its
+    /// records not yet (see [`Undecoded::decode`]). Walks use it to request
+    /// the next page before decoding this one. No interrupt check: for
+    /// background fetches, whose waiting caller polls the check itself.
+    /// `buffer`: where to read the answer's body (a spare one from an
+    /// earlier page, so a walk does not allocate a few MiB per page).
+    pub(crate) fn fetch_undecoded(&self, query: &Query, buffer: Vec<u8>) -> Result<Fetched, Error> {
+        self.send(query, Operation::Read, None, Some(buffer))
+    }
+
+    /// The retry loop. With `defer` (a body buffer to read into), a
+    /// successful answer comes back undecoded when its head can be read on
+    /// its own.
+    fn send(
         &self,
         query: &Query,
         op: Operation,
         interrupt: Option<&InterruptCheck>,
-    ) -> Result<Page, Error> {
+        mut defer: Option<Vec<u8>>,
+    ) -> Result<Fetched, Error> {
+        let deferring = defer.is_some();
         let (credentials, generation) = {
             let a = self.lock_auth();
             if let Some(e) = &a.locked {
@@ -328,10 +343,11 @@ impl Client {
             }
             let started = Instant::now();
             let outcome = match interrupt.map(|f| &**f) {
-                None => self
-                    .inner
-                    .transport
-                    .post_form(&body, authorization.as_deref()),
+                None => self.inner.transport.post_form_into(
+                    &body,
+                    authorization.as_deref(),
+                    defer.take().unwrap_or_default(),
+                ),
                 // With an interrupt check, a request in flight is abandoned
                 // on interrupt instead of running to its deadline.
                 Some(check) => match self.inner.transport.post_form_interruptible(
@@ -357,7 +373,7 @@ impl Client {
                         answer.status,
                         elapsed.as_millis()
                     );
-                    (interpret(&answer, &secrets), None)
+                    (triage(answer, &secrets, deferring), None)
                 }
                 Err(Failure {
                     kind,
@@ -458,6 +474,68 @@ fn retry_delay(
         Error::RateLimited(e) => e.retry_after().filter(|d| *d <= policy.max_retry_wait()),
         _ => None,
     }
+}
+
+/// A successful answer, decoded or not yet (see [`Client::fetch_undecoded`]).
+pub(crate) enum Fetched {
+    Decoded(Page),
+    Undecoded(Undecoded),
+}
+
+impl Fetched {
+    /// The page, decoding it now if needed.
+    pub(crate) fn decode(self) -> Result<Page, Error> {
+        match self {
+            Self::Decoded(page) => Ok(page),
+            Self::Undecoded(u) => u.decode(),
+        }
+    }
+
+    /// The cursor of the page after this one, when the answer says there is
+    /// one.
+    pub(crate) fn next_cursor(&self) -> Option<&Cursor> {
+        match self {
+            Self::Decoded(page) => page.next_cursor(),
+            Self::Undecoded(u) => u.head.next_cursor(),
+        }
+    }
+}
+
+/// An answer whose head says success (HTTP 2xx, `status_code` `"0"`) and
+/// whose records are not decoded yet.
+pub(crate) struct Undecoded {
+    answer: Answer,
+    secrets: Vec<Secret>,
+    head: AnswerHead,
+}
+
+impl Undecoded {
+    /// Decodes the records (a [`Error::Decode`] when one cannot be read).
+    pub(crate) fn decode(self) -> Result<Page, Error> {
+        self.decode_keeping_body().0
+    }
+
+    /// [`Undecoded::decode`], handing back the body's buffer for reuse.
+    pub(crate) fn decode_keeping_body(self) -> (Result<Page, Error>, Vec<u8>) {
+        let page = interpret(&self.answer, &self.secrets);
+        (page, self.answer.body)
+    }
+}
+
+/// [`interpret`], or with `defer`, a successful answer handed back
+/// undecoded when its head says success on its own.
+fn triage(answer: Answer, secrets: &[Secret], defer: bool) -> Result<Fetched, Error> {
+    if defer
+        && (200..300).contains(&answer.status)
+        && let Some(head) = peek_head(&answer.body).filter(AnswerHead::is_success)
+    {
+        return Ok(Fetched::Undecoded(Undecoded {
+            answer,
+            secrets: secrets.to_vec(),
+            head,
+        }));
+    }
+    interpret(&answer, secrets).map(Fetched::Decoded)
 }
 
 /// Turns an HTTP answer into a page or the error it means; every text

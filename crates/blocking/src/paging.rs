@@ -5,7 +5,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
 
 use velip_core::{CallId, CallRecord, Cursor, Page, Query};
 
-use crate::client::Operation;
+use crate::client::{Fetched, Operation};
 use crate::{Client, Error};
 
 /// Iterator over every call a list query selects, fetching pages as needed
@@ -27,10 +27,15 @@ use crate::{Client, Error};
 ///
 /// # Prefetch
 ///
-/// As soon as a page arrives and the next cursor is known, the next page is
-/// requested on a helper thread, so the service's time, the network's and
-/// decoding overlap with the caller's work on the current page. Only one
-/// page is ever ahead. See [`CallIter::prefetch`] to turn it off.
+/// Pages are fetched and decoded on two helper threads while the caller
+/// works on the current page. By default the walk reaches two pages ahead:
+/// as soon as a page's head (`return.pagination`, which precedes the
+/// records) arrives, the page after it is requested, so the service works
+/// on page N+2 while page N+1 is decoded and page N consumed. At most one
+/// decoded page and one undecoded body wait beside the page being consumed.
+/// See [`CallIter::prefetch_depth`] to reach one page ahead only (less
+/// memory, for consumers slower than decoding) and [`CallIter::prefetch`]
+/// to turn it off.
 ///
 /// # Each call once, in O(page size) memory
 ///
@@ -83,36 +88,103 @@ pub struct CallIter {
     duplicates: u64,
     masked: bool,
     warnings: Vec<String>,
-    /// Fetch the next page in the background while this one is consumed.
-    prefetch: bool,
+    /// How many pages ahead of the one consumed the walk reaches (0-2).
+    depth: usize,
     /// The helper thread, started with the first prefetch.
     prefetcher: Option<Prefetcher>,
     /// The query whose answer the helper thread owes us, if any.
     in_flight: Option<Query>,
 }
 
-/// The walk's helper thread: one per walk (so the allocator keeps one
-/// arena for it), fetching the pages it is sent, one at a time.
+/// The walk's page pipeline: two helper threads per walk (so the allocator
+/// keeps one arena for each), one fetching, one decoding.
+///
+/// The fetcher sends a request, reads the answer's head
+/// ([`peek_head`](velip_core::decode::peek_head)) and hands the body to the
+/// decoder; as soon as the decoder takes it, the fetcher requests the page
+/// the head points to, so the service works on page N+2 while page N+1 is
+/// decoded and page N consumed. Both hand-overs are rendezvous channels: the
+/// decoder starts on a page only once the walk has taken the previous one,
+/// so at most one decoded page and one undecoded body wait beside the page
+/// being consumed. The fetcher follows cursors on its own only while they
+/// are new to its chain; the walk checks every delivery against the query it
+/// wants and starts a new pipeline when they differ.
 struct Prefetcher {
+    /// Starts a new chain at this query (only while the pipeline is idle).
     requests: SyncSender<Query>,
-    answers: Receiver<Result<Page, Error>>,
+    answers: Receiver<Delivery>,
+}
+
+/// One page out of the pipeline.
+struct Delivery {
+    answer: Result<Page, Error>,
+    /// The query the fetcher has already sent (or is about to send) after
+    /// this one, when the answer pointed to a next page.
+    following: Option<Query>,
 }
 
 impl Prefetcher {
-    fn start(client: &Client) -> Option<Self> {
-        let (requests, rx) = std::sync::mpsc::sync_channel::<Query>(1);
-        let (tx, answers) = std::sync::mpsc::sync_channel(1);
+    /// `follow`: the fetcher requests the page a head points to on its
+    /// own (two pages ahead); without it, only what the walk asks for.
+    fn start(client: &Client, follow: bool) -> Option<Self> {
+        let (requests, chain_starts) = std::sync::mpsc::sync_channel::<Query>(1);
+        let (to_decoder, bodies) = std::sync::mpsc::sync_channel::<(Fetch, Option<Query>)>(0);
+        let (to_walk, answers) = std::sync::mpsc::sync_channel::<Delivery>(0);
+        // Bodies decoded, handed back to the fetcher to read the next ones
+        // into (at most one spare waits).
+        let (spare_tx, spares) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
         let worker = client.clone();
+        // Both threads end when the walk is dropped (its channel ends with
+        // it). The waiting walk polls the interrupt check, not these threads.
         std::thread::Builder::new()
-            .name("velip-prefetch".to_owned())
+            .name("velip-fetch".to_owned())
             .spawn(move || {
-                // Ends when the walk is dropped (its sender with it). The
-                // waiting caller polls the interrupt check, not this thread.
-                while let Ok(q) = rx.recv() {
-                    if tx
-                        .send(worker.execute_with(&q, Operation::Read, None))
-                        .is_err()
-                    {
+                let mut seen: HashSet<Cursor> = HashSet::new();
+                let mut next: Option<Query> = None;
+                loop {
+                    let query = match next.take() {
+                        Some(q) => q,
+                        None => match chain_starts.recv() {
+                            Ok(q) => {
+                                seen.clear();
+                                q
+                            }
+                            Err(_) => break,
+                        },
+                    };
+                    let buffer = spares.try_recv().unwrap_or_default();
+                    let fetched = worker.fetch_undecoded(&query, buffer);
+                    if let Some(c) = query.cursor() {
+                        seen.insert(c.clone());
+                    }
+                    let following = fetched
+                        .as_ref()
+                        .ok()
+                        .filter(|_| follow)
+                        .and_then(Fetched::next_cursor)
+                        .filter(|c| !seen.contains(*c))
+                        .map(|c| query.with_cursor(Some(c.clone())));
+                    if to_decoder.send((fetched, following.clone())).is_err() {
+                        break;
+                    }
+                    next = following;
+                }
+            })
+            .ok()?;
+        std::thread::Builder::new()
+            .name("velip-decode".to_owned())
+            .spawn(move || {
+                while let Ok((fetched, following)) = bodies.recv() {
+                    let answer = match fetched {
+                        Ok(Fetched::Undecoded(u)) => {
+                            let (answer, body) = u.decode_keeping_body();
+                            // Full or gone: then the buffer is just freed.
+                            let _ = spare_tx.try_send(body);
+                            answer
+                        }
+                        other => other.and_then(Fetched::decode),
+                    };
+                    if to_walk.send(Delivery { answer, following }).is_err() {
                         break;
                     }
                 }
@@ -121,6 +193,8 @@ impl Prefetcher {
         Some(Self { requests, answers })
     }
 }
+
+type Fetch = Result<Fetched, Error>;
 
 impl std::fmt::Debug for CallIter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -151,20 +225,39 @@ impl CallIter {
             duplicates: 0,
             masked: false,
             warnings: Vec::new(),
-            prefetch: true,
+            depth: 2,
             prefetcher: None,
             in_flight: None,
         }
     }
 
-    /// Whether the next page is fetched in the background while the current
-    /// one is consumed (default: on). It overlaps the service's and the
-    /// network's time with yours; the price is that a walk abandoned
-    /// mid-way may have requested one page it never yields (one request of
-    /// the 200-per-hour list quota). Turn it off for walks you stop early.
+    /// Whether pages are fetched in the background while the current one
+    /// is consumed (default: on, two pages ahead). It overlaps the
+    /// service's and the network's time and the decoding with yours; the
+    /// price is that a walk abandoned mid-way may have requested up to two
+    /// pages it never yields (requests of the 200-per-hour list quota), and
+    /// a page whose records fail to decode costs one request more when it
+    /// is fetched again. Turn it off for walks you stop early.
+    /// `prefetch(true)` is `prefetch_depth(2)`; `prefetch(false)` is
+    /// `prefetch_depth(0)`.
     #[must_use]
-    pub fn prefetch(mut self, on: bool) -> Self {
-        self.prefetch = on;
+    pub fn prefetch(self, on: bool) -> Self {
+        self.prefetch_depth(if on { 2 } else { 0 })
+    }
+
+    /// How many pages ahead of the one being consumed the walk reaches
+    /// (values above 2 count as 2):
+    ///
+    /// - `0`: none; each page is fetched when the previous one is used up.
+    /// - `1`: the next page is fetched and decoded while this one is
+    ///   consumed (one decoded page waits). Enough when your work per page
+    ///   takes longer than fetching and decoding one.
+    /// - `2` (default): also, the page after next is requested while the
+    ///   next one is decoded (one body of a few MiB more in memory). Fastest
+    ///   when your work per record is light.
+    #[must_use]
+    pub fn prefetch_depth(mut self, pages: usize) -> Self {
+        self.depth = pages.min(2);
         self
     }
 
@@ -246,20 +339,13 @@ impl CallIter {
         if let Err(e) = self.client.check_interrupt() {
             return Some(Err(e));
         }
-        let answer = match self.in_flight.take() {
-            Some(pending) => {
-                let Some(answer) = self.wait_for_prefetch() else {
-                    // Interrupted while waiting: keep the page coming.
-                    self.in_flight = Some(pending);
-                    return Some(Err(Error::Interrupted));
-                };
-                if pending == query {
-                    answer
-                } else {
-                    self.client.execute(&query, Operation::Read)
-                }
+        let answer = if self.depth > 0 {
+            match self.fetch_through_pipeline(&query) {
+                Some(answer) => answer,
+                None => return Some(Err(Error::Interrupted)),
             }
-            None => self.client.execute(&query, Operation::Read),
+        } else {
+            self.client.execute(&query, Operation::Read)
         };
         let mut page = match answer {
             Ok(p) => p,
@@ -298,8 +384,8 @@ impl CallIter {
                 }
                 self.seen_cursors.insert(c.clone());
                 let next_query = query.with_cursor(Some(c));
-                if self.prefetch {
-                    self.request_prefetch(&next_query);
+                if self.depth > 0 {
+                    self.request(&next_query);
                 }
                 self.next_query = Some(next_query);
             }
@@ -315,28 +401,60 @@ impl CallIter {
         Some(Ok(page))
     }
 
-    /// Asks the helper thread (started on first use) for `query`.
-    fn request_prefetch(&mut self, query: &Query) {
-        if self.prefetcher.is_none() {
-            self.prefetcher = Prefetcher::start(&self.client);
+    /// The answer to `query` from the pipeline, requesting it first unless
+    /// it is already on its way; `None` when interrupted while waiting (the
+    /// answer keeps coming, and a retry of the same query takes it).
+    fn fetch_through_pipeline(&mut self, query: &Query) -> Option<Result<Page, Error>> {
+        if !self.request(query) {
+            // No helper thread could be started: fetch here.
+            return Some(self.client.execute(query, Operation::Read));
         }
-        if let Some(p) = &self.prefetcher
-            && p.requests.send(query.clone()).is_ok()
-        {
-            self.in_flight = Some(query.clone());
+        let delivery = self.wait_for_prefetch()?;
+        // The pipeline delivers in order: this answers `query`.
+        self.in_flight = delivery.following;
+        Some(delivery.answer)
+    }
+
+    /// Makes sure the pipeline (started on first use) is fetching `query`:
+    /// already on its way, or a new chain. A pipeline busy with another
+    /// query (its speculation went elsewhere) is dropped for a new one.
+    /// `false` when no helper thread could be started.
+    fn request(&mut self, query: &Query) -> bool {
+        if self.in_flight.as_ref() == Some(query) && self.prefetcher.is_some() {
+            return true;
+        }
+        if self.in_flight.take().is_some() {
+            self.prefetcher = None;
+        }
+        if self.prefetcher.is_none() {
+            self.prefetcher = Prefetcher::start(&self.client, self.depth >= 2);
+        }
+        match &self.prefetcher {
+            Some(p) if p.requests.send(query.clone()).is_ok() => {
+                self.in_flight = Some(query.clone());
+                true
+            }
+            _ => {
+                self.prefetcher = None;
+                false
+            }
         }
     }
 
     /// The helper thread's answer, polling the interrupt check every 100 ms;
     /// `None` when interrupted.
-    fn wait_for_prefetch(&self) -> Option<Result<Page, Error>> {
+    fn wait_for_prefetch(&self) -> Option<Delivery> {
+        let gone = || Delivery {
+            answer: Err(stopped()),
+            following: None,
+        };
         let Some(p) = &self.prefetcher else {
-            return Some(Err(stopped()));
+            return Some(gone());
         };
         loop {
             match p.answers.recv_timeout(crate::retry::POLL_INTERVAL) {
-                Ok(answer) => return Some(answer),
-                Err(RecvTimeoutError::Disconnected) => return Some(Err(stopped())),
+                Ok(delivery) => return Some(delivery),
+                Err(RecvTimeoutError::Disconnected) => return Some(gone()),
                 Err(RecvTimeoutError::Timeout) => {
                     if self.client.check_interrupt().is_err() {
                         return None;

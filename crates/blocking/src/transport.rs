@@ -260,6 +260,17 @@ impl Transport {
         body: &str,
         authorization: Option<&str>,
     ) -> Result<Answer, Failure> {
+        self.post_form_into(body, authorization, Vec::new())
+    }
+
+    /// [`Transport::post_form`], reading the answer's body into `buf`
+    /// (cleared first; a walk hands back the buffer of a page it decoded).
+    pub(crate) fn post_form_into(
+        &self,
+        body: &str,
+        authorization: Option<&str>,
+        mut buf: Vec<u8>,
+    ) -> Result<Answer, Failure> {
         let mut req = self
             .agent
             .post(&self.endpoint)
@@ -275,12 +286,18 @@ impl Transport {
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| parse_retry_after(v, SystemTime::now()));
-        let body = resp
-            .into_body()
-            .with_config()
-            .limit(MAX_BODY_BYTES)
-            .read_to_vec()
-            .map_err(|e| failure(&e, Phase::Body))?;
+        let mut body = resp.into_body();
+        // Room for the announced size at once instead of doubling growth
+        // (a page is a few MiB).
+        buf.clear();
+        let announced = body.content_length().unwrap_or(0).min(MAX_BODY_BYTES);
+        buf.reserve(usize::try_from(announced).unwrap_or(0));
+        std::io::Read::read_to_end(
+            &mut body.with_config().limit(MAX_BODY_BYTES).reader(),
+            &mut buf,
+        )
+        .map_err(|e| failure(&ureq::Error::from(e), Phase::Body))?;
+        let body = buf;
         Ok(Answer {
             status,
             retry_after,

@@ -268,8 +268,8 @@ fn prefetch_overlaps_pages_and_can_be_turned_off() {
     assert_eq!(n, 1_000);
     assert_eq!(sb.request_log().len(), 10);
 
-    // Stopping early: with prefetch one more page may have been requested;
-    // without it, exactly the pages consumed.
+    // Stopping early: with prefetch up to two more pages may have been
+    // requested; without it, exactly the pages consumed.
     sb.reset();
     let mut it = c
         .list_calls(everything().page_size(100).build().unwrap())
@@ -316,4 +316,89 @@ fn an_interrupt_while_waiting_for_a_prefetched_page_loses_nothing() {
         3,
         "the prefetched page was not requested again"
     );
+}
+
+/// Polls the sandbox's request log until it holds `n` requests (or 10 s).
+fn wait_for_requests(sb: &velip_sandbox::Sandbox, n: usize) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sb.request_log().len() < n && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    sb.request_log().len()
+}
+
+#[test]
+fn the_pipeline_requests_two_pages_ahead_and_no_further() {
+    let sb = sandbox(1_000);
+    let c = client(&sb);
+    let mut it = c.list_calls(everything().page_size(100).build().unwrap());
+    let first = it.next().unwrap().unwrap();
+    // While page 1 is consumed, page 2 is decoded and page 3 requested...
+    assert_eq!(wait_for_requests(&sb, 3), 3);
+    // ...and nothing more until the walk takes page 2.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(sb.request_log().len(), 3, "at most two pages ahead");
+    let mut ids: HashSet<_> = std::iter::once(first.call_id).collect();
+    for r in it.by_ref() {
+        assert!(ids.insert(r.unwrap().call_id));
+    }
+    assert_eq!(ids.len(), 1_000);
+    // Speculation on a healthy walk costs nothing: one request per page.
+    let cursors: Vec<_> = sb
+        .request_log()
+        .iter()
+        .map(|r| r.param("last_id").map(str::to_owned))
+        .collect();
+    assert_eq!(cursors.len(), 10);
+    assert_eq!(
+        cursors.iter().collect::<HashSet<_>>().len(),
+        10,
+        "{cursors:?}"
+    );
+}
+
+#[test]
+fn a_page_whose_records_fail_to_decode_is_fetched_again_and_nothing_is_lost() {
+    let sb = sandbox(300);
+    sb.set_faults(FaultPlan::new().on_request(2, Fault::BadRecord));
+    let c = client(&sb);
+    let mut it = c.list_calls(everything().page_size(100).build().unwrap());
+    let mut ids = HashSet::new();
+    let err = loop {
+        match it.next().unwrap() {
+            Ok(r) => assert!(ids.insert(r.call_id)),
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(ids.len(), 100, "page 1 yielded before the error");
+    let Error::Decode(d) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(d.field(), Some("date"));
+    // The next page was already requested from page 2's head; the walk
+    // asks for page 2 again, then page 3 again.
+    for r in it.by_ref() {
+        assert!(ids.insert(r.unwrap().call_id), "nothing twice");
+    }
+    assert_eq!(ids.len(), 300, "nothing lost");
+    let log = sb.request_log();
+    let cursors: Vec<_> = log.iter().map(|r| r.param("last_id")).collect();
+    assert_eq!(log.len(), 5, "{cursors:?}");
+    assert_eq!(cursors[1], cursors[3], "page 2 fetched again");
+    assert_eq!(cursors[2], cursors[4], "page 3 fetched again");
+}
+
+#[test]
+fn prefetch_depth_one_reaches_one_page_ahead() {
+    let sb = sandbox(1_000);
+    let c = client(&sb);
+    let mut it = c
+        .list_calls(everything().page_size(100).build().unwrap())
+        .prefetch_depth(1);
+    it.next().unwrap().unwrap();
+    assert_eq!(wait_for_requests(&sb, 2), 2);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(sb.request_log().len(), 2, "one page ahead only");
+    assert_eq!(it.map(Result::unwrap).count(), 999);
+    assert_eq!(sb.request_log().len(), 10);
 }

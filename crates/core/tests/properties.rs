@@ -48,6 +48,26 @@ proptest! {
         let _ = velip_core::decode::classify_error(401, None, &body);
         let _ = velip_core::decode::decode_webhook(&body, "");
         let _ = velip_core::decode::decode_webhook(&body, "application/x-www-form-urlencoded");
+        let _ = velip_core::decode::peek_head(&body);
+    }
+
+    /// The head read alone agrees with the full decode whenever both read.
+    #[test]
+    fn head_agrees_with_the_full_decode(
+        has_more in prop_oneof![Just("true"), Just("false"), Just("\"1\""), Just("0"), Just("null"), Just("\"x\"")],
+        next_id in prop_oneof![Just("551"), Just("\"551\""), Just("\"\""), Just("null"), Just("[]"), Just("\"a\""), Just("5.0")],
+        code in prop_oneof![Just("0"), Just("\"0\""), Just("\"429\""), Just("\"\""), Just("[]")],
+        calls in prop_oneof![Just("[]"), Just("[{\"cd_id\":1}]"), Just("[{\"cd_id\":\"x\"}]"), Just("null")],
+    ) {
+        let body = format!(
+            "{{\"return\":{{\"status_code\":{code},\"pagination\":{{\"has_more\":{has_more},\"next_id\":{next_id}}}}},\"calls\":{calls}}}"
+        );
+        let head = velip_core::decode::peek_head(body.as_bytes());
+        if let Ok(page) = velip_core::decode::decode_page(body.as_bytes()) {
+            let head = head.expect("a decodable page has a readable head");
+            prop_assert_eq!(&head.status_code, &page.status_code);
+            prop_assert_eq!(&head.pagination, &page.pagination);
+        }
     }
 
     #[test]

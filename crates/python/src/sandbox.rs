@@ -221,8 +221,8 @@ impl PySandbox {
     }
 
     /// Replaces the fault plan; rules as text, `TRIGGER=KIND`: `1=503`,
-    /// `2-4=429:1`, `p0.1=reset`, `1=delay:2000`, `3=badjson`, `1=stuck`
-    /// (request numbering restarts at 1).
+    /// `2-4=429:1`, `p0.1=reset`, `1=delay:2000`, `3=badjson`, `1=stuck`,
+    /// `2=badrecord` (request numbering restarts at 1).
     fn set_faults(&self, py: Python<'_>, rules: Vec<String>) -> PyResult<()> {
         let plan = fault_plan(py, &rules)?;
         self.with(|sb| sb.set_faults(plan))

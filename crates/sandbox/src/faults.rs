@@ -11,7 +11,7 @@
 //! probability such as `p0.05`), and `KIND` is one of `500`, `502`, `5xx:CODE`,
 //! `503`, `reset`, `delay:MS`, `trickle:BYTES:MS`, `truncate`, `badjson`,
 //! `429` (no `Retry-After`), `429:SECS`, `429-date:SECS`, `429-raw:TEXT`,
-//! `stuck`.
+//! `stuck`, `badrecord`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -57,6 +57,10 @@ pub enum Fault {
     /// Answer normally but with a cursor that does not advance:
     /// `has_more: true` and `next_id` = the first record of this same page.
     StuckCursor,
+    /// Answer normally, but the last record's `date` is `2026-02-30`: a
+    /// page whose head (status, pagination) reads fine and whose records
+    /// do not decode.
+    BadRecord,
 }
 
 /// When a rule fires.
@@ -180,6 +184,7 @@ impl fmt::Display for Fault {
             Fault::RateLimited(RetryAfter::HttpDate(d)) => write!(f, "429-date:{}", d.as_secs()),
             Fault::RateLimited(RetryAfter::Raw(t)) => write!(f, "429-raw:{t}"),
             Fault::StuckCursor => f.write_str("stuck"),
+            Fault::BadRecord => f.write_str("badrecord"),
         }
     }
 }
@@ -231,6 +236,7 @@ impl FromStr for Fault {
             }
             ("429-raw", text) => Fault::RateLimited(RetryAfter::Raw(text.to_owned())),
             ("stuck", "") => Fault::StuckCursor,
+            ("badrecord", "") => Fault::BadRecord,
             _ => return Err(err()),
         })
     }
@@ -300,6 +306,7 @@ mod tests {
             "429-date:5",
             "429-raw:soon",
             "stuck",
+            "badrecord",
         ] {
             let f: Fault = s.parse().unwrap();
             assert_eq!(f.to_string(), s);

@@ -662,6 +662,7 @@ async fn get_call_status(
             br#"{"return":{"status":"OK","status_code":"0"},"calls":[{"cd_id":1,"#.to_vec(),
             None,
         ),
+        Some(Fault::BadRecord) => json_response(out.status, with_bad_record(out.body), retry_after),
         _ => json_response(out.status, out.body, retry_after),
     }
 }
@@ -688,6 +689,34 @@ async fn not_found(
         client: peer.ip(),
     });
     json_response(404, error_body("Not found", "404"), None)
+}
+
+/// `body` with the last record's `date` made unreadable (`2026-02-30`),
+/// everything else byte for byte (key order included); unchanged when no
+/// record has a date.
+fn with_bad_record(mut body: Vec<u8>) -> Vec<u8> {
+    const KEY: &[u8] = br#""date":""#;
+    let at = body
+        .windows(KEY.len())
+        .rposition(|w| w == KEY)
+        .map(|i| i + KEY.len());
+    // Only over a value shaped like `YYYY-MM-DD` (not `""`).
+    let is_date = |v: &[u8]| {
+        v.iter().enumerate().all(|(i, b)| {
+            if i == 4 || i == 7 {
+                *b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        })
+    };
+    if let Some(value) = at
+        .and_then(|i| body.get_mut(i..i + 10))
+        .filter(|v| is_date(v))
+    {
+        value.copy_from_slice(b"2026-02-30");
+    }
+    body
 }
 
 /// The sandbox's router.

@@ -39,8 +39,12 @@ pub(crate) fn run(
     // A page no larger than what will be printed, at most the server's 5000.
     let page_size = limit.map_or(5000, |l| i64::try_from(l.clamp(1, 5000)).unwrap_or(5000));
     let query = filters.builder(page_size).build()?;
-    // With --limit the walk stops early: no page is fetched ahead.
-    let mut iter = ctx.client.list_calls(query).prefetch(limit.is_none());
+    // With --limit the walk stops early: no page is fetched ahead. Without
+    // it, one page ahead, as `calls export` does.
+    let mut iter = match limit {
+        Some(_) => ctx.client.list_calls(query).prefetch(false),
+        None => ctx.client.list_calls(query).prefetch_depth(1),
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let result = match format {

@@ -36,8 +36,8 @@ pub use webhook::{WebhookPayload, decode_webhook, decode_webhook_form};
 
 use serde::de::DeserializeSeed;
 
-use crate::model::Page;
-use page::{PageSeed, RawPage};
+use crate::model::{Page, Pagination};
+use page::{HeadSeed, PageSeed, RawPage};
 use record::Context;
 
 /// Why an answer is not a page of records: the service said no
@@ -92,6 +92,72 @@ pub fn decode_response(
     Ok(raw.into_page())
 }
 
+/// What an answer's `return` object says, read without decoding its
+/// records: see [`peek_head`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct AnswerHead {
+    /// `return.status_code`, trimmed: `"0"` (or `""`) on success.
+    pub status_code: String,
+    /// `return.pagination`, when the answer has one.
+    pub pagination: Option<Pagination>,
+}
+
+impl AnswerHead {
+    /// Whether `status_code` says success (`"0"`, or absent/empty).
+    pub fn is_success(&self) -> bool {
+        self.status_code == "0" || self.status_code.is_empty()
+    }
+
+    /// The cursor of the next page, when the service says there is one
+    /// (`has_more` true and a non-empty `next_id`), as [`Page::next_cursor`].
+    pub fn next_cursor(&self) -> Option<&crate::Cursor> {
+        self.pagination
+            .as_ref()
+            .filter(|p| p.has_more)
+            .and_then(|p| p.next_cursor.as_ref())
+    }
+}
+
+/// Reads only the `return` object of a successful answer body (HTTP 200),
+/// which the service writes before `calls`: the status code and the
+/// pagination, so that a client can request the next page before it
+/// decodes this page's records. Cheap: the records are not parsed.
+///
+/// Returns `None` when the head cannot be read this way: `calls` comes
+/// first, there is no `return`, or the body is not JSON or has a bad
+/// `return` field. [`decode_page`]/[`decode_response`] then say what is
+/// wrong; a `Some` does not promise that the records decode.
+///
+/// ```
+/// let body = br#"{"return":{"status":"OK","status_code":"0",
+///   "pagination":{"has_more":true,"next_id":"1234"}},"calls":[{"cd_id":1235}]}"#;
+/// let head = velip_core::decode::peek_head(body).unwrap();
+/// assert!(head.is_success());
+/// assert_eq!(head.next_cursor().unwrap().as_str(), "1234");
+/// ```
+pub fn peek_head(body: &[u8]) -> Option<AnswerHead> {
+    let text = text::body_text(body);
+    let (_, json) = text::split_preamble(&text);
+    let ctx = Context::default();
+    let mut raw = RawPage::default();
+    let mut de = serde_json::Deserializer::from_str(json);
+    // The seed stops after `return`: the parser's error about the unread
+    // rest is expected. A failure inside `return` is not.
+    let _ = HeadSeed {
+        ctx: &ctx,
+        page: &mut raw,
+    }
+    .deserialize(&mut de);
+    if !raw.has_return {
+        return None;
+    }
+    Some(AnswerHead {
+        status_code: raw.status_code,
+        pagination: raw.pagination,
+    })
+}
+
 /// Message of the decode error for a body without a `return` object.
 const NO_RETURN: &str = "not a GetCallStatus answer: no `return` object";
 
@@ -107,9 +173,12 @@ pub(crate) fn decode_raw_with(
     let (preamble, json) = text::split_preamble(&text);
     let ctx = Context::default();
     let mut de = serde_json::Deserializer::from_str(json);
-    let mut raw = PageSeed { ctx: &ctx }
-        .deserialize(&mut de)
-        .map_err(|e| DecodeError::from_serde(&e, json, &ctx, http_status))?;
+    let mut raw = PageSeed {
+        ctx: &ctx,
+        records_hint: page::records_hint(json.len()),
+    }
+    .deserialize(&mut de)
+    .map_err(|e| DecodeError::from_serde(&e, json, &ctx, http_status))?;
     // Bytes after the document (a PHP echo) are ignored, not an error.
     if !raw.has_return {
         return Err(DecodeError::shape(http_status, missing_return, json));

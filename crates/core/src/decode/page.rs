@@ -40,17 +40,78 @@ impl RawPage {
 
 pub(crate) struct PageSeed<'c> {
     pub(crate) ctx: &'c Context,
+    /// How many records to make room for up front (an estimate).
+    pub(crate) records_hint: usize,
+}
+
+/// Room for the records of a `len`-byte body, made up front so a page's
+/// list is allocated once instead of growing by doubling: a record takes
+/// at least ~200 bytes of JSON in practice (the documented shape, ~350),
+/// and a page holds at most 5000 (the server maximum; more still fit, the
+/// list grows then).
+pub(crate) fn records_hint(len: usize) -> usize {
+    (len / 200).min(5000)
+}
+
+/// Reads the top level only up to the end of the `return` object, into
+/// `page` (see [`peek_head`](super::peek_head)). Its visitor stops there, so
+/// the parser reports an error for the unread rest; the caller keeps what
+/// was read. `page.has_return` is set only when the whole `return` object
+/// was read; `calls` before `return` stops the reading without it.
+pub(crate) struct HeadSeed<'c, 'p> {
+    pub(crate) ctx: &'c Context,
+    pub(crate) page: &'p mut RawPage,
+}
+
+impl<'de> DeserializeSeed<'de> for HeadSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for HeadSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a GetCallStatus answer object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "return" => {
+                    map.next_value_seed(ReturnSeed {
+                        ctx: self.ctx,
+                        page: self.page,
+                    })?;
+                    // Only a `return` read to its end counts.
+                    self.page.has_return = true;
+                    return Ok(());
+                }
+                "calls" => return Ok(()),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 impl<'de> DeserializeSeed<'de> for PageSeed<'_> {
     type Value = RawPage;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<RawPage, D::Error> {
-        d.deserialize_map(PageVisitor { ctx: self.ctx })
+        d.deserialize_map(PageVisitor {
+            ctx: self.ctx,
+            records_hint: self.records_hint,
+        })
     }
 }
 
 struct PageVisitor<'c> {
     ctx: &'c Context,
+    records_hint: usize,
 }
 
 fn field_fail<E: de::Error>(ctx: &Context, field: &str, m: super::lenient::Misfit) -> E {
@@ -80,7 +141,10 @@ impl<'de> Visitor<'de> for PageVisitor<'_> {
                     })?;
                 }
                 "calls" => {
-                    page.records = map.next_value_seed(CallsSeed { ctx: self.ctx })?;
+                    page.records = map.next_value_seed(CallsSeed {
+                        ctx: self.ctx,
+                        records_hint: self.records_hint,
+                    })?;
                     self.ctx.set_record(None);
                 }
                 other => {
@@ -245,6 +309,7 @@ impl<'de> Visitor<'de> for PaginationSeed<'_> {
 /// `calls`: an array of records, PHP's object keyed by index, or `null`.
 pub(crate) struct CallsSeed<'c> {
     pub(crate) ctx: &'c Context,
+    pub(crate) records_hint: usize,
 }
 
 impl<'de> DeserializeSeed<'de> for CallsSeed<'_> {
@@ -267,7 +332,7 @@ impl<'de> Visitor<'de> for CallsSeed<'_> {
         Ok(Vec::new())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(8192));
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(self.records_hint).min(8192));
         loop {
             self.ctx.set_record(Some(out.len()));
             match seq.next_element_seed(RecordSeed { ctx: self.ctx })? {
@@ -279,7 +344,7 @@ impl<'de> Visitor<'de> for CallsSeed<'_> {
     }
     // PHP's json_encode of a non-sequential array: {"0": {...}, "1": {...}}.
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(self.records_hint).min(8192));
         while map.next_key::<IgnoredAny>()?.is_some() {
             self.ctx.set_record(Some(out.len()));
             out.push(map.next_value_seed(RecordSeed { ctx: self.ctx })?);

@@ -132,65 +132,20 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
         let mut dtmf: Vec<Option<String>> = Vec::new();
         let mut extra = BTreeMap::new();
 
-        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-            let k = classify(&key);
-            if let Key::Other(name) = k {
-                let v: serde_json::Value = map.next_value()?;
-                extra.insert(name.to_owned(), v);
-                continue;
+        let read = read_fields(
+            &mut map,
+            ctx,
+            &mut rec,
+            &mut call_id_seen,
+            &mut dtmf,
+            &mut extra,
+        );
+        if let Err(e) = read {
+            // The error names the call when its id was already read.
+            if call_id_seen {
+                ctx.inner.borrow_mut().call_id = Some(rec.call_id.to_string());
             }
-            let v: Scalar<'de> = map.next_value()?;
-            let fail = |m: Misfit| ctx.fail::<A::Error>(&key, m);
-            match k {
-                Key::CdId => {
-                    if let Some(id) = v.call_id().map_err(fail)? {
-                        ctx.inner.borrow_mut().call_id = Some(id.to_string());
-                        rec.call_id = id;
-                        call_id_seen = true;
-                    }
-                }
-                // Known values need no copy of the text.
-                Key::Status => {
-                    rec.status = match v.as_str() {
-                        Some(s) if !s.trim().is_empty() => Some(CallStatus::from_wire(s)),
-                        _ => v.text().map_err(fail)?.map(|s| CallStatus::from_wire(&s)),
-                    };
-                }
-                Key::Amd => {
-                    rec.amd = match v.as_str() {
-                        Some(s) if !s.trim().is_empty() => Some(AmdResult::from_wire(s)),
-                        _ => v.text().map_err(fail)?.map(|s| AmdResult::from_wire(&s)),
-                    };
-                }
-                Key::CpId => rec.campaign_id = v.uint().map_err(fail)?,
-                Key::Cpid => rec.campaign_ref = v.text().map_err(fail)?,
-                Key::Ctid => rec.correlation_id = v.text().map_err(fail)?,
-                Key::Origin => rec.origin = v.text().map_err(fail)?,
-                Key::Dest => {
-                    rec.destination = match v.as_str() {
-                        Some(s) if !s.trim().is_empty() => Some(Destination::from_wire(s)),
-                        _ => v.text().map_err(fail)?.map(|s| Destination::from_wire(&s)),
-                    };
-                }
-                Key::Date => rec.date = v.date().map_err(fail)?,
-                Key::TimeDial => rec.dial_time = v.time().map_err(fail)?,
-                Key::TimeStart => rec.answer_time = v.time().map_err(fail)?,
-                Key::TimeEnd => rec.hangup_time = v.time().map_err(fail)?,
-                Key::Dur => rec.duration_seconds = v.uint().map_err(fail)?,
-                Key::Route => rec.route = v.text().map_err(fail)?,
-                Key::Rate => rec.rate = v.decimal().map_err(fail)?,
-                Key::Value => rec.value = v.decimal().map_err(fail)?,
-                Key::CdrUrl => rec.recording_url = v.text().map_err(fail)?,
-                Key::CdrSec => rec.recording_seconds = v.uint().map_err(fail)?,
-                Key::Resp(n) => {
-                    let answer = v.text_or_empty().map_err(fail)?;
-                    if dtmf.len() < n {
-                        dtmf.resize(n, None);
-                    }
-                    dtmf[n - 1] = Some(answer);
-                }
-                Key::Other(_) => {} // kept in `extra` above
-            }
+            return Err(e);
         }
         if !call_id_seen {
             let mut p = ctx.inner.borrow_mut();
@@ -210,4 +165,76 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
         rec.extra = extra;
         Ok(rec)
     }
+}
+
+/// Reads a record's keys into `rec`, `dtmf` and `extra`; a field that does
+/// not fit is named in `ctx`.
+fn read_fields<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    ctx: &Context,
+    rec: &mut CallRecord,
+    call_id_seen: &mut bool,
+    dtmf: &mut Vec<Option<String>>,
+    extra: &mut BTreeMap<String, serde_json::Value>,
+) -> Result<(), A::Error> {
+    while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+        let k = classify(&key);
+        if let Key::Other(name) = k {
+            let v: serde_json::Value = map.next_value()?;
+            extra.insert(name.to_owned(), v);
+            continue;
+        }
+        let v: Scalar<'de> = map.next_value()?;
+        let fail = |m: Misfit| ctx.fail::<A::Error>(&key, m);
+        match k {
+            Key::CdId => {
+                if let Some(id) = v.call_id().map_err(fail)? {
+                    rec.call_id = id;
+                    *call_id_seen = true;
+                }
+            }
+            // Known values need no copy of the text.
+            Key::Status => {
+                rec.status = match v.as_str() {
+                    Some(s) if !s.trim().is_empty() => Some(CallStatus::from_wire(s)),
+                    _ => v.text().map_err(fail)?.map(|s| CallStatus::from_wire(&s)),
+                };
+            }
+            Key::Amd => {
+                rec.amd = match v.as_str() {
+                    Some(s) if !s.trim().is_empty() => Some(AmdResult::from_wire(s)),
+                    _ => v.text().map_err(fail)?.map(|s| AmdResult::from_wire(&s)),
+                };
+            }
+            Key::CpId => rec.campaign_id = v.uint().map_err(fail)?,
+            Key::Cpid => rec.campaign_ref = v.text().map_err(fail)?,
+            Key::Ctid => rec.correlation_id = v.text().map_err(fail)?,
+            Key::Origin => rec.origin = v.text().map_err(fail)?,
+            Key::Dest => {
+                rec.destination = match v.as_str() {
+                    Some(s) if !s.trim().is_empty() => Some(Destination::from_wire(s)),
+                    _ => v.text().map_err(fail)?.map(|s| Destination::from_wire(&s)),
+                };
+            }
+            Key::Date => rec.date = v.date().map_err(fail)?,
+            Key::TimeDial => rec.dial_time = v.time().map_err(fail)?,
+            Key::TimeStart => rec.answer_time = v.time().map_err(fail)?,
+            Key::TimeEnd => rec.hangup_time = v.time().map_err(fail)?,
+            Key::Dur => rec.duration_seconds = v.uint().map_err(fail)?,
+            Key::Route => rec.route = v.text().map_err(fail)?,
+            Key::Rate => rec.rate = v.decimal().map_err(fail)?,
+            Key::Value => rec.value = v.decimal().map_err(fail)?,
+            Key::CdrUrl => rec.recording_url = v.text().map_err(fail)?,
+            Key::CdrSec => rec.recording_seconds = v.uint().map_err(fail)?,
+            Key::Resp(n) => {
+                let answer = v.text_or_empty().map_err(fail)?;
+                if dtmf.len() < n {
+                    dtmf.resize(n, None);
+                }
+                dtmf[n - 1] = Some(answer);
+            }
+            Key::Other(_) => {} // kept in `extra` above
+        }
+    }
+    Ok(())
 }

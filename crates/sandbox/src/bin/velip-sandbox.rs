@@ -83,7 +83,7 @@ struct Args {
     webhook_method: String,
     /// Fault rule `TRIGGER=KIND` (repeatable): TRIGGER is N, N-M or pP (e.g. p0.05);
     /// KIND is 500|502|5xx:CODE|503|reset|delay:MS|trickle:BYTES:MS|truncate|badjson|
-    /// 429|429:SECS|429-date:SECS|429-raw:TEXT|stuck.
+    /// 429|429:SECS|429-date:SECS|429-raw:TEXT|stuck|badrecord.
     #[arg(long = "fault", value_name = "RULE")]
     faults: Vec<FaultRule>,
     /// Seed of probabilistic faults.
