@@ -31,8 +31,9 @@ use crate::{Client, Error};
 /// works on the current page. By default the walk reaches two pages ahead:
 /// as soon as a page's head (`return.pagination`, which precedes the
 /// records) arrives, the page after it is requested, so the service works
-/// on page N+2 while page N+1 is decoded and page N consumed. At most one
-/// decoded page and one undecoded body wait beside the page being consumed.
+/// on page N+2 while page N+1 is decoded and page N consumed. Beside the
+/// page being consumed, at most one decoded page and two page-sized body
+/// buffers are held.
 /// See [`CallIter::prefetch_depth`] to reach one page ahead only (less
 /// memory, for consumers slower than decoding) and [`CallIter::prefetch`]
 /// to turn it off.
@@ -105,8 +106,9 @@ pub struct CallIter {
 /// the head points to, so the service works on page N+2 while page N+1 is
 /// decoded and page N consumed. Both hand-overs are rendezvous channels: the
 /// decoder starts on a page only once the walk has taken the previous one,
-/// so at most one decoded page and one undecoded body wait beside the page
-/// being consumed. The fetcher follows cursors on its own only while they
+/// so at most one decoded page and two page-sized body buffers (one read
+/// or waiting, one spare for the next read) are held beside the page being
+/// consumed. The fetcher follows cursors on its own only while they
 /// are new to its chain; the walk checks every delivery against the query it
 /// wants and starts a new pipeline when they differ.
 struct Prefetcher {
@@ -184,7 +186,13 @@ impl Prefetcher {
                         }
                         other => other.and_then(Fetched::decode),
                     };
-                    if to_walk.send(Delivery { answer, following }).is_err() {
+                    // After an error the pipeline ends: the walk starts a new
+                    // one at the page it retries, and the fetcher stops at
+                    // the page it already requested (this thread's channel
+                    // ends with it) instead of following its chain.
+                    let failed = answer.is_err();
+                    let following = following.filter(|_| !failed);
+                    if to_walk.send(Delivery { answer, following }).is_err() || failed {
                         break;
                     }
                 }
@@ -412,6 +420,10 @@ impl CallIter {
         let delivery = self.wait_for_prefetch()?;
         // The pipeline delivers in order: this answers `query`.
         self.in_flight = delivery.following;
+        if delivery.answer.is_err() {
+            // The pipeline ended with the error (see `Prefetcher::start`).
+            self.prefetcher = None;
+        }
         Some(delivery.answer)
     }
 
