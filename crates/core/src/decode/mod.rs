@@ -112,10 +112,7 @@ impl AnswerHead {
     /// The cursor of the next page, when the service says there is one
     /// (`has_more` true and a non-empty `next_id`), as [`Page::next_cursor`].
     pub fn next_cursor(&self) -> Option<&crate::Cursor> {
-        self.pagination
-            .as_ref()
-            .filter(|p| p.has_more)
-            .and_then(|p| p.next_cursor.as_ref())
+        crate::model::page::next_cursor_of(self.pagination.as_ref())
     }
 }
 

@@ -2,7 +2,7 @@
 
 mod call_id;
 mod cursor;
-mod page;
+pub(crate) mod page;
 mod record;
 mod status;
 

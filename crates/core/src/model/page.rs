@@ -32,16 +32,21 @@ impl Page {
     /// The cursor of the next page, when the service says there is one
     /// (`has_more` true and a non-empty `next_id`).
     pub fn next_cursor(&self) -> Option<&Cursor> {
-        self.pagination
-            .as_ref()
-            .filter(|p| p.has_more)
-            .and_then(|p| p.next_cursor.as_ref())
+        next_cursor_of(self.pagination.as_ref())
     }
 
     /// Whether the service says another page exists (`has_more`).
     pub fn has_more(&self) -> bool {
         self.pagination.as_ref().is_some_and(|p| p.has_more)
     }
+}
+
+/// The cursor of the next page a `pagination` object announces: `next_id`
+/// when `has_more` is true.
+pub(crate) fn next_cursor_of(pagination: Option<&Pagination>) -> Option<&Cursor> {
+    pagination
+        .filter(|p| p.has_more)
+        .and_then(|p| p.next_cursor.as_ref())
 }
 
 /// `return.pagination` of a page.
