@@ -37,7 +37,10 @@ pub mod query;
 mod secret;
 
 pub use decode::{ApiError, ApiErrorKind, DecodeError, RateLimitScope, ResponseError};
-pub use model::{AmdResult, CallId, CallRecord, CallStatus, Cursor, Page, Pagination};
+pub use decode::DecodeOptions;
+pub use model::{
+    AmdResult, CallId, CallRecord, CallStatus, Cursor, Page, Pagination, Problem, RejectedRecord,
+};
 pub use phone::{Destination, MaskedNumber, NumberFormat, PhoneNumber};
 pub use query::{Query, QueryBuilder, RequestKind, ValidationError};
 pub use rust_decimal::Decimal;

@@ -35,10 +35,11 @@ impl MoneyError {
 ///
 /// Accepted: `0,050` → `0.050`; `1.234,56` → `1234.56`; `0.050` → `0.050`;
 /// `1,234.56` → `1234.56`; `1.234.567` → `1234567`; `-3,5`; `R$ 1,00`
-/// (the currency sign is ignored). The right-most separator is the decimal
-/// separator when both appear; a lone `.` or `,` is a decimal separator (so
-/// `1.234` is one point two three four, as the service writes tariffs with
-/// a dot, never thousands without cents); repeated separators of one kind
+/// (the currency sign marks Brazilian notation: `R$ 1.234` is one thousand
+/// two hundred and thirty-four). The right-most separator is the decimal
+/// separator when both appear; otherwise a lone `.` or `,` is a decimal
+/// separator (so `1.234` is one point two three four: the service writes
+/// tariffs with three decimals, never thousands without cents); repeated separators of one kind
 /// are thousands separators and must group by three. At most 28 decimal
 /// places (the value is never rounded).
 ///
@@ -52,8 +53,10 @@ impl MoneyError {
 /// [`MoneyError`] with the input (shortened) and the rule it breaks.
 pub fn parse_brl_decimal(input: &str) -> Result<Decimal, MoneyError> {
     let mut s = input.trim();
+    let mut currency = false;
     if let Some(rest) = s.strip_prefix("R$") {
         s = rest.trim_start();
+        currency = true;
     }
     let (negative, body) = match s.as_bytes().first() {
         Some(b'-') => (true, &s[1..]),
@@ -77,6 +80,12 @@ pub fn parse_brl_decimal(input: &str) -> Result<Decimal, MoneyError> {
     let (thousands, decimal) = match (commas, dots) {
         (0, 0) => (None, None),
         (1, 0) => (None, Some(',')),
+        // `R$ 1.234`: the currency sign says Brazilian notation, where a
+        // dot groups thousands; without it a lone dot is a decimal point
+        // (the service writes tariffs with three decimals, `1.234`).
+        (0, 1) if currency && body.split_once('.').is_some_and(|(_, f)| f.len() == 3) => {
+            (Some('.'), None)
+        }
         (0, 1) => (None, Some('.')),
         (_, 0) => (Some(','), None),
         (0, _) => (Some('.'), None),
@@ -182,6 +191,9 @@ mod tests {
             ("1.234.567,8", "1234567.8"),
             ("-3,5", "-3.5"),
             ("R$ 1,00", "1.00"),
+            ("R$ 1.234", "1234"),
+            ("R$1.234,5", "1234.5"),
+            ("R$ 1.23", "1.23"),
             (" 12 ", "12"),
             (",5", "0.5"),
             ("5,", "5"),

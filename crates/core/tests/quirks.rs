@@ -1,14 +1,16 @@
 //! The PHP service's output quirks, and decode errors that name the record,
 //! the field and a snippet.
 
-use velip_core::decode::{self, ResponseError};
+use velip_core::decode::{self, DecodeOptions, ResponseError};
 
 fn page(body: &str) -> velip_core::Page {
     decode::decode_page(body.as_bytes()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn err(body: &[u8]) -> String {
-    decode::decode_page(body).unwrap_err().to_string()
+    decode::decode_page_with(body, DecodeOptions::STRICT)
+        .unwrap_err()
+        .to_string()
 }
 
 const OK: &str = r#""return":{"status":"OK","status_code":"0"}"#;
@@ -79,7 +81,7 @@ fn decode_errors_name_record_field_and_snippet() {
     for m in &messages {
         assert!(m.chars().count() < 420, "short: {m}");
     }
-    let e = decode::decode_page(bad_date.as_bytes()).unwrap_err();
+    let e = decode::decode_page_with(bad_date.as_bytes(), DecodeOptions::STRICT).unwrap_err();
     assert_eq!(e.record_index(), Some(1));
     assert_eq!(e.call_id(), Some("42_7"));
     assert_eq!(e.field(), Some("date"));
@@ -123,4 +125,56 @@ fn correlation_id_and_empty_correlation_id_conflict() {
         e.to_string().contains("empty correlation id at once"),
         "{e}"
     );
+}
+
+#[test]
+fn lenient_records_keep_their_problems_and_raw_text() {
+    let body = format!(
+        r#"{{{OK},"calls":[{{"cd_id":3,"date":"2026-02-30","dur":27.5,"cdr_sec":-1,"value":"-","time_end":"24:00:00","route":"Mobile BR"}},{{"cd_status":"OK","dest":"5511999999999"}},"junk",{{"cd_id":"x_","cd_status":"OK"}},{{"cd_id":1,"dur":"1.000"}},{{"cd_id":0,"cd_status":"OK"}}]}}"#
+    );
+    let p = page(&body);
+    let ids: Vec<u64> = p.records.iter().map(|r| r.call_id.number()).collect();
+    assert_eq!(ids, [3, 1, 0]);
+    let r = &p.records[0];
+    assert_eq!(r.route.as_deref(), Some("Mobile BR"));
+    assert_eq!((r.date, r.duration_seconds, r.recording_seconds, r.value, r.hangup_time), (None, None, None, None, None));
+    let fields: Vec<&str> = r.problems.iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(fields, ["date", "dur", "cdr_sec", "value", "time_end"]);
+    assert!(r.raw_json.as_deref().unwrap().starts_with(r#"{"cd_id":3,"date":"2026-02-30""#));
+    assert_eq!(p.records[1].problems[0].field, "dur", "1.000 is ambiguous");
+    assert!(p.records[2].problems.is_empty() && p.records[2].raw_json.is_none());
+    let rejected: Vec<(usize, &str, &str)> = p
+        .rejected
+        .iter()
+        .map(|r| (r.index, r.problem.field.as_str(), r.raw.as_str()))
+        .collect();
+    assert_eq!(
+        rejected,
+        [
+            (1, "cd_id", r#"{"cd_status":"OK","dest":"5511999999999"}"#),
+            (2, "", r#""junk""#),
+            (3, "cd_id", r#"{"cd_id":"x_","cd_status":"OK"}"#),
+        ]
+    );
+    insta::assert_snapshot!(
+        p.records[0]
+            .problems
+            .iter()
+            .map(ToString::to_string)
+            .chain(p.records[1].problems.iter().map(ToString::to_string))
+            .chain(p.rejected.iter().map(|r| r.problem.to_string()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    // Strict mode keeps the old behaviour: the page fails, naming the field.
+    assert!(decode::decode_page_with(body.as_bytes(), DecodeOptions::STRICT).is_err());
+}
+
+#[test]
+fn money_with_a_currency_prefix_is_brazilian_notation() {
+    let p = page(&format!(
+        r#"{{{OK},"calls":[{{"cd_id":1,"value":"R$ 1.234","rate":"1.234"}}]}}"#
+    ));
+    assert_eq!(p.records[0].value.unwrap().to_string(), "1234");
+    assert_eq!(p.records[0].rate.unwrap().to_string(), "1.234");
 }

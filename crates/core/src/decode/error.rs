@@ -66,6 +66,19 @@ impl DecodeError {
         }
     }
 
+    /// A record that cannot be read as a call (a webhook delivery without a
+    /// readable call id).
+    pub(crate) fn rejected(p: &crate::model::Problem, body: &str) -> Self {
+        Self {
+            http_status: None,
+            record: Some(0),
+            call_id: None,
+            field: (!p.field.is_empty()).then(|| p.field.clone()),
+            message: p.rule.clone(),
+            snippet: truncate(if p.raw.is_empty() { body } else { &p.raw }),
+        }
+    }
+
     pub(crate) fn shape(http_status: Option<u16>, message: &str, body: &str) -> Self {
         Self {
             http_status,

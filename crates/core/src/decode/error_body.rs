@@ -186,6 +186,7 @@ pub fn classify_error(
         body,
         Some(http_status),
         "error answer without a `return` object",
+        super::DecodeOptions::LENIENT,
     )?;
     Ok(ApiError::from_parts(
         http_status,

@@ -170,15 +170,23 @@ impl Scalar<'_> {
             Self::Str(s) => {
                 let t = s.trim();
                 if let Ok(v) = t.parse::<u64>() {
-                    Ok(Some(v))
-                } else {
-                    t.parse::<f64>()
-                        .ok()
-                        .filter(|_| t.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
-                        .and_then(float_to_u64)
-                        .map(Some)
-                        .ok_or_else(|| self.misfit(RULE))
+                    return Ok(Some(v));
                 }
+                // `27.0` is 27; `1.000` is ambiguous (one thousand in
+                // Brazilian notation, or one): reported, never guessed.
+                if let Some((_, frac)) = t.split_once('.')
+                    && frac.len() == 3
+                {
+                    return Err(self.misfit(
+                        "ambiguous whole number: a dot before three digits may be a thousands separator",
+                    ));
+                }
+                t.parse::<f64>()
+                    .ok()
+                    .filter(|_| t.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+                    .and_then(float_to_u64)
+                    .map(Some)
+                    .ok_or_else(|| self.misfit(RULE))
             }
             _ => Err(self.misfit(RULE)),
         }

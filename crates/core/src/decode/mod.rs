@@ -24,6 +24,7 @@ mod error;
 mod error_body;
 mod lenient;
 mod page;
+mod raw_text;
 mod record;
 mod retry_after;
 mod text;
@@ -52,16 +53,48 @@ pub enum ResponseError {
     Decode(#[from] DecodeError),
 }
 
-/// Decodes a successful answer body (HTTP 200) into a [`Page`].
+/// How strictly records are read.
+///
+/// Lenient (the default): a field that does not fit its type (`"date":
+/// "2026-02-30"`, `"dur": 27.5`) is left empty and noted as a
+/// [`Problem`](crate::model::Problem) on its record, which keeps its raw
+/// JSON text; an entry without a readable call id is kept in
+/// [`Page::rejected`]. Nothing is lost and a walk goes on.
+/// Strict: the first field that does not fit fails the whole body with a
+/// [`DecodeError`] naming the record, call id, field and value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct DecodeOptions {
+    /// Fail on the first field that does not fit (default: `false`).
+    pub strict: bool,
+}
+
+impl DecodeOptions {
+    /// Lenient decoding (the default).
+    pub const LENIENT: Self = Self { strict: false };
+    /// Strict decoding.
+    pub const STRICT: Self = Self { strict: true };
+}
+
+/// Decodes a successful answer body (HTTP 200) into a [`Page`], leniently
+/// (see [`DecodeOptions`]).
 ///
 /// # Errors
-/// [`DecodeError`] when the body is not JSON, is cut short, is not a
-/// GetCallStatus answer, or a record's field cannot be read (the error names
-/// the record, its call id when known, the field and a snippet). A body
-/// whose `status_code` is not `"0"` decodes fine here; see
-/// [`decode_response`] for the full check.
+/// [`DecodeError`] when the body is not JSON, is cut short or is not a
+/// GetCallStatus answer. A body whose `status_code` is not `"0"` decodes
+/// fine here; see [`decode_response`] for the full check.
 pub fn decode_page(body: &[u8]) -> Result<Page, DecodeError> {
-    decode_raw(body, None).map(RawPage::into_page)
+    decode_page_with(body, DecodeOptions::LENIENT)
+}
+
+/// [`decode_page`] with explicit [`DecodeOptions`].
+///
+/// # Errors
+/// As [`decode_page`]; in strict mode also when a record's field cannot be
+/// read (the error names the record, its call id when known, the field and
+/// a snippet).
+pub fn decode_page_with(body: &[u8], options: DecodeOptions) -> Result<Page, DecodeError> {
+    decode_raw(body, None, options).map(RawPage::into_page)
 }
 
 /// Decodes any answer: HTTP status, `Retry-After` header (already parsed,
@@ -83,7 +116,7 @@ pub fn decode_response(
             Err(decode) => ResponseError::Decode(decode),
         });
     }
-    let raw = decode_raw(body, Some(http_status))?;
+    let raw = decode_raw(body, Some(http_status), DecodeOptions::LENIENT)?;
     if raw.status_code != "0" && !raw.status_code.is_empty() {
         return Err(
             ApiError::from_parts(http_status, &raw.status_code, &raw.status, retry_after).into(),
@@ -165,6 +198,7 @@ pub(crate) fn decode_raw_with(
     body: &[u8],
     http_status: Option<u16>,
     missing_return: &str,
+    options: DecodeOptions,
 ) -> Result<RawPage, DecodeError> {
     let text = text::body_text(body);
     let (preamble, json) = text::split_preamble(&text);
@@ -172,6 +206,7 @@ pub(crate) fn decode_raw_with(
     let mut de = serde_json::Deserializer::from_str(json);
     let mut raw = PageSeed {
         ctx: &ctx,
+        strict: options.strict,
         records_hint: page::records_hint(json.len()),
     }
     .deserialize(&mut de)
@@ -180,6 +215,7 @@ pub(crate) fn decode_raw_with(
     if !raw.has_return {
         return Err(DecodeError::shape(http_status, missing_return, json));
     }
+    raw_text::attach_raw_texts(json, &mut raw);
     if let Some(p) = preamble {
         raw.extra.insert(
             "preamble".to_owned(),
@@ -190,6 +226,10 @@ pub(crate) fn decode_raw_with(
 }
 
 /// [`decode_raw_with`] for answer pages.
-pub(crate) fn decode_raw(body: &[u8], http_status: Option<u16>) -> Result<RawPage, DecodeError> {
-    decode_raw_with(body, http_status, NO_RETURN)
+pub(crate) fn decode_raw(
+    body: &[u8],
+    http_status: Option<u16>,
+    options: DecodeOptions,
+) -> Result<RawPage, DecodeError> {
+    decode_raw_with(body, http_status, NO_RETURN, options)
 }

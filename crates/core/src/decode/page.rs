@@ -8,8 +8,8 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::lenient::Scalar;
-use super::record::{Context, RecordSeed};
-use crate::model::{CallRecord, Page, Pagination};
+use super::record::{Context, RecordOutcome, RecordSeed};
+use crate::model::{CallRecord, Page, Pagination, RejectedRecord};
 
 /// What the top level of a body holds, before the status check.
 #[derive(Debug, Default)]
@@ -18,6 +18,11 @@ pub(crate) struct RawPage {
     pub(crate) status: String,
     pub(crate) status_code: String,
     pub(crate) records: Vec<CallRecord>,
+    /// Entries of `calls` not readable as calls (raw text filled after the
+    /// pass, see `decode::attach_raw_texts`).
+    pub(crate) rejected: Vec<RejectedRecord>,
+    /// 0-based `calls` positions of `records` that have problems.
+    pub(crate) problem_positions: Vec<(usize, usize)>,
     pub(crate) pagination: Option<Pagination>,
     pub(crate) numbers_masked: bool,
     pub(crate) warning: Option<String>,
@@ -30,6 +35,7 @@ impl RawPage {
             status: self.status,
             status_code: self.status_code,
             records: self.records,
+            rejected: self.rejected,
             pagination: self.pagination,
             numbers_masked: self.numbers_masked,
             warning: self.warning,
@@ -40,6 +46,8 @@ impl RawPage {
 
 pub(crate) struct PageSeed<'c> {
     pub(crate) ctx: &'c Context,
+    /// Strict decoding: a field that does not fit fails the whole body.
+    pub(crate) strict: bool,
     /// How many records to make room for up front (an estimate).
     pub(crate) records_hint: usize,
 }
@@ -104,6 +112,7 @@ impl<'de> DeserializeSeed<'de> for PageSeed<'_> {
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<RawPage, D::Error> {
         d.deserialize_map(PageVisitor {
             ctx: self.ctx,
+            strict: self.strict,
             records_hint: self.records_hint,
         })
     }
@@ -111,6 +120,7 @@ impl<'de> DeserializeSeed<'de> for PageSeed<'_> {
 
 struct PageVisitor<'c> {
     ctx: &'c Context,
+    strict: bool,
     records_hint: usize,
 }
 
@@ -141,10 +151,14 @@ impl<'de> Visitor<'de> for PageVisitor<'_> {
                     })?;
                 }
                 "calls" => {
-                    page.records = map.next_value_seed(CallsSeed {
+                    let calls = map.next_value_seed(CallsSeed {
                         ctx: self.ctx,
+                        strict: self.strict,
                         records_hint: self.records_hint,
                     })?;
+                    page.records = calls.records;
+                    page.rejected = calls.rejected;
+                    page.problem_positions = calls.problem_positions;
                     self.ctx.set_record(None);
                 }
                 other => {
@@ -309,45 +323,92 @@ impl<'de> Visitor<'de> for PaginationSeed<'_> {
 /// `calls`: an array of records, PHP's object keyed by index, or `null`.
 pub(crate) struct CallsSeed<'c> {
     pub(crate) ctx: &'c Context,
+    pub(crate) strict: bool,
     pub(crate) records_hint: usize,
 }
 
+/// What `calls` holds.
+#[derive(Default)]
+pub(crate) struct Calls {
+    pub(crate) records: Vec<CallRecord>,
+    pub(crate) rejected: Vec<RejectedRecord>,
+    /// (index in `records`, position in `calls`) of records with problems.
+    pub(crate) problem_positions: Vec<(usize, usize)>,
+}
+
+impl Calls {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            records: Vec::with_capacity(n),
+            ..Self::default()
+        }
+    }
+
+    fn push(&mut self, position: usize, outcome: RecordOutcome) {
+        match outcome {
+            RecordOutcome::Record(r) => {
+                if !r.problems.is_empty() {
+                    self.problem_positions.push((self.records.len(), position));
+                }
+                self.records.push(r);
+            }
+            RecordOutcome::Rejected(problem) => {
+                self.rejected
+                    .push(RejectedRecord::new(position, String::new(), problem));
+            }
+        }
+    }
+}
+
 impl<'de> DeserializeSeed<'de> for CallsSeed<'_> {
-    type Value = Vec<CallRecord>;
+    type Value = Calls;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for CallsSeed<'_> {
-    type Value = Vec<CallRecord>;
+    type Value = Calls;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a list of call records")
     }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Vec::new())
+        Ok(Calls::default())
     }
     fn visit_none<E>(self) -> Result<Self::Value, E> {
-        Ok(Vec::new())
+        Ok(Calls::default())
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(self.records_hint).min(8192));
+        let mut out = Calls::with_capacity(seq.size_hint().unwrap_or(self.records_hint).min(8192));
+        let mut position = 0;
         loop {
-            self.ctx.set_record(Some(out.len()));
-            match seq.next_element_seed(RecordSeed { ctx: self.ctx })? {
-                Some(r) => out.push(r),
+            self.ctx.set_record(Some(position));
+            let seed = RecordSeed {
+                ctx: self.ctx,
+                strict: self.strict,
+            };
+            match seq.next_element_seed(seed)? {
+                Some(r) => out.push(position, r),
                 None => break,
             }
+            position += 1;
         }
         Ok(out)
     }
     // PHP's json_encode of a non-sequential array: {"0": {...}, "1": {...}}.
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(self.records_hint).min(8192));
+        let mut out = Calls::with_capacity(map.size_hint().unwrap_or(self.records_hint).min(8192));
+        let mut position = 0;
         while map.next_key::<IgnoredAny>()?.is_some() {
-            self.ctx.set_record(Some(out.len()));
-            out.push(map.next_value_seed(RecordSeed { ctx: self.ctx })?);
+            self.ctx.set_record(Some(position));
+            let seed = RecordSeed {
+                ctx: self.ctx,
+                strict: self.strict,
+            };
+            let r = map.next_value_seed(seed)?;
+            out.push(position, r);
+            position += 1;
         }
         Ok(out)
     }

@@ -2,7 +2,7 @@ use serde::de::DeserializeSeed;
 use serde_json::{Map, Value};
 
 use super::DecodeError;
-use super::record::{Context, RecordSeed};
+use super::record::{Context, RecordOutcome, RecordSeed};
 use crate::model::{CallRecord, Pagination};
 
 /// What a webhook (`rurl`) delivery carries: the records, and in JSON mode
@@ -42,7 +42,7 @@ pub fn decode_webhook(body: &[u8], content_type: &str) -> Result<WebhookPayload,
             .is_some_and(|&b| b == b'{' || b == 0xEF)
     };
     if json {
-        let raw = super::decode_raw(body, None)?;
+        let raw = super::decode_raw(body, None, super::DecodeOptions::LENIENT)?;
         Ok(WebhookPayload {
             records: raw.records,
             pagination: raw.pagination,
@@ -97,10 +97,20 @@ pub fn decode_webhook_form(body: &[u8]) -> Result<CallRecord, DecodeError> {
     }
     let ctx = Context::default();
     ctx.set_record(Some(0));
-    RecordSeed { ctx: &ctx }
-        .deserialize(Value::Object(map))
-        .map_err(|e| {
-            let text = String::from_utf8_lossy(body);
-            DecodeError::from_serde(&e, &text, &ctx, None)
-        })
+    let text = String::from_utf8_lossy(body);
+    let outcome = RecordSeed {
+        ctx: &ctx,
+        strict: false,
+    }
+    .deserialize(Value::Object(map))
+    .map_err(|e| DecodeError::from_serde(&e, &text, &ctx, None))?;
+    match outcome {
+        RecordOutcome::Record(mut r) => {
+            if !r.problems.is_empty() {
+                r.raw_json = Some(text.into_owned());
+            }
+            Ok(r)
+        }
+        RecordOutcome::Rejected(p) => Err(DecodeError::rejected(&p, &text)),
+    }
 }

@@ -2,12 +2,15 @@
 
 mod call_id;
 mod cursor;
+pub mod local_time;
 pub(crate) mod page;
+mod problem;
 mod record;
 mod status;
 
 pub use call_id::{CallId, CallIdError};
 pub use cursor::Cursor;
 pub use page::{Page, Pagination};
+pub use problem::{Problem, RejectedRecord};
 pub use record::CallRecord;
 pub use status::{AmdResult, CallStatus};

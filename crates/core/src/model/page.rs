@@ -2,7 +2,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{CallRecord, Cursor};
+use super::{CallRecord, Cursor, RejectedRecord};
 
 /// One page of a GetCallStatus answer (HTTP 200, `status_code` `"0"`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -14,6 +14,10 @@ pub struct Page {
     pub status_code: String,
     /// `calls`: newest first (descending call id).
     pub records: Vec<CallRecord>,
+    /// Entries of `calls` that could not be read as a call at all (no
+    /// readable call id, or not an object), kept with their raw JSON text.
+    /// Empty for a clean page.
+    pub rejected: Vec<RejectedRecord>,
     /// `return.pagination`: present only when the request sent a page size
     /// (`maxreg`).
     pub pagination: Option<Pagination>,

@@ -4,7 +4,7 @@ use chrono::{NaiveDate, NaiveTime};
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
-use super::{AmdResult, CallId, CallStatus};
+use super::{AmdResult, CallId, CallStatus, Problem};
 use crate::phone::Destination;
 
 /// One call record, typed. Every field but the call id is optional: the
@@ -63,6 +63,15 @@ pub struct CallRecord {
     /// Every other key, verbatim: `cdc_extra*` customer fields, form
     /// webhooks' `cd_dest`/`conf`, and whatever the service adds later.
     pub extra: BTreeMap<String, serde_json::Value>,
+    /// Fields that could not be read (each left `None` above), with the
+    /// raw value and the rule; empty for a clean record. See [`Problem`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<Problem>,
+    /// The record's JSON text as received, kept only when it has
+    /// [`problems`](Self::problems) (at most 64 KiB), so that what could
+    /// not be read is never lost.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub raw_json: Option<String>,
 }
 
 #[allow(clippy::ref_option)] // serde's serialize_with hands us &Option<T>
@@ -98,7 +107,37 @@ impl CallRecord {
             recording_url: None,
             recording_seconds: None,
             extra: BTreeMap::new(),
+            problems: Vec::new(),
+            raw_json: None,
         }
+    }
+
+    /// Whether the call has ended: its status (`cd_status`) is set. A call
+    /// still in progress is listed with an empty status and without answer
+    /// and hang-up times, duration or recording; the same call id comes
+    /// later with its final values (see the spec, "Calls still in
+    /// progress"). Copies of the records re-read a call until it is final.
+    pub fn is_final(&self) -> bool {
+        self.status.is_some()
+    }
+
+    /// When dialling started (`date` + `time_dial`) as an instant in
+    /// America/Sao_Paulo; `None` when either is missing.
+    pub fn dialed_at(&self) -> Option<chrono::DateTime<chrono_tz::Tz>> {
+        super::local_time::at(self.date?, self.dial_time?)
+    }
+
+    /// When the call was answered (`date` + `time_start`, America/Sao_Paulo).
+    /// A time earlier than the dial time is on the next day (a call that
+    /// crossed midnight).
+    pub fn answered_at(&self) -> Option<chrono::DateTime<chrono_tz::Tz>> {
+        super::local_time::after_dial(self.date?, self.dial_time, self.answer_time?)
+    }
+
+    /// When the call was hung up (`date` + `time_end`, America/Sao_Paulo),
+    /// on the next day when earlier than the dial time.
+    pub fn hung_up_at(&self) -> Option<chrono::DateTime<chrono_tz::Tz>> {
+        super::local_time::after_dial(self.date?, self.dial_time, self.hangup_time?)
     }
 
     /// Whether at least one DTMF answer is non-empty (what `onlydtmf=1`
