@@ -127,9 +127,11 @@ typedef enum {
     VELIP_DECODE = 40,
     /**
      * Paging cannot continue: the service sent a cursor already seen (a
-     * loop), or said more pages exist without sending a cursor.
+     * loop), said more pages exist without sending a cursor, does not
+     * advance, or sent a full page without pagination. (Named
+     * `VELIP_CURSOR_CYCLE` before 0.2; same value.)
      */
-    VELIP_CURSOR_CYCLE = 41,
+    VELIP_PAGING = 41,
     /**
      * The operation was interrupted. Reserved: no C function returns it
      * today (the C API has no interrupt mechanism); it is listed so the
@@ -349,6 +351,22 @@ const char *velip_version(void);
 velip_status velip_client_config_new(velip_client_config **out);
 
 /**
+ * Creates a configuration like `velip_client_config_new`, then reads the
+ * environment: `VELIP_TOKEN`, or `VELIP_USER` and `VELIP_PASSWORD` (HTTP
+ * Basic), and `VELIP_BASE_URL` (empty variables count as unset). Setters
+ * called afterwards win over the environment. `velip_client_new` returns
+ * `VELIP_CONFIG` when both `VELIP_TOKEN` and `VELIP_USER` are set, or
+ * `VELIP_USER` without `VELIP_PASSWORD`.
+ * On `VELIP_OK`, `*out` is owned by the caller: free it with
+ * `velip_client_config_free`.
+ *
+ * # Safety
+ * `out` must be valid for writing. Reads the process environment (do not
+ * change it concurrently from another thread).
+ */
+velip_status velip_client_config_new_from_env(velip_client_config **out);
+
+/**
  * Frees a configuration (clients built from it are not affected). NULL is
  * a no-op.
  *
@@ -404,8 +422,19 @@ velip_status velip_client_config_set_basic_auth(velip_client_config *config,
                                                 const char *password);
 
 /**
+ * Strict decoding: a record field that cannot be read fails the whole
+ * page with `VELIP_DECODE` instead of being left absent and noted as a
+ * problem on its record (`velip_record_problem_count`). Default: false.
+ *
+ * # Safety
+ * `config` must be a live configuration.
+ */
+velip_status velip_client_config_set_strict(velip_client_config *config, bool yes);
+
+/**
  * Connect timeout (TCP, proxy and TLS setup), milliseconds; default
- * 10000.
+ * 10000; more than 0 and at most 86400000 (else `velip_client_new`
+ * returns `VELIP_CONFIG`).
  *
  * # Safety
  * `config` must be a live configuration.
@@ -413,7 +442,9 @@ velip_status velip_client_config_set_basic_auth(velip_client_config *config,
 velip_status velip_client_config_set_connect_timeout_ms(velip_client_config *config, uint64_t ms);
 
 /**
- * Deadline of each request attempt, milliseconds; default 60000.
+ * Deadline of each request attempt, milliseconds; default 60000; more
+ * than 0 and at most 86400000 (else `velip_client_new` returns
+ * `VELIP_CONFIG`).
  *
  * # Safety
  * `config` must be a live configuration.
@@ -422,7 +453,8 @@ velip_status velip_client_config_set_timeout_ms(velip_client_config *config, uin
 
 /**
  * Retries after the first attempt (network failures, HTTP 5xx, short
- * 429s; never authentication failures); default 2.
+ * 429s; never authentication failures); default 2, at most 100 (else
+ * `velip_client_new` returns `VELIP_CONFIG`).
  *
  * # Safety
  * `config` must be a live configuration.
@@ -431,7 +463,8 @@ velip_status velip_client_config_set_max_retries(velip_client_config *config, ui
 
 /**
  * The longest `Retry-After` waited for on a 429, milliseconds (default
- * 60000); longer ones return `VELIP_RATE_LIMITED` at once.
+ * 60000, at most 86400000); longer ones return `VELIP_RATE_LIMITED` at
+ * once.
  *
  * # Safety
  * `config` must be a live configuration.
@@ -469,10 +502,11 @@ velip_status velip_client_config_set_user_agent_suffix(velip_client_config *conf
 
 /**
  * Builds a client from a configuration (copied: the configuration may be
- * freed or changed afterwards). `VELIP_CONFIG` when it is invalid: a bad
- * base URL, proxy or user-agent suffix, an unreadable CA file, a malformed
- * token or Basic user, no credentials, or both a token and Basic
- * credentials set.
+ * freed or changed afterwards). `VELIP_CONFIG` when it is invalid (the
+ * last error message names the option): a timeout out of range, too many
+ * retries, a bad base URL, proxy or user-agent suffix, an unreadable CA
+ * file, a malformed token or Basic user, no credentials, or both a token
+ * and Basic credentials set.
  * On `VELIP_OK`, `*out` is owned by the caller: free it with
  * `velip_client_free` (after every thread is done with it).
  *
@@ -573,9 +607,12 @@ velip_status velip_client_push_to_webhook(const velip_client *client,
                                           velip_page **out);
 
 /**
- * Decodes an answer of the service: its HTTP status, its `Retry-After`
- * header value (NULL when absent) and its body (`body_len` bytes, UTF-8 or
- * ISO-8859-1, need not be NUL-terminated).
+ * Decodes an answer of the service: its HTTP status (0 when not known, as
+ * for a saved body), its `Retry-After` and `Content-Type` header values
+ * (NULL when absent) and its body (`body_len` bytes, UTF-8 or ISO-8859-1,
+ * need not be NUL-terminated). The same classifier as the client's: a
+ * non-JSON body (an HTML page from a proxy) is classified by its HTTP
+ * status, keeping its Retry-After.
  *
  * On `VELIP_OK`, `*out` is a new page owned by the caller: free it with
  * `velip_page_free`. An error answer gives its status
@@ -585,12 +622,14 @@ velip_status velip_client_push_to_webhook(const velip_client *client,
  * cannot be read gives `VELIP_DECODE`.
  *
  * # Safety
- * `retry_after` must be NULL or a NUL-terminated UTF-8 string; `body` NULL
+ * `retry_after` and `content_type` must be NULL or NUL-terminated UTF-8
+ * strings; `body` NULL
  * (only when `body_len` is 0) or valid for reading `body_len` bytes; `out`
  * valid for writing. The caller owns the inputs.
  */
 velip_status velip_parse_response(uint16_t http_status,
                                   const char *retry_after,
+                                  const char *content_type,
                                   const uint8_t *body,
                                   size_t body_len,
                                   velip_page **out);
@@ -966,6 +1005,37 @@ velip_status velip_call_iter_warning(const velip_call_iter *iter, size_t index, 
 void velip_call_iter_free(velip_call_iter *iter);
 
 /**
+ * The number of records in a list.
+ *
+ * # Safety
+ * `list` must be a live `velip_record_list`; `out` valid for writing.
+ */
+velip_status velip_record_list_len(const velip_record_list *list, size_t *out);
+
+/**
+ * The record at `index` (newest first, as the service sends them).
+ * `VELIP_INVALID_ARGUMENT` when `index` is not below the length.
+ *
+ * # Safety
+ * `list` must be a live `velip_record_list`; `out` valid for writing. The
+ * record is owned by the list: valid until the list is freed; do not free
+ * it.
+ */
+velip_status velip_record_list_get(const velip_record_list *list,
+                                   size_t index,
+                                   const velip_record **out);
+
+/**
+ * Frees a record list and its records. NULL is a no-op.
+ *
+ * # Safety
+ * `list` must be NULL or a list owned by the caller (from
+ * `velip_client_find_calls`), not freed before. Never free the list
+ * borrowed from a page.
+ */
+void velip_record_list_free(velip_record_list *list);
+
+/**
  * Parses a decimal written the Brazilian way or the dot way (`"0,050"`,
  * `"1.234,56"`, `"R$ 1,00"`, `"0.050"`) and copies it as exact decimal
  * text with a dot, keeping the scale (`"0.050"`, `"1234.56"`), into `buf`
@@ -979,6 +1049,47 @@ void velip_call_iter_free(velip_call_iter *iter);
  * all of them.
  */
 velip_status velip_brl_decimal_parse(const char *input, char *buf, size_t len, size_t *needed);
+
+/**
+ * The records of a page.
+ *
+ * # Safety
+ * `page` must be a live `velip_page`; `out` valid for writing. The list is
+ * owned by the page: valid until the page is freed; do not free it.
+ */
+velip_status velip_page_records(const velip_page *page, const velip_record_list **out);
+
+/**
+ * The page's pagination: `*has_more` whether another page exists,
+ * `*next_cursor` the cursor to resume from (NULL when there is no next
+ * page), `*page_size_capped` whether the service capped the page size.
+ *
+ * # Safety
+ * `page` must be a live `velip_page`; the three out-parameters valid for
+ * writing. The cursor text is owned by the page.
+ */
+velip_status velip_page_pagination(const velip_page *page,
+                                   bool *has_more,
+                                   const char **next_cursor,
+                                   bool *page_size_capped);
+
+/**
+ * The page's notices: `*numbers_masked` whether phone numbers are masked,
+ * `*warning` the service's free-text warning (NULL when none).
+ *
+ * # Safety
+ * `page` must be a live `velip_page`; the out-parameters valid for
+ * writing. The warning text is owned by the page.
+ */
+velip_status velip_page_notices(const velip_page *page, bool *numbers_masked, const char **warning);
+
+/**
+ * Frees a page and everything it owns. NULL is a no-op.
+ *
+ * # Safety
+ * `page` must be NULL or a page owned by the caller, not freed before.
+ */
+void velip_page_free(velip_page *page);
 
 /**
  * Parses a Brazilian phone number written any common way
@@ -1372,6 +1483,31 @@ velip_status velip_record_extra_at(const velip_record *record,
                                    const char **value);
 
 /**
+ * How many fields of the record could not be read (each is then absent:
+ * NULL or not present), with their problems available through
+ * `velip_record_problem_at`; 0 for a clean record.
+ *
+ * # Safety
+ * `record` must be a live `velip_record`; `out` valid for writing.
+ */
+velip_status velip_record_problem_count(const velip_record *record, size_t *out);
+
+/**
+ * The problem at `index`: `*field` the wire key (`"date"`), `*raw` the
+ * value as received (JSON text, `"\"2026-02-30\""`), `*rule` what it
+ * broke. `VELIP_INVALID_ARGUMENT` when `index` is not below the count.
+ *
+ * # Safety
+ * `record` must be a live `velip_record`; `field`, `raw` and `rule` valid
+ * for writing. The texts are owned by the record.
+ */
+velip_status velip_record_problem_at(const velip_record *record,
+                                     size_t index,
+                                     const char **field,
+                                     const char **raw,
+                                     const char **rule);
+
+/**
  * The value of the extra key `key` (e.g. `"cdc_extra1"`); on `VELIP_OK`
  * `*out` is NULL when the record has no such key.
  *
@@ -1417,78 +1553,6 @@ velip_status velip_record_clone(const velip_record *record, velip_record **out);
  * `record` must be NULL or a record owned by the caller, not freed before.
  */
 void velip_record_free(velip_record *record);
-
-/**
- * The number of records in a list.
- *
- * # Safety
- * `list` must be a live `velip_record_list`; `out` valid for writing.
- */
-velip_status velip_record_list_len(const velip_record_list *list, size_t *out);
-
-/**
- * The record at `index` (newest first, as the service sends them).
- * `VELIP_INVALID_ARGUMENT` when `index` is not below the length.
- *
- * # Safety
- * `list` must be a live `velip_record_list`; `out` valid for writing. The
- * record is owned by the list: valid until the list is freed; do not free
- * it.
- */
-velip_status velip_record_list_get(const velip_record_list *list,
-                                   size_t index,
-                                   const velip_record **out);
-
-/**
- * Frees a record list and its records. NULL is a no-op.
- *
- * # Safety
- * `list` must be NULL or a list owned by the caller (from
- * `velip_client_find_calls`), not freed before. Never free the list
- * borrowed from a page.
- */
-void velip_record_list_free(velip_record_list *list);
-
-/**
- * The records of a page.
- *
- * # Safety
- * `page` must be a live `velip_page`; `out` valid for writing. The list is
- * owned by the page: valid until the page is freed; do not free it.
- */
-velip_status velip_page_records(const velip_page *page, const velip_record_list **out);
-
-/**
- * The page's pagination: `*has_more` whether another page exists,
- * `*next_cursor` the cursor to resume from (NULL when there is no next
- * page), `*page_size_capped` whether the service capped the page size.
- *
- * # Safety
- * `page` must be a live `velip_page`; the three out-parameters valid for
- * writing. The cursor text is owned by the page.
- */
-velip_status velip_page_pagination(const velip_page *page,
-                                   bool *has_more,
-                                   const char **next_cursor,
-                                   bool *page_size_capped);
-
-/**
- * The page's notices: `*numbers_masked` whether phone numbers are masked,
- * `*warning` the service's free-text warning (NULL when none).
- *
- * # Safety
- * `page` must be a live `velip_page`; the out-parameters valid for
- * writing. The warning text is owned by the page.
- */
-velip_status velip_page_notices(const velip_page *page, bool *numbers_masked, const char **warning);
-
-/**
- * Frees a page and everything it owns. NULL is a no-op.
- *
- * # Safety
- * `page` must be NULL or a page owned by the caller, not freed before.
- */
-void velip_page_free(velip_page *page);
 
 /**
  * The static text of a status, e.g. `"rate limited"`.

@@ -18,10 +18,12 @@ from velip._enums import AmdResult, CallStatus
 from velip._errors import (
     ApiError,
     AuthenticationError,
+    ConfigError,
     CursorCycleError,
     DecodeError,
     ForbiddenError,
     NotFoundError,
+    PagingError,
     RateLimitError,
     RequestTimeoutError,
     ServerError,
@@ -30,6 +32,7 @@ from velip._errors import (
     VelipError,
     Violation,
 )
+from velip._types import Problem
 from velip._velip import (
     CallIterator,
     CallRecord,
@@ -51,13 +54,16 @@ __all__ = [
     "CallRecord",
     "CallStatus",
     "Client",
+    "ConfigError",
     "CursorCycleError",
     "DecodeError",
     "ForbiddenError",
     "MaskedNumber",
     "NotFoundError",
     "Page",
+    "PagingError",
     "PhoneNumber",
+    "Problem",
     "RateLimitError",
     "RequestTimeoutError",
     "ServerError",

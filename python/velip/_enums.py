@@ -11,6 +11,8 @@ from __future__ import annotations
 import enum
 from typing import Any
 
+from velip._velip import _wire_enum_members
+
 __all__ = ["AmdResult", "CallStatus"]
 
 _MAX_PSEUDO_MEMBERS = 256
@@ -50,25 +52,29 @@ class _WireEnum(str, enum.Enum):
         return f"{type(self).__name__}({self._value_!r})"
 
 
-class CallStatus(_WireEnum):
+class _CallStatusBase(_WireEnum):
     """Final status of a call (``cd_status``)."""
-
-    ANSWERED = "OK"
-    BUSY = "BUSY"
-    NO_ANSWER = "NOANSWER"
-    CANCEL = "CANCEL"
-    CONGESTION = "CONGESTION"
-    CHAN_UNAVAIL = "CHANUNAVAIL"
 
     @property
     def is_answered(self) -> bool:
         """Whether the call was answered (``OK``)."""
-        return self is CallStatus.ANSWERED
+        return self._value_ == "OK"
 
 
-class AmdResult(_WireEnum):
+class _AmdResultBase(_WireEnum):
     """Answering-machine detection result (``cd_amdasw``)."""
 
-    MACHINE = "MA"
-    HUMAN = "HM"
-    NOT_DETERMINED = "ND"
+
+# The members are the core's known values (one list, in Rust): the typed
+# names are in ``_enums.pyi``, which stubtest checks against these classes.
+_MEMBERS = dict(_wire_enum_members())
+
+CallStatus = _CallStatusBase(  # type: ignore[call-overload]
+    "CallStatus", _MEMBERS["CallStatus"], module=__name__, qualname="CallStatus"
+)
+CallStatus.__doc__ = _CallStatusBase.__doc__
+
+AmdResult = _AmdResultBase(  # type: ignore[call-overload]
+    "AmdResult", _MEMBERS["AmdResult"], module=__name__, qualname="AmdResult"
+)
+AmdResult.__doc__ = _AmdResultBase.__doc__

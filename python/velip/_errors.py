@@ -8,6 +8,7 @@ contain tokens or passwords.
 
     VelipError
     ├── ValidationError (also ValueError)
+    │   └── ConfigError
     ├── ApiError
     │   ├── AuthenticationError
     │   ├── RateLimitError
@@ -16,8 +17,11 @@ contain tokens or passwords.
     ├── TransportError
     │   └── RequestTimeoutError (also TimeoutError)
     ├── DecodeError
-    ├── CursorCycleError
+    ├── PagingError (CursorCycleError is its old name)
     └── NotFoundError (also LookupError)
+
+Each class corresponds to one error kind of the Rust client
+(``velip_blocking::ErrorKind``); the mapping is one table in Rust.
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ from typing import NamedTuple, Optional, Sequence
 __all__ = [
     "ApiError",
     "AuthenticationError",
+    "ConfigError",
     "CursorCycleError",
     "DecodeError",
     "ForbiddenError",
     "NotFoundError",
+    "PagingError",
     "RateLimitError",
     "RequestTimeoutError",
     "ServerError",
@@ -42,11 +48,14 @@ __all__ = [
 
 
 class Violation(NamedTuple):
-    """One broken rule of a request: the field, its wire name and the rule."""
+    """One broken rule of a request: the field, its wire name, the rule in
+    words and its stable code (``"correlation_literal_null"``, ...; for
+    programs: match on it, never on the words)."""
 
     field: str
     wire: str
     rule: str
+    code: str = ""
 
 
 class VelipError(Exception):
@@ -65,6 +74,18 @@ class ValidationError(VelipError, ValueError):
     def __init__(self, message: str, violations: Sequence[Violation] = ()) -> None:
         super().__init__(message)
         self.violations = [Violation(*v) for v in violations]
+
+
+class ConfigError(ValidationError):
+    """A client option out of range or in conflict (``timeout=0``, more than
+    100 ``max_retries``, a token and ``basic_auth`` together, no
+    credentials); nothing was sent. ``option`` names it."""
+
+    option: str
+
+    def __init__(self, message: str, *, option: str = "") -> None:
+        super().__init__(message)
+        self.option = option
 
 
 class ApiError(VelipError):
@@ -208,14 +229,24 @@ class DecodeError(VelipError):
         self.snippet = snippet
 
 
-class CursorCycleError(VelipError):
-    """The service sent a cursor already seen: paging would never end."""
+class PagingError(VelipError):
+    """Paging cannot go on. ``reason`` is ``"cursor_cycle"`` (the service
+    sent a cursor already seen; ``cursor`` holds it), ``"cursor_missing"``
+    (more pages announced without a cursor), ``"no_progress"`` (pages that
+    bring nothing new) or ``"missing_pagination"`` (a full page without
+    pagination). Records already yielded are kept; resume later."""
 
+    reason: str
     cursor: str
 
-    def __init__(self, text: str, *, cursor: str = "") -> None:
+    def __init__(self, text: str, *, reason: str = "", cursor: str = "") -> None:
         super().__init__(text)
+        self.reason = reason
         self.cursor = cursor
+
+
+CursorCycleError = PagingError
+"""The old name of :class:`PagingError`."""
 
 
 class NotFoundError(VelipError, LookupError):

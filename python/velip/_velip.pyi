@@ -7,6 +7,7 @@ import os
 from typing import Any, Final, Iterator, Literal, Optional, Sequence, Union, final
 
 from velip._enums import AmdResult, CallStatus
+from velip._types import Problem
 
 __all__ = [
     "__version__",
@@ -23,6 +24,8 @@ __all__ = [
     "parse_brl_decimal",
     "_record_from_wire",
     "_after_fork_in_child",
+    "_error_kinds",
+    "_wire_enum_members",
 ]
 
 __version__: Final[str]
@@ -110,6 +113,15 @@ class CallRecord:
     def recording_seconds(self) -> Optional[int]: ...
     @property
     def extra(self) -> dict[str, Any]: ...
+    @property
+    def problems(self) -> list[Problem]:
+        """Fields that could not be read (each left ``None``): ``field`` (the
+        wire key), ``raw`` (the value as received, JSON text) and ``rule``.
+        Empty for a clean record."""
+    @property
+    def raw_json(self) -> Optional[str]:
+        """The record's JSON text as received, kept only when it has
+        problems."""
     def to_dict(self) -> dict[str, Any]: ...
     def __reduce__(self) -> tuple[Any, tuple[bytes]]: ...
     def __eq__(self, other: object, /) -> bool: ...
@@ -176,6 +188,7 @@ class Client:
         proxy: Optional[str] = None,
         ca_bundle: Union[str, os.PathLike[str], None] = None,
         token_in_body: bool = False,
+        strict: bool = False,
     ) -> Client: ...
     @property
     def base_url(self) -> str: ...
@@ -249,10 +262,20 @@ def parse_response(
     *,
     http_status: int = 200,
     retry_after: Union[str, float, None] = None,
+    content_type: Optional[str] = None,
+    strict: bool = False,
 ) -> Page:
-    """Decodes an answer body (``http_status`` 100..=599) into a ``Page``, or
-    raises the error it means. Also reads a JSON webhook delivery, keeping
-    its pagination (``has_more``, ``next_cursor``)."""
+    """Decodes an answer body (``http_status`` 0..=599, 0 when not known)
+    into a ``Page``, or raises the error it means, the way the client reads
+    a live answer: a body that is not JSON (an HTML page from a proxy) is
+    classified by its HTTP status, keeping its ``Retry-After``. Also reads a
+    JSON webhook delivery, keeping its pagination (``has_more``,
+    ``next_cursor``). A record field that cannot be read is ``None`` with a
+    ``Problem`` on the record; ``strict=True`` raises ``DecodeError``
+    instead."""
+
+def _wire_enum_members() -> list[tuple[str, list[tuple[str, str]]]]: ...
+def _error_kinds() -> list[tuple[str, str]]: ...
 
 def parse_webhook(body: _Body, content_type: str = "") -> list[CallRecord]:
     """Decodes a webhook delivery into its records. A JSON delivery's

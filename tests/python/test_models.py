@@ -122,17 +122,29 @@ def test_json_webhook_pagination_through_parse_response(fixtures: pathlib.Path) 
     assert page.has_more and page.next_cursor == "30001"
 
 
+def test_a_field_that_cannot_be_read_is_a_problem_on_its_record() -> None:
+    body = b'{"return":{"status":"OK","status_code":"0"},"calls":[{"cd_id":"42_7","date":"2026-13-01","dur":"27"}]}'
+    [r] = velip.parse_response(body)
+    assert r.date is None and r.duration_seconds == 27
+    assert r.problems == [velip.Problem("date", '"2026-13-01"', "expected a date YYYY-MM-DD")]
+    assert r.raw_json is not None and "2026-13-01" in r.raw_json
+    again = pickle.loads(pickle.dumps(r))
+    assert again.problems == r.problems
+    [f] = velip.parse_webhook(b"cd_id=1&date=yesterday", "application/x-www-form-urlencoded")
+    assert f.date is None and f.problems[0].field == "date"
+
+
 def test_decode_errors_name_the_field() -> None:
     body = b'{"return":{"status":"OK","status_code":"0"},"calls":[{"cd_id":"42_7","date":"2026-13-01"}]}'
     with pytest.raises(velip.DecodeError) as info:
-        velip.parse_response(body)
+        velip.parse_response(body, strict=True)
     e = info.value
     assert e.field == "date" and e.record_index == 0 and e.call_id == "42_7"
     assert "2026-13-01" in e.snippet and "date" in str(e)
     with pytest.raises(velip.DecodeError):
         velip.parse_response(b"<html>502 Bad Gateway</html>")
     with pytest.raises(velip.DecodeError):
-        velip.parse_webhook(b"cd_id=1&date=yesterday", "application/x-www-form-urlencoded")
+        velip.parse_webhook(b"date=yesterday", "application/x-www-form-urlencoded")
     with pytest.raises(TypeError):
         velip.parse_response(123)  # type: ignore[arg-type]
 

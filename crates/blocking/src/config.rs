@@ -1,16 +1,18 @@
-//! [`ClientBuilder`] and [`Credentials`]: everything a [`Client`] is built
-//! from, checked once in [`ClientBuilder::build`].
+//! [`ClientBuilder`]: everything a [`Client`] is built from. Every option
+//! rule (ranges, caps, conflicts) is checked here, once, in
+//! [`ClientBuilder::build`]; the Python and C bindings hold a builder and
+//! pass values through.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
 use velip_core::Secret;
 
+use crate::credentials::Credentials;
 use crate::retry::{InterruptCheck, RetryPolicy};
-use crate::transport::{ProxySetting, TlsSetting, TransportSettings};
+use crate::transport::{ProxySetting, TlsSetting, Transport, TransportSettings};
 use crate::{Client, Error};
 
 /// The default base URL.
@@ -19,165 +21,33 @@ pub const DEFAULT_BASE_URL: &str = "https://vox.velip.com.br";
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The default per-request deadline (connect, send, headers and body).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest timeout, connect timeout or `Retry-After` wait accepted.
+pub const MAX_DURATION: Duration = Duration::from_secs(86_400);
+/// The most retries accepted (each may wait up to the maximum wait).
+pub const MAX_RETRIES: u32 = 100;
+/// The longest `User-Agent` suffix accepted.
+const MAX_USER_AGENT_SUFFIX: usize = 256;
 
-/// The account credentials a client sends. `Debug` never shows the token or
-/// the password.
-///
-/// ```
-/// use velip_blocking::Credentials;
-/// let c = Credentials::token("SBXFULL000sandbox0full0numbers");
-/// assert_eq!(format!("{c:?}"), "Token { token: Secret(***), in_body: false }");
-/// ```
-#[derive(Clone, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum Credentials {
-    /// No credentials (every request will fail authentication).
-    #[default]
-    None,
-    /// An API token: sent as `Authorization: Bearer <token>`, or as the
-    /// `tsid` form field when `in_body` is true. Never in a URL.
-    Token {
-        /// The token.
-        token: Secret,
-        /// Send it as the `tsid` body field instead of the header.
-        in_body: bool,
-    },
-    /// HTTP Basic (`Authorization: Basic ...`); answers always carry full
-    /// numbers.
-    Basic {
-        /// User name.
-        user: String,
-        /// Password.
-        password: Secret,
-    },
+/// The environment variables [`ClientBuilder::from_env`] reads.
+pub mod env {
+    /// The account token (`Authorization: Bearer`).
+    pub const TOKEN: &str = "VELIP_TOKEN";
+    /// The HTTP Basic user.
+    pub const USER: &str = "VELIP_USER";
+    /// The HTTP Basic password.
+    pub const PASSWORD: &str = "VELIP_PASSWORD";
+    /// The base URL (default `https://vox.velip.com.br`).
+    pub const BASE_URL: &str = "VELIP_BASE_URL";
 }
 
-impl Credentials {
-    /// A token sent as `Authorization: Bearer`.
-    pub fn token(token: impl Into<Secret>) -> Self {
-        Self::Token {
-            token: token.into(),
-            in_body: false,
-        }
-    }
-
-    /// HTTP Basic credentials.
-    pub fn basic(user: impl Into<String>, password: impl Into<Secret>) -> Self {
-        Self::Basic {
-            user: user.into(),
-            password: password.into(),
-        }
-    }
-
-    /// `bearer`, `tsid`, `basic` or `none`.
-    pub fn mode(&self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Token { in_body: false, .. } => "bearer",
-            Self::Token { in_body: true, .. } => "tsid",
-            Self::Basic { .. } => "basic",
-        }
-    }
-
-    /// Checks and normalizes the credentials.
-    ///
-    /// Tokens: surrounding whitespace (a copy-paste accident) is **trimmed**;
-    /// an empty token, or one with whitespace, control or non-ASCII
-    /// characters inside, is **rejected** with [`Error::Config`] (the message
-    /// never quotes the token). Basic: the user must be non-empty, without `:` or control
-    /// characters; the password without control characters.
-    pub(crate) fn normalized(self) -> Result<Self, Error> {
-        match self {
-            Self::None => Ok(Self::None),
-            Self::Token { token, in_body } => {
-                let raw = token.expose();
-                let trimmed = raw.trim();
-                if trimmed.is_empty() {
-                    return Err(Error::Config("the token is empty".to_owned()));
-                }
-                if trimmed.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                    return Err(Error::Config(
-                        "the token contains whitespace or control characters inside it (not shown); \
-                         surrounding whitespace is trimmed, inner whitespace is refused"
-                            .to_owned(),
-                    ));
-                }
-                // It travels in an HTTP header: visible ASCII only.
-                if !trimmed.bytes().all(|b| b.is_ascii_graphic()) {
-                    return Err(Error::Config(
-                        "the token contains non-ASCII characters (not shown); Velip tokens are ASCII"
-                            .to_owned(),
-                    ));
-                }
-                if trimmed.len() != raw.len() {
-                    log::debug!(target: "velip", "token had surrounding whitespace; trimmed");
-                }
-                Ok(Self::Token {
-                    token: Secret::new(trimmed),
-                    in_body,
-                })
-            }
-            Self::Basic { user, password } => {
-                if user.is_empty() || user.contains(':') || user.chars().any(char::is_control) {
-                    return Err(Error::Config(
-                        "the Basic user must be non-empty, without ':' or control characters"
-                            .to_owned(),
-                    ));
-                }
-                if password.expose().chars().any(char::is_control) {
-                    return Err(Error::Config(
-                        "the Basic password contains control characters (not shown)".to_owned(),
-                    ));
-                }
-                Ok(Self::Basic { user, password })
-            }
-        }
-    }
-
-    /// The `Authorization` header value, if any.
-    pub(crate) fn authorization(&self) -> Option<String> {
-        match self {
-            Self::Token {
-                token,
-                in_body: false,
-            } => Some(format!("Bearer {}", token.expose())),
-            Self::Basic { user, password } => {
-                let raw = format!("{user}:{}", password.expose());
-                Some(format!(
-                    "Basic {}",
-                    base64::engine::general_purpose::STANDARD.encode(raw)
-                ))
-            }
-            _ => None,
-        }
-    }
-
-    /// The secrets to scrub from anything a server sends back.
-    pub(crate) fn secrets(&self) -> Vec<Secret> {
-        match self {
-            Self::None => Vec::new(),
-            Self::Token { token, .. } => vec![token.clone()],
-            Self::Basic { password, .. } => vec![password.clone()],
-        }
-    }
-}
-
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::None => f.write_str("None"),
-            Self::Token { token, in_body } => f
-                .debug_struct("Token")
-                .field("token", token)
-                .field("in_body", in_body)
-                .finish(),
-            Self::Basic { user, password } => f
-                .debug_struct("Basic")
-                .field("user", user)
-                .field("password", password)
-                .finish(),
-        }
-    }
+/// Where the credentials came from, to tell which may be overridden.
+#[derive(Clone, Default)]
+struct CredentialSlots {
+    token: Option<Secret>,
+    basic: Option<(String, Secret)>,
+    /// From the environment: replaced by any explicit setter.
+    env_token: Option<Secret>,
+    env_basic: Option<(String, Option<Secret>)>,
 }
 
 /// Builds a [`Client`]. Every setter takes and returns the builder;
@@ -193,16 +63,23 @@ impl fmt::Debug for Credentials {
 ///     .build()?;
 /// assert_eq!(client.user_agent(), "velip/0.1.0 python/3.12");
 /// assert!(!format!("{client:?}").contains("SBXFULL"));
+///
+/// let err = Client::builder().token("t0k3n-t0k3n").timeout(Duration::ZERO).build().unwrap_err();
+/// assert_eq!(err.to_string(), "invalid client configuration: timeout: must be more than 0 and at most 86400 s, got 0 ms");
 /// # Ok::<(), velip_blocking::Error>(())
 /// ```
 #[must_use]
 #[derive(Clone)]
 pub struct ClientBuilder {
     pub(crate) base_url: String,
-    pub(crate) credentials: Credentials,
+    env_base_url: Option<String>,
+    base_url_set: bool,
+    credentials: CredentialSlots,
     pub(crate) token_in_body: bool,
     pub(crate) connect_timeout: Duration,
     pub(crate) timeout: Duration,
+    max_retries: Option<u32>,
+    max_retry_wait: Option<Duration>,
     pub(crate) retry: RetryPolicy,
     pub(crate) proxy: ProxySetting,
     pub(crate) ca_file: Option<PathBuf>,
@@ -210,16 +87,21 @@ pub struct ClientBuilder {
     pub(crate) platform_roots: bool,
     pub(crate) user_agent_suffix: Option<String>,
     pub(crate) interrupt: Option<InterruptCheck>,
+    pub(crate) strict: bool,
 }
 
 impl Default for ClientBuilder {
     fn default() -> Self {
         Self {
             base_url: DEFAULT_BASE_URL.to_owned(),
-            credentials: Credentials::None,
+            env_base_url: None,
+            base_url_set: false,
+            credentials: CredentialSlots::default(),
             token_in_body: false,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
+            max_retries: None,
+            max_retry_wait: None,
             retry: RetryPolicy::default(),
             proxy: ProxySetting::FromEnv,
             ca_file: None,
@@ -227,15 +109,28 @@ impl Default for ClientBuilder {
             platform_roots: false,
             user_agent_suffix: None,
             interrupt: None,
+            strict: false,
         }
     }
 }
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.credentials;
+        let mode = match (&c.token, &c.basic, &c.env_token, &c.env_basic) {
+            (Some(_), Some(_), _, _) => "token and basic (conflict)",
+            (Some(_), None, _, _) => "token",
+            (None, Some(_), _, _) => "basic",
+            (None, None, Some(_), _) => "token (VELIP_TOKEN)",
+            (None, None, None, Some(_)) => "basic (VELIP_USER)",
+            (None, None, None, None) => "none",
+        };
         f.debug_struct("ClientBuilder")
-            .field("base_url", &self.base_url)
-            .field("credentials", &self.credentials)
+            .field(
+                "base_url",
+                &velip_core::scrub::redact_url(&self.effective_base_url()),
+            )
+            .field("credentials", &mode)
             .field("token_in_body", &self.token_in_body)
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
@@ -244,25 +139,63 @@ impl fmt::Debug for ClientBuilder {
             .field("ca_file", &self.ca_file)
             .field("platform_roots", &self.platform_roots)
             .field("user_agent_suffix", &self.user_agent_suffix)
+            .field("strict", &self.strict)
             .finish_non_exhaustive()
     }
 }
 
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
 impl ClientBuilder {
-    /// The service's base URL (default `https://vox.velip.com.br`); the
-    /// endpoint is `<base>/api/v2/GetCallStatus.php`. Must be `http` or
-    /// `https`, without credentials, query or fragment.
+    /// A builder with the defaults, then the environment: `VELIP_TOKEN`,
+    /// or `VELIP_USER` and `VELIP_PASSWORD` (HTTP Basic), and
+    /// `VELIP_BASE_URL`. Empty variables count as unset. Any explicit
+    /// setter ([`token`](Self::token), [`basic_auth`](Self::basic_auth),
+    /// [`base_url`](Self::base_url)) wins over the environment;
+    /// [`build`](Self::build) refuses `VELIP_TOKEN` together with
+    /// `VELIP_USER` (say which to use), and `VELIP_USER` without
+    /// `VELIP_PASSWORD`.
+    ///
+    /// ```no_run
+    /// // VELIP_TOKEN=... in the environment
+    /// let client = velip_blocking::ClientBuilder::from_env().build()?;
+    /// # Ok::<(), velip_blocking::Error>(())
+    /// ```
+    pub fn from_env() -> Self {
+        let mut b = Self::default();
+        b.credentials.env_token = env_var(env::TOKEN).map(Secret::new);
+        b.credentials.env_basic =
+            env_var(env::USER).map(|u| (u, env_var(env::PASSWORD).map(Secret::new)));
+        b.env_base_url = env_var(env::BASE_URL);
+        b
+    }
+
+    /// The service's base URL (default `https://vox.velip.com.br`, or
+    /// `VELIP_BASE_URL` with [`from_env`](Self::from_env)); the endpoint is
+    /// `<base>/api/v2/GetCallStatus.php`. Must be `http` or `https`,
+    /// without credentials, query or fragment.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
         self.base_url = url.into();
+        self.base_url_set = true;
         self
+    }
+
+    fn effective_base_url(&self) -> String {
+        match (&self.env_base_url, self.base_url_set) {
+            (Some(u), false) => u.clone(),
+            _ => self.base_url.clone(),
+        }
     }
 
     /// An API token, sent as `Authorization: Bearer` (or as the `tsid` body
     /// field, see [`token_in_body`](Self::token_in_body)). Surrounding
     /// whitespace is trimmed; inner whitespace is refused by
-    /// [`build`](Self::build). Replaces Basic credentials.
+    /// [`build`](Self::build). A builder holds a token or Basic
+    /// credentials: setting both is refused by `build`.
     pub fn token(mut self, token: impl Into<Secret>) -> Self {
-        self.credentials = Credentials::token(token);
+        self.credentials.token = Some(token.into());
         self
     }
 
@@ -273,52 +206,65 @@ impl ClientBuilder {
         self
     }
 
-    /// HTTP Basic credentials. Replaces a token.
+    /// HTTP Basic credentials (answers then always carry full numbers).
+    /// Setting both a token and Basic credentials is refused by
+    /// [`build`](Self::build).
     pub fn basic_auth(mut self, user: impl Into<String>, password: impl Into<Secret>) -> Self {
-        self.credentials = Credentials::basic(user, password);
+        self.credentials.basic = Some((user.into(), password.into()));
         self
     }
 
-    /// Any [`Credentials`].
+    /// Any [`Credentials`], replacing those set before.
     pub fn credentials(mut self, credentials: Credentials) -> Self {
-        if let Credentials::Token { in_body: true, .. } = credentials {
-            self.token_in_body = true;
+        self.credentials.token = None;
+        self.credentials.basic = None;
+        match credentials {
+            Credentials::Token { token, in_body } => {
+                self.token_in_body |= in_body;
+                self.credentials.token = Some(token);
+            }
+            Credentials::Basic { user, password } => {
+                self.credentials.basic = Some((user, password));
+            }
+            Credentials::None => {}
         }
-        self.credentials = credentials;
         self
     }
 
-    /// Connect timeout (TCP, proxy and TLS setup), default 10 s.
+    /// Connect timeout (TCP, proxy and TLS setup), default 10 s; more than
+    /// 0 and at most 24 h.
     pub fn connect_timeout(mut self, d: Duration) -> Self {
         self.connect_timeout = d;
         self
     }
 
     /// Deadline of each request attempt, from connecting to the last byte of
-    /// the body, default 60 s: a server that never answers or trickles its
-    /// answer cannot hang the caller longer than this (per attempt; see
-    /// [`RetryPolicy`] for which timeouts are retried).
+    /// the body, default 60 s; more than 0 and at most 24 h. A server that
+    /// never answers or trickles its answer cannot hang the caller longer
+    /// than this (per attempt; see [`RetryPolicy`] for which timeouts are
+    /// retried).
     pub fn timeout(mut self, d: Duration) -> Self {
         self.timeout = d;
         self
     }
 
     /// Retries after the first attempt (so `max_retries(2)`, the default,
-    /// means 3 attempts in all). Shorthand for
-    /// [`RetryPolicy::with_max_attempts`]`(n + 1)`.
+    /// means 3 attempts in all); at most 100.
     pub fn max_retries(mut self, n: u32) -> Self {
-        self.retry = self.retry.with_max_attempts(n.saturating_add(1));
+        self.max_retries = Some(n);
         self
     }
 
-    /// The longest `Retry-After` waited for on a 429 (default 60 s); longer
-    /// ones return [`Error::RateLimited`] at once.
+    /// The longest `Retry-After` waited for on a 429 (default 60 s, at
+    /// most 24 h; 0 never waits); longer ones return
+    /// [`Error::RateLimited`] at once.
     pub fn max_retry_wait(mut self, d: Duration) -> Self {
-        self.retry = self.retry.with_max_retry_wait(d);
+        self.max_retry_wait = Some(d);
         self
     }
 
-    /// The whole retry policy.
+    /// The whole retry policy ([`max_retries`](Self::max_retries) and
+    /// [`max_retry_wait`](Self::max_retry_wait), when also given, win).
     pub fn retry_policy(mut self, p: RetryPolicy) -> Self {
         self.retry = p;
         self
@@ -363,7 +309,8 @@ impl ClientBuilder {
     }
 
     /// Appended to the `User-Agent` (`velip/0.1.0 <suffix>`), e.g. the
-    /// binding's name and version: `python/3.12`.
+    /// binding's name and version: `python/3.12`. At most 256 characters,
+    /// no control characters.
     pub fn user_agent_suffix(mut self, s: impl Into<String>) -> Self {
         self.user_agent_suffix = Some(s.into());
         self
@@ -377,28 +324,119 @@ impl ClientBuilder {
         self
     }
 
-    /// Checks the configuration and builds the client (and its connection
-    /// pool).
-    ///
-    /// # Errors
-    /// [`Error::Config`] for a bad base URL, proxy URL, user-agent suffix,
-    /// CA file, root-store combination or credentials (the message never
-    /// quotes a secret).
-    pub fn build(self) -> Result<Client, Error> {
-        let credentials = match self.credentials {
+    /// Strict decoding: a record field that does not fit its type fails the
+    /// whole page with [`Error::Decode`] (as before 0.2), instead of leaving
+    /// the field empty and noting a [`Problem`](velip_core::Problem) on the
+    /// record. Default: lenient.
+    pub fn strict(mut self, yes: bool) -> Self {
+        self.strict = yes;
+        self
+    }
+
+    /// The credentials the builder resolves to (explicit ones over the
+    /// environment), checked.
+    fn resolve_credentials(&self) -> Result<Credentials, Error> {
+        let c = &self.credentials;
+        let chosen = match (&c.token, &c.basic) {
+            (Some(_), Some(_)) => {
+                return Err(Error::config(
+                    "credentials",
+                    "both a token and HTTP Basic credentials are set; give one of them",
+                ));
+            }
+            (Some(t), None) => Credentials::token(t.clone()),
+            (None, Some((u, p))) => Credentials::basic(u.clone(), p.clone()),
+            (None, None) => match (&c.env_token, &c.env_basic) {
+                (Some(_), Some(_)) => {
+                    return Err(Error::config(
+                        "credentials",
+                        format!(
+                            "both {} and {} are set; unset one of them, or give the credentials explicitly",
+                            env::TOKEN,
+                            env::USER
+                        ),
+                    ));
+                }
+                (Some(t), None) => Credentials::token(t.clone()),
+                (None, Some((_, None))) => {
+                    return Err(Error::config(
+                        "credentials",
+                        format!("{} is set without {}", env::USER, env::PASSWORD),
+                    ));
+                }
+                (None, Some((u, Some(p)))) => Credentials::basic(u.clone(), p.clone()),
+                (None, None) => {
+                    // An unauthenticated request can only fail, and
+                    // failures count toward the service's permanent IP ban.
+                    return Err(Error::config(
+                        "credentials",
+                        format!(
+                            "no credentials: set a token or HTTP Basic credentials (or {} / {} and {})",
+                            env::TOKEN,
+                            env::USER,
+                            env::PASSWORD
+                        ),
+                    ));
+                }
+            },
+        };
+        match chosen {
             Credentials::Token { token, .. } => Credentials::Token {
                 token,
                 in_body: self.token_in_body,
             },
             other => other,
         }
-        .normalized()?;
+        .normalized()
+    }
+
+    /// Checks the configuration and builds the client (and its connection
+    /// pool).
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the option: a timeout or connect timeout
+    /// of 0 or above 24 h, more than 100 retries, a maximum wait above
+    /// 24 h, a bad base URL, proxy URL, user-agent suffix, CA file or root
+    /// store combination, missing, conflicting or malformed credentials
+    /// (the message never quotes a secret).
+    pub fn build(self) -> Result<Client, Error> {
+        check_duration("timeout", self.timeout, false)?;
+        check_duration("connect_timeout", self.connect_timeout, false)?;
+        let mut retry = self.retry.clone();
+        if let Some(n) = self.max_retries {
+            if n > MAX_RETRIES {
+                return Err(Error::config(
+                    "max_retries",
+                    format!("must be at most {MAX_RETRIES}, got {n}"),
+                ));
+            }
+            retry = retry.with_max_attempts(n + 1);
+        }
+        if retry.max_attempts() > MAX_RETRIES + 1 {
+            return Err(Error::config(
+                "retry_policy",
+                format!(
+                    "at most {} attempts, got {}",
+                    MAX_RETRIES + 1,
+                    retry.max_attempts()
+                ),
+            ));
+        }
+        if let Some(w) = self.max_retry_wait {
+            retry = retry.with_max_retry_wait(w);
+        }
+        check_duration("max_retry_wait", retry.max_retry_wait(), true)?;
+        check_duration("retry_policy", retry.max_backoff(), true)?;
+
         let mut user_agent = format!("velip/{}", crate::VERSION);
         if let Some(s) = &self.user_agent_suffix {
             let s = s.trim();
-            if s.chars().any(char::is_control) {
-                return Err(Error::Config(
-                    "the user-agent suffix must not contain control characters".to_owned(),
+            if s.chars().any(char::is_control) || s.chars().count() > MAX_USER_AGENT_SUFFIX {
+                return Err(Error::config(
+                    "user_agent_suffix",
+                    format!(
+                        "must be at most {MAX_USER_AGENT_SUFFIX} characters, without control characters"
+                    ),
                 ));
             }
             if !s.is_empty() {
@@ -406,82 +444,71 @@ impl ClientBuilder {
                 user_agent.push_str(s);
             }
         }
-        let tls = match (self.platform_roots, self.ca_file, self.ca_pem) {
+        let tls = match (self.platform_roots, &self.ca_file, &self.ca_pem) {
             (true, None, None) => TlsSetting::Platform,
             (true, _, _) => {
-                return Err(Error::Config(
-                    "platform roots cannot be combined with an extra CA file; add the CA to the system store, or use the bundled roots with the CA file".to_owned(),
+                return Err(Error::config(
+                    "platform_roots",
+                    "platform roots cannot be combined with an extra CA file; add the CA to the system store, or use the bundled roots with the CA file",
                 ));
             }
             (false, None, None) => TlsSetting::Bundled,
             (false, file, pem) => {
                 let mut all = Vec::new();
                 if let Some(path) = file {
-                    let bytes = std::fs::read(&path).map_err(|e| {
-                        Error::Config(format!("cannot read CA file {}: {e}", path.display()))
+                    let bytes = std::fs::read(path).map_err(|e| {
+                        Error::config(
+                            "ca_file",
+                            format!("cannot read CA file {}: {e}", path.display()),
+                        )
                     })?;
                     all.extend_from_slice(&bytes);
                     all.push(b'\n');
                 }
                 if let Some(p) = pem {
-                    all.extend_from_slice(&p);
+                    all.extend_from_slice(p);
                 }
                 TlsSetting::BundledPlus(all)
             }
         };
         let settings = TransportSettings {
-            base_url: self.base_url,
+            base_url: self.effective_base_url(),
             connect_timeout: self.connect_timeout,
             timeout: self.timeout,
-            proxy: self.proxy,
+            proxy: self.proxy.clone(),
             tls,
             user_agent,
         };
-        let client = Client::from_parts(settings, credentials, self.retry, self.interrupt)?;
-        if client.has_no_credentials() {
-            // An unauthenticated request can only fail, and failures count
-            // toward the service's permanent IP ban.
-            return Err(Error::Config(
-                "no credentials: set a token or HTTP Basic credentials".to_owned(),
-            ));
-        }
-        Ok(client)
+        let transport = Transport::new(&settings)?;
+        // Checked last, so that a bad option is reported even without them.
+        let credentials = self.resolve_credentials()?;
+        Ok(Client::from_parts(
+            transport,
+            settings.user_agent,
+            credentials,
+            retry,
+            self.interrupt,
+            if self.strict {
+                velip_core::DecodeOptions::STRICT
+            } else {
+                velip_core::DecodeOptions::LENIENT
+            },
+        ))
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn token_hygiene() {
-        let t = Credentials::token(" abc123456789\r\n")
-            .normalized()
-            .unwrap();
-        assert_eq!(t.authorization().unwrap(), "Bearer abc123456789");
-        let e = Credentials::token("abc 123456789SECRET")
-            .normalized()
-            .unwrap_err();
-        assert!(!e.to_string().contains("SECRET"));
-        assert!(!format!("{e:?}").contains("SECRET"));
-        assert!(matches!(
-            Credentials::token("  \n").normalized(),
-            Err(Error::Config(_))
-        ));
-        assert!(matches!(
-            Credentials::token("abc\u{7}def").normalized(),
-            Err(Error::Config(_))
+/// A duration option: at most 24 h, and more than 0 unless `zero_ok`.
+fn check_duration(option: &'static str, d: Duration, zero_ok: bool) -> Result<(), Error> {
+    if d > MAX_DURATION || (!zero_ok && d.is_zero()) {
+        let range = if zero_ok {
+            "at most 86400 s"
+        } else {
+            "more than 0 and at most 86400 s"
+        };
+        return Err(Error::config(
+            option,
+            format!("must be {range}, got {} ms", d.as_millis()),
         ));
     }
-
-    #[test]
-    fn basic_header() {
-        let b = Credentials::basic("sandbox", "sandbox-password");
-        assert_eq!(
-            b.authorization().unwrap(),
-            "Basic c2FuZGJveDpzYW5kYm94LXBhc3N3b3Jk"
-        );
-        assert!(!format!("{b:?}").contains("sandbox-password"));
-        assert!(Credentials::basic("a:b", "x").normalized().is_err());
-    }
+    Ok(())
 }

@@ -1,8 +1,9 @@
-//! The one [`Error`] type of the client, and [`TransportKind`].
+//! The one [`Error`] type of the client, its [`ErrorKind`], and
+//! [`TransportKind`], [`PagingError`], [`ConfigError`].
 
 use std::time::Duration;
 
-use velip_core::{ApiError, ApiErrorKind, DecodeError, ValidationError};
+use velip_core::{ApiError, ApiErrorKind, DecodeError, ResponseError, ValidationError};
 
 /// What went wrong below HTTP (no usable answer was received).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -39,16 +40,148 @@ impl std::fmt::Display for TransportKind {
     }
 }
 
-/// Everything a client call can fail with.
+/// What kind of failure an [`Error`] is: the one classification every
+/// binding maps from (a C status, a Python exception class and a CLI exit
+/// code are each one `match` on it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The query is invalid; nothing was sent.
+    Validation,
+    /// The client configuration is invalid (an option out of range, a bad
+    /// base URL or CA file, conflicting credentials); nothing was sent.
+    Config,
+    /// HTTP 401 / codes `100`–`199`: never retried.
+    Authentication,
+    /// HTTP 403 / code `105`: the IP is not on the account's list.
+    Forbidden,
+    /// HTTP 429: a rate limit.
+    RateLimited,
+    /// Another error answer of the service (business error, another 4xx).
+    Api,
+    /// HTTP 5xx.
+    Server,
+    /// No usable answer: connect, TLS, reset, timeout.
+    Transport,
+    /// An answer that cannot be decoded.
+    Decode,
+    /// Paging cannot go on: a cursor cycle, a missing cursor, a service that
+    /// does not advance, a full page without pagination.
+    Paging,
+    /// No record with the call id asked for.
+    NotFound,
+    /// The interrupt check asked to stop.
+    Interrupted,
+}
+
+impl ErrorKind {
+    /// Every kind, in declaration order (for tables and tests).
+    pub const ALL: [Self; 12] = [
+        Self::Validation,
+        Self::Config,
+        Self::Authentication,
+        Self::Forbidden,
+        Self::RateLimited,
+        Self::Api,
+        Self::Server,
+        Self::Transport,
+        Self::Decode,
+        Self::Paging,
+        Self::NotFound,
+        Self::Interrupted,
+    ];
+
+    /// A stable snake-case name: `validation`, `rate_limited`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Validation => "validation",
+            Self::Config => "config",
+            Self::Authentication => "authentication",
+            Self::Forbidden => "forbidden",
+            Self::RateLimited => "rate_limited",
+            Self::Api => "api",
+            Self::Server => "server",
+            Self::Transport => "transport",
+            Self::Decode => "decode",
+            Self::Paging => "paging",
+            Self::NotFound => "not_found",
+            Self::Interrupted => "interrupted",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a walk cannot go on (the [`ErrorKind::Paging`] errors). The records
+/// of the last good page are yielded first; the walk can be resumed from
+/// its checkpoint later.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PagingError {
+    /// The service sent a cursor already used in this walk (it cycles).
+    #[error("the service sent cursor {cursor} again (it does not advance)")]
+    CursorCycle {
+        /// The repeated cursor.
+        cursor: String,
+    },
+    /// The service said `has_more` but sent no `next_id`.
+    #[error("the service said more pages exist but sent no cursor (next_id)")]
+    CursorMissing,
+    /// Pages that brought nothing new, or cursors that did not move below
+    /// the records already seen: the service does not advance.
+    #[error("the service does not advance: {requests} requests in a row brought no new call")]
+    NoProgress {
+        /// Requests spent without progress.
+        requests: u32,
+    },
+    /// A full page (as many records as the page size) without pagination
+    /// (or without `has_more`): whether more calls exist cannot be known.
+    #[error(
+        "a full page of {records} records came without pagination: cannot tell whether more calls exist"
+    )]
+    MissingPagination {
+        /// Records on that page.
+        records: usize,
+    },
+}
+
+/// A client option that is out of range or conflicts with another; nothing
+/// was sent. The message never quotes a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{option}: {message}")]
+pub struct ConfigError {
+    /// The option, as the builder method names it (`timeout`, `token`,
+    /// `base_url`, `max_retries`, ...).
+    pub option: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ConfigError {
+    /// A configuration error on `option`.
+    pub fn new(option: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            option,
+            message: message.into(),
+        }
+    }
+}
+
+/// Everything a client call can fail with. [`Error::kind`] classifies it.
 ///
 /// `Debug` and `Display` never contain the token, the Basic password or a
 /// webhook password: server texts quoted in errors are scrubbed of them
 /// before the error is built.
 ///
 /// ```
-/// use velip_blocking::{Error, TransportKind};
+/// use velip_blocking::{Error, ErrorKind, TransportKind};
 /// let e = Error::Transport { kind: TransportKind::Timeout, message: "deadline of 60 s passed".into() };
 /// assert!(e.is_retryable());
+/// assert_eq!(e.kind(), ErrorKind::Transport);
 /// assert_eq!(e.to_string(), "transport error (timeout): deadline of 60 s passed");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,6 +190,9 @@ pub enum Error {
     /// The query is invalid; nothing was sent.
     #[error(transparent)]
     Validation(#[from] ValidationError),
+    /// The client configuration is invalid; nothing was sent.
+    #[error("invalid client configuration: {0}")]
+    Config(#[from] ConfigError),
     /// HTTP 401 / codes `100`–`199`: bad, inactive or blocked credentials
     /// or IP. **Never retried**; after one, the client refuses further
     /// requests with the same credentials (returning this same error at
@@ -78,18 +214,13 @@ pub enum Error {
     #[error(transparent)]
     Forbidden(ApiError),
     /// Any other error answer of the service (a business error on HTTP 400,
-    /// a non-zero `status_code` on HTTP 200, another 4xx).
+    /// a non-zero `status_code` on HTTP 200, another 4xx, a 1xx/3xx).
     #[error(transparent)]
     Api(ApiError),
-    /// HTTP 5xx (or an unexpected 1xx/3xx): the status and at most 200
-    /// characters of the body.
-    #[error("server error (HTTP {status}){}", snippet_suffix(.snippet))]
-    Server {
-        /// The HTTP status.
-        status: u16,
-        /// At most 200 characters of the body, whitespace folded.
-        snippet: String,
-    },
+    /// HTTP 5xx: the status, the service's code when its body had one, and
+    /// its message or at most 200 characters of the body.
+    #[error(transparent)]
+    Server(ApiError),
     /// No usable answer: connection failed, deadline passed, connection
     /// reset, TLS failure.
     #[error("transport error ({kind}): {message}")]
@@ -99,19 +230,12 @@ pub enum Error {
         /// Details (never holds a secret).
         message: String,
     },
-    /// An answer that cannot be decoded.
+    /// A successful answer that cannot be decoded.
     #[error(transparent)]
     Decode(#[from] DecodeError),
-    /// Paging stopped: the service sent a cursor already used in this walk
-    /// (it does not advance, or it cycles).
-    #[error("paging stopped: the service sent cursor {cursor} again (it does not advance)")]
-    CursorCycle {
-        /// The repeated cursor.
-        cursor: String,
-    },
-    /// Paging stopped: the service said `has_more` but sent no `next_id`.
-    #[error("paging stopped: the service said more pages exist but sent no cursor (next_id)")]
-    CursorMissing,
+    /// Paging cannot go on (see [`PagingError`]).
+    #[error("paging stopped: {0}")]
+    Paging(#[from] PagingError),
     /// [`Client::get_call`](crate::Client::get_call): the answer holds no
     /// record with that id.
     #[error("call {call_id} not found")]
@@ -124,21 +248,27 @@ pub enum Error {
     /// asked to stop.
     #[error("interrupted")]
     Interrupted,
-    /// The client configuration is invalid (base URL, proxy, CA file,
-    /// credentials). The message never quotes a secret.
-    #[error("invalid client configuration: {0}")]
-    Config(String),
-}
-
-fn snippet_suffix(s: &str) -> String {
-    if s.is_empty() {
-        String::new()
-    } else {
-        format!(": {s}")
-    }
 }
 
 impl Error {
+    /// The classification (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Validation(_) => ErrorKind::Validation,
+            Self::Config(_) => ErrorKind::Config,
+            Self::Authentication(_) => ErrorKind::Authentication,
+            Self::RateLimited(_) => ErrorKind::RateLimited,
+            Self::Forbidden(_) => ErrorKind::Forbidden,
+            Self::Api(_) => ErrorKind::Api,
+            Self::Server(_) => ErrorKind::Server,
+            Self::Transport { .. } => ErrorKind::Transport,
+            Self::Decode(_) => ErrorKind::Decode,
+            Self::Paging(_) => ErrorKind::Paging,
+            Self::NotFound { .. } => ErrorKind::NotFound,
+            Self::Interrupted => ErrorKind::Interrupted,
+        }
+    }
+
     /// Whether trying the same request again later may succeed: transport
     /// failures (connect, timeout, reset), HTTP 500/502/503/504, and rate
     /// limits. Authentication, validation, decoding and business errors are
@@ -154,7 +284,7 @@ impl Error {
                 kind,
                 TransportKind::Connect | TransportKind::Timeout | TransportKind::Reset
             ),
-            Self::Server { status, .. } => matches!(status, 500 | 502 | 503 | 504),
+            Self::Server(e) => matches!(e.http_status(), 500 | 502 | 503 | 504),
             Self::RateLimited(_) => true,
             _ => false,
         }
@@ -164,12 +294,11 @@ impl Error {
     /// one.
     pub fn http_status(&self) -> Option<u16> {
         match self {
-            Self::Authentication(e) | Self::RateLimited(e) | Self::Forbidden(e) | Self::Api(e) => {
-                Some(e.http_status())
-            }
-            Self::Server { status, .. } => Some(*status),
             Self::Decode(d) => d.http_status(),
-            _ => None,
+            _ => self
+                .api_error()
+                .map(ApiError::http_status)
+                .filter(|s| *s != 0),
         }
     }
 
@@ -181,23 +310,23 @@ impl Error {
             .filter(|c| !c.is_empty())
     }
 
-    /// The service's classified error answer, for the API error variants.
+    /// The service's classified error answer, for the error-answer
+    /// variants (authentication, rate limited, forbidden, API, server).
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
-            Self::Authentication(e) | Self::RateLimited(e) | Self::Forbidden(e) | Self::Api(e) => {
-                Some(e)
-            }
+            Self::Authentication(e)
+            | Self::RateLimited(e)
+            | Self::Forbidden(e)
+            | Self::Api(e)
+            | Self::Server(e) => Some(e),
             _ => None,
         }
     }
 
-    /// The delay the service asked for (`Retry-After`) on a rate limit,
-    /// when it sent a valid one.
+    /// The delay the service asked for (`Retry-After`), when it sent a
+    /// valid one (on a rate limit or a 503).
     pub fn retry_after(&self) -> Option<Duration> {
-        match self {
-            Self::RateLimited(e) => e.retry_after(),
-            _ => None,
-        }
+        self.api_error().and_then(ApiError::retry_after)
     }
 
     /// Whether this is an authentication failure (never retried; the
@@ -206,26 +335,33 @@ impl Error {
         matches!(self, Self::Authentication(_))
     }
 
-    /// Maps a classified error answer to its variant.
-    pub(crate) fn from_api(e: ApiError) -> Self {
+    /// A configuration error on `option`.
+    pub(crate) fn config(option: &'static str, message: impl Into<String>) -> Self {
+        Self::Config(ConfigError::new(option, message))
+    }
+}
+
+/// An error answer (classified by core's answer classifier) as the variant
+/// the client returns for it.
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
         match e.kind() {
             ApiErrorKind::Authentication => Self::Authentication(e),
             ApiErrorKind::RateLimited(_) => Self::RateLimited(e),
             ApiErrorKind::Forbidden => Self::Forbidden(e),
-            ApiErrorKind::Server => Self::Server {
-                status: e.http_status(),
-                snippet: e.message().chars().take(200).collect(),
-            },
+            ApiErrorKind::Server => Self::Server(e),
             _ => Self::Api(e),
         }
     }
 }
 
-/// An error answer decoded elsewhere (a saved body, a webhook handler) as
-/// the same variant the client would return for it.
-impl From<ApiError> for Error {
-    fn from(e: ApiError) -> Self {
-        Self::from_api(e)
+/// What core's answer classifier says an answer is, as a client error.
+impl From<ResponseError> for Error {
+    fn from(e: ResponseError) -> Self {
+        match e {
+            ResponseError::Api(a) => a.into(),
+            ResponseError::Decode(d) => Self::Decode(d),
+        }
     }
 }
 
@@ -242,7 +378,7 @@ mod tests {
 
     #[test]
     fn accessors() {
-        let e = Error::from_api(ApiError::from_parts(
+        let e = Error::from(ApiError::from_parts(
             429,
             "429",
             "Rate limit exceeded: 200 per hour",
@@ -253,14 +389,12 @@ mod tests {
         assert_eq!(e.api_code(), Some("429"));
         assert_eq!(e.retry_after(), Some(Duration::from_secs(3)));
         assert!(e.is_retryable());
-        let e = Error::from_api(ApiError::from_parts(401, "102", "SID not found", None));
+        let e = Error::from(ApiError::from_parts(401, "102", "SID not found", None));
         assert!(e.is_authentication());
         assert!(!e.is_retryable());
-        let e = Error::Server {
-            status: 502,
-            snippet: String::new(),
-        };
+        let e = Error::from(ApiError::from_parts(502, "", "", None));
         assert!(e.is_retryable());
+        assert_eq!(e.kind(), ErrorKind::Server);
         assert_eq!(e.to_string(), "server error (HTTP 502)");
     }
 }

@@ -5,8 +5,9 @@
 //! - [`Client`] (built by [`ClientBuilder`]): get one call, find calls by
 //!   correlation id, list calls with automatic paging ([`CallIter`]), one
 //!   page at a time, push to a webhook.
-//! - [`Error`]: one error type; [`Error::is_retryable`], HTTP status, API
-//!   code and `Retry-After` are accessible.
+//! - [`Error`]: one error type, classified by [`Error::kind`]
+//!   ([`ErrorKind`]); [`Error::is_retryable`], HTTP status, API code and
+//!   `Retry-After` are accessible.
 //! - [`RetryPolicy`]: jittered exponential backoff on connection failures,
 //!   timeouts and 500/502/503/504; 429 only within a maximum wait;
 //!   **authentication failures are never retried** and lock the
@@ -56,18 +57,23 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod answer;
 mod client;
 mod config;
+mod credentials;
 mod error;
 mod paging;
 mod retry;
+mod sender;
 mod transport;
 
 pub use client::Client;
 pub use config::{
-    ClientBuilder, Credentials, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT,
+    ClientBuilder, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, MAX_DURATION,
+    MAX_RETRIES, env,
 };
-pub use error::{Error, TransportKind};
+pub use credentials::Credentials;
+pub use error::{ConfigError, Error, ErrorKind, PagingError, TransportKind};
 pub use paging::CallIter;
 pub use retry::{InterruptCheck, RetryPolicy};
 pub use transport::ENDPOINT_PATH;

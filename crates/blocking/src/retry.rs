@@ -4,7 +4,18 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::Error;
+use crate::transport::Phase;
+use crate::{Error, TransportKind};
+
+/// Whether an operation may be re-sent after it may have reached the
+/// service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Operation {
+    /// A read: retried per the policy.
+    Read,
+    /// A webhook push: retried only when it cannot have reached the service.
+    Push,
+}
 
 /// A hook polled during waits and between pages; returning `true` stops the
 /// call with [`Error::Interrupted`] (Python uses it for Ctrl-C).
@@ -125,6 +136,48 @@ impl RetryPolicy {
     }
 }
 
+/// How long to wait before attempt `attempt + 1` after `err`, or `None` to
+/// give up (the rules of [`RetryPolicy`]).
+pub(crate) fn delay(
+    err: &Error,
+    phase: Option<Phase>,
+    op: Operation,
+    attempt: u32,
+    policy: &RetryPolicy,
+) -> Option<Duration> {
+    if attempt >= policy.max_attempts() {
+        return None;
+    }
+    if op == Operation::Push {
+        // Only when the request cannot have reached the service.
+        return match (err, phase) {
+            (
+                Error::Transport {
+                    kind: TransportKind::Connect | TransportKind::Timeout,
+                    ..
+                },
+                Some(Phase::Connect),
+            ) => Some(policy.backoff(attempt)),
+            _ => None,
+        };
+    }
+    match err {
+        Error::Transport { kind, .. } => match (kind, phase) {
+            // A deadline spent receiving the body is not spent again.
+            (TransportKind::Timeout, Some(Phase::Body)) => None,
+            (TransportKind::Connect | TransportKind::Reset | TransportKind::Timeout, _) => {
+                Some(policy.backoff(attempt))
+            }
+            _ => None,
+        },
+        Error::Server(e) if matches!(e.http_status(), 500 | 502 | 503 | 504) => {
+            Some(policy.backoff(attempt))
+        }
+        Error::RateLimited(e) => e.retry_after().filter(|d| *d <= policy.max_retry_wait()),
+        _ => None,
+    }
+}
+
 /// Sleeps `total`, polling `interrupt` at least every 100 ms.
 pub(crate) fn wait(total: Duration, interrupt: Option<&InterruptCheck>) -> Result<(), Error> {
     let end = Instant::now() + total;
@@ -156,6 +209,44 @@ mod tests {
             );
         }
         assert!(p.backoff(10) >= Duration::from_secs(6));
+    }
+
+    #[test]
+    fn retry_decisions() {
+        use velip_core::ApiError;
+        let p = RetryPolicy::default();
+        let t = |kind| Error::Transport {
+            kind,
+            message: String::new(),
+        };
+        let read = Operation::Read;
+        let push = Operation::Push;
+        let connect = Some(Phase::Connect);
+        let request = Some(Phase::Request);
+        assert!(delay(&t(TransportKind::Connect), connect, read, 1, &p).is_some());
+        assert!(delay(&t(TransportKind::Timeout), request, read, 1, &p).is_some());
+        assert!(delay(&t(TransportKind::Timeout), Some(Phase::Body), read, 1, &p).is_none());
+        assert!(delay(&t(TransportKind::Connect), connect, read, 3, &p).is_none());
+        assert!(delay(&t(TransportKind::Reset), request, push, 1, &p).is_none());
+        assert!(delay(&t(TransportKind::Connect), connect, push, 1, &p).is_some());
+        let server = |status| Error::from(ApiError::from_parts(status, "", "", None));
+        assert!(delay(&server(503), None, read, 1, &p).is_some());
+        assert!(delay(&server(501), None, read, 1, &p).is_none());
+        assert!(delay(&server(503), None, push, 1, &p).is_none());
+        let rl = |secs: Option<u64>| {
+            Error::from(ApiError::from_parts(
+                429,
+                "429",
+                "Rate limit exceeded: x",
+                secs.map(Duration::from_secs),
+            ))
+        };
+        assert_eq!(
+            delay(&rl(Some(1)), None, read, 1, &p),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(delay(&rl(Some(61)), None, read, 1, &p), None);
+        assert_eq!(delay(&rl(None), None, read, 1, &p), None);
     }
 
     #[test]

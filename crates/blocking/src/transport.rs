@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::{Agent, Proxy};
-use velip_core::decode::parse_retry_after;
+use velip_core::scrub::redact_url;
 
 use crate::{Error, TransportKind};
 
@@ -36,27 +36,6 @@ impl fmt::Debug for ProxySetting {
             Self::None => f.write_str("None"),
             Self::Url(u) => write!(f, "Url({})", redact_url(u)),
         }
-    }
-}
-
-/// A URL for display: user info removed.
-fn redact_url(u: &str) -> String {
-    match url::Url::parse(u) {
-        Ok(mut parsed) => {
-            if !parsed.username().is_empty() || parsed.password().is_some() {
-                let _ = parsed.set_username("***");
-                let _ = parsed.set_password(None);
-            }
-            // A query or fragment may carry a token (`?tsid=...`): never shown.
-            if parsed.query().is_some() {
-                parsed.set_query(Some("***"));
-            }
-            if parsed.fragment().is_some() {
-                parsed.set_fragment(Some("***"));
-            }
-            parsed.to_string()
-        }
-        Err(_) => "<unparsable URL>".to_owned(),
     }
 }
 
@@ -104,7 +83,13 @@ pub(crate) struct Failure {
 /// An HTTP answer, read whole.
 pub(crate) struct Answer {
     pub(crate) status: u16,
-    pub(crate) retry_after: Option<Duration>,
+    /// The `Retry-After` header, as sent.
+    pub(crate) retry_after: Option<String>,
+    /// The `Content-Type` header, as sent.
+    pub(crate) content_type: Option<String>,
+    /// When the headers arrived (an HTTP-date `Retry-After` is relative to
+    /// it).
+    pub(crate) received_at: SystemTime,
     pub(crate) body: Vec<u8>,
 }
 
@@ -132,10 +117,13 @@ impl Transport {
             ProxySetting::FromEnv => Proxy::try_from_env(),
             ProxySetting::None => None,
             ProxySetting::Url(u) => Some(Proxy::new(u).map_err(|_| {
-                Error::Config(format!(
-                    "invalid proxy URL {} (expected http://, https:// or socks5://host:port)",
-                    redact_url(u)
-                ))
+                Error::config(
+                    "proxy",
+                    format!(
+                        "invalid proxy URL {} (expected http://, https:// or socks5://host:port)",
+                        redact_url(u)
+                    ),
+                )
             })?),
         };
         let roots = match &s.tls {
@@ -152,14 +140,17 @@ impl Transport {
                         Ok(PemItem::Certificate(c)) => certs.push(c),
                         Ok(_) => {}
                         Err(e) => {
-                            return Err(Error::Config(format!("cannot read the CA PEM: {e}")));
+                            return Err(Error::config(
+                                "ca_file",
+                                format!("cannot read the CA PEM: {e}"),
+                            ));
                         }
                     }
                 }
                 if certs.len() == bundled {
-                    return Err(Error::Config(
-                        "the CA PEM holds no certificate (expected -----BEGIN CERTIFICATE-----)"
-                            .to_owned(),
+                    return Err(Error::config(
+                        "ca_file",
+                        "the CA PEM holds no certificate (expected -----BEGIN CERTIFICATE-----)",
                     ));
                 }
                 RootCerts::new_with_certs(&certs)
@@ -281,11 +272,15 @@ impl Transport {
         }
         let resp = req.send(body).map_err(|e| failure(&e, Phase::Request))?;
         let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| parse_retry_after(v, SystemTime::now()));
+        let received_at = SystemTime::now();
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let retry_after = header("retry-after");
+        let content_type = header("content-type");
         let mut body = resp.into_body();
         // Room for the announced size at once instead of doubling growth
         // (a page is a few MiB).
@@ -301,6 +296,8 @@ impl Transport {
         Ok(Answer {
             status,
             retry_after,
+            content_type,
+            received_at,
             body,
         })
     }
@@ -308,7 +305,12 @@ impl Transport {
 
 /// `<base>/api/v2/GetCallStatus.php`, checked.
 fn endpoint_url(base: &str) -> Result<String, Error> {
-    let bad = |why: &str| Error::Config(format!("invalid base URL {}: {why}", redact_url(base)));
+    let bad = |why: &str| {
+        Error::config(
+            "base_url",
+            format!("invalid base URL {}: {why}", redact_url(base)),
+        )
+    };
     let mut u = url::Url::parse(base.trim()).map_err(|e| bad(&e.to_string()))?;
     if u.scheme() != "http" && u.scheme() != "https" {
         return Err(bad("must be http or https"));

@@ -10,7 +10,7 @@ use velip_sandbox::{
     AuthMode, DEFAULT_BASIC_PASSWORD, DEFAULT_BASIC_USER, Fault, FaultPlan, MCP_ONLY_TOKEN,
 };
 
-use common::{builder, client, everything, sandbox};
+use common::{bare_builder, builder, client, everything, sandbox};
 
 const BAD_TOKEN: &str = "BADTOKEN00notarealtoken0000000";
 
@@ -75,7 +75,7 @@ fn an_auth_failure_inside_a_walk_is_not_retried() {
 #[test]
 fn basic_auth_and_token_in_body_work() {
     let sb = sandbox(100);
-    let c = builder(&sb)
+    let c = bare_builder(&sb)
         .basic_auth(DEFAULT_BASIC_USER, DEFAULT_BASIC_PASSWORD)
         .build()
         .unwrap();
@@ -154,7 +154,7 @@ fn token_hygiene_trims_surrounding_whitespace_and_rejects_inner_whitespace() {
     let inner = format!("{}\n{}", &sb.token()[..15], &sb.token()[15..]);
     let e = builder(&sb).token(inner.as_str()).build().unwrap_err();
     assert!(matches!(e, Error::Config(_)));
-    insta::assert_snapshot!(e, @"invalid client configuration: the token contains whitespace or control characters inside it (not shown); surrounding whitespace is trimmed, inner whitespace is refused");
+    insta::assert_snapshot!(e, @"invalid client configuration: token: the token contains whitespace or control characters inside it (not shown); surrounding whitespace is trimmed, inner whitespace is refused");
     let e = c.set_token(inner.as_str()).unwrap_err();
     assert!(!format!("{e:?}").contains(&sb.token()[..15]));
     // The old token stays in place.
@@ -171,7 +171,7 @@ fn debug_output_redacts_every_secret() {
         !text.contains(sb.token()) && !text.contains("proxypass99"),
         "{text}"
     );
-    let c = builder(&sb)
+    let c = bare_builder(&sb)
         .basic_auth("user", "basicpass99")
         .build()
         .unwrap();
@@ -216,7 +216,7 @@ fn config_errors() {
         .unwrap_err();
     assert!(matches!(e, Error::Config(_)));
     let e = Client::builder().ca_pem("not a pem").build().unwrap_err();
-    insta::assert_snapshot!(e, @"invalid client configuration: the CA PEM holds no certificate (expected -----BEGIN CERTIFICATE-----)");
+    insta::assert_snapshot!(e, @"invalid client configuration: ca_file: the CA PEM holds no certificate (expected -----BEGIN CERTIFICATE-----)");
     let e = Client::builder()
         .ca_file("/nonexistent/ca.pem")
         .build()
@@ -235,7 +235,7 @@ fn config_errors() {
         .unwrap();
     // No credentials at all: refused before anything can be sent.
     let e = Client::builder().build().unwrap_err();
-    insta::assert_snapshot!(e, @"invalid client configuration: no credentials: set a token or HTTP Basic credentials");
+    insta::assert_snapshot!(e, @"invalid client configuration: credentials: no credentials: set a token or HTTP Basic credentials (or VELIP_TOKEN / VELIP_USER and VELIP_PASSWORD)");
     let e = Client::builder()
         .user_agent_suffix("a\nb")
         .build()
@@ -268,4 +268,120 @@ fn user_agent_carries_the_binding_name() {
         Some("velip/0.1.0 python/3.12")
     );
     let _ = client(&sb);
+}
+
+/// Option rules live in the builder, each error naming its option (the C
+/// and Python bindings pass values through and get these same errors).
+#[test]
+fn option_rules_are_checked_by_the_builder() {
+    use std::time::Duration;
+    let t = || Client::builder().token("t0k3n-t0k3n-t0k3n");
+    let cases: Vec<(&str, velip_blocking::ClientBuilder)> = vec![
+        ("timeout", t().timeout(Duration::ZERO)),
+        ("timeout", t().timeout(Duration::from_secs(86_401))),
+        ("connect_timeout", t().connect_timeout(Duration::ZERO)),
+        ("max_retries", t().max_retries(101)),
+        ("max_retries", t().max_retries(u32::MAX)),
+        (
+            "max_retry_wait",
+            t().max_retry_wait(Duration::from_secs(86_401)),
+        ),
+        ("token", Client::builder().token("x".repeat(16 << 20))),
+        ("credentials", t().basic_auth("user", "password")),
+        ("user_agent_suffix", t().user_agent_suffix("x".repeat(300))),
+    ];
+    let mut messages = Vec::new();
+    for (option, b) in cases {
+        match b.build() {
+            Err(Error::Config(c)) => {
+                assert_eq!(c.option, option, "{c}");
+                messages.push(c.to_string());
+            }
+            other => panic!("{option}: {other:?}"),
+        }
+    }
+    insta::assert_snapshot!(messages.join("\n"));
+    t().max_retries(100)
+        .max_retry_wait(Duration::ZERO)
+        .timeout(Duration::from_millis(1))
+        .build()
+        .unwrap();
+}
+
+/// `ClientBuilder::from_env` reads `VELIP_TOKEN`, `VELIP_USER` /
+/// `VELIP_PASSWORD` and `VELIP_BASE_URL`; explicit setters win. Run in
+/// child processes (the environment is process-wide).
+#[test]
+fn credentials_and_base_url_come_from_the_environment() {
+    if let Ok(case) = std::env::var("VELIP_FROM_ENV_CASE") {
+        let out = match case.as_str() {
+            "explicit" => velip_blocking::ClientBuilder::from_env()
+                .base_url("http://127.0.0.1:9")
+                .basic_auth("u", "p4ssw0rd")
+                .build()
+                .map(|c| c.base_url().to_owned()),
+            _ => velip_blocking::ClientBuilder::from_env()
+                .build()
+                .map(|c| c.base_url().to_owned()),
+        };
+        println!("RESULT {}", out.unwrap_or_else(|e| e.to_string()));
+        return;
+    }
+    let run = |case: &str, vars: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(std::env::current_exe().unwrap());
+        cmd.args([
+            "--exact",
+            "credentials_and_base_url_come_from_the_environment",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("VELIP_FROM_ENV_CASE", case)
+        .env_remove("VELIP_TOKEN")
+        .env_remove("VELIP_USER")
+        .env_remove("VELIP_PASSWORD")
+        .env_remove("VELIP_BASE_URL");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let out = String::from_utf8(cmd.output().unwrap().stdout).unwrap();
+        out.lines()
+            .find_map(|l| l.split_once("RESULT ").map(|(_, r)| r))
+            .unwrap_or_else(|| panic!("{out}"))
+            .to_owned()
+    };
+    assert_eq!(
+        run(
+            "env",
+            &[
+                ("VELIP_TOKEN", "t0k3n-t0k3n"),
+                ("VELIP_BASE_URL", "http://127.0.0.1:7")
+            ]
+        ),
+        "http://127.0.0.1:7"
+    );
+    assert_eq!(
+        run("env", &[("VELIP_USER", "u"), ("VELIP_PASSWORD", "p4ss")]),
+        "https://vox.velip.com.br"
+    );
+    assert_eq!(
+        run(
+            "explicit",
+            &[
+                ("VELIP_TOKEN", "t0k3n-t0k3n"),
+                ("VELIP_BASE_URL", "http://127.0.0.1:7")
+            ]
+        ),
+        "http://127.0.0.1:9"
+    );
+    insta::assert_snapshot!(
+        [
+            run("env", &[]),
+            run(
+                "env",
+                &[("VELIP_TOKEN", "t0k3n-t0k3n"), ("VELIP_USER", "u")]
+            ),
+            run("env", &[("VELIP_USER", "u")]),
+        ]
+        .join("\n")
+    );
 }

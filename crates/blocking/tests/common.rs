@@ -31,6 +31,15 @@ pub fn builder(sb: &Sandbox) -> ClientBuilder {
         .timeout(Duration::from_secs(10))
 }
 
+/// [`builder`] without credentials (for tests that set their own).
+pub fn bare_builder(sb: &Sandbox) -> ClientBuilder {
+    Client::builder()
+        .base_url(sb.url())
+        .no_proxy()
+        .retry_policy(fast_retries())
+        .timeout(Duration::from_secs(10))
+}
+
 /// [`builder`], built.
 pub fn client(sb: &Sandbox) -> Client {
     builder(sb).build().expect("client builds")

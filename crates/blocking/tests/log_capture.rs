@@ -9,7 +9,7 @@ use velip_core::Query;
 use velip_core::query::Webhook;
 use velip_sandbox::{Fault, FaultPlan};
 
-use common::{builder, everything, sandbox};
+use common::{bare_builder, builder, everything, sandbox};
 
 struct Capture(Mutex<Vec<(log::Level, String, String)>>);
 
@@ -61,7 +61,7 @@ fn log_lines_mask_secrets() {
         .build()
         .unwrap();
     let _ = bad.get_call("1");
-    let basic = builder(&sb)
+    let basic = bare_builder(&sb)
         .basic_auth("sandbox", "sandbox-password")
         .build()
         .unwrap();

@@ -109,7 +109,13 @@ fn a_cursor_that_does_not_advance_stops_with_a_typed_error() {
         }
     }
     let err = err.expect("the walk stops with an error");
-    assert!(matches!(err, Error::CursorCycle { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Paging(velip_blocking::PagingError::CursorCycle { .. })
+        ),
+        "{err:?}"
+    );
     assert!(!err.is_retryable());
     // Nothing was yielded twice, and the walk is over.
     assert!((1000..=2000).contains(&ok), "{ok}");
@@ -154,7 +160,10 @@ fn after_an_error_next_retries_the_same_page() {
         match r {
             Ok(rec) => assert!(ids.insert(rec.call_id.number())),
             Err(e) => {
-                assert!(matches!(e, Error::Server { status: 503, .. }), "{e:?}");
+                assert!(
+                    e.kind() == velip_blocking::ErrorKind::Server && e.http_status() == Some(503),
+                    "{e:?}"
+                );
                 assert!(e.is_retryable());
                 errors += 1;
             }
@@ -358,10 +367,10 @@ fn the_pipeline_requests_two_pages_ahead_and_no_further() {
 }
 
 #[test]
-fn a_page_whose_records_fail_to_decode_is_fetched_again_and_nothing_is_lost() {
+fn in_strict_mode_a_page_whose_records_fail_to_decode_is_fetched_again_and_nothing_is_lost() {
     let sb = sandbox(1_000);
     sb.set_faults(FaultPlan::new().on_request(2, Fault::BadRecord));
-    let c = client(&sb);
+    let c = builder(&sb).strict(true).build().unwrap();
     let mut it = c.list_calls(everything().page_size(100).build().unwrap());
     let mut ids = HashSet::new();
     let err = loop {
@@ -395,6 +404,32 @@ fn a_page_whose_records_fail_to_decode_is_fetched_again_and_nothing_is_lost() {
         twice, 2,
         "pages 2 and 3 twice, the others once: {per_cursor:?}"
     );
+}
+
+#[test]
+fn a_record_that_cannot_be_read_in_full_is_yielded_with_its_problem() {
+    let sb = sandbox(1_000);
+    sb.set_faults(FaultPlan::new().on_request(2, Fault::BadRecord));
+    let c = client(&sb);
+    let mut it = c.list_calls(everything().page_size(100).build().unwrap());
+    let mut ids = HashSet::new();
+    let mut problems = Vec::new();
+    for r in it.by_ref() {
+        let r = r.unwrap();
+        if !r.problems.is_empty() {
+            problems.push(r.clone());
+        }
+        assert!(ids.insert(r.call_id));
+    }
+    assert_eq!(ids.len(), 1_000, "nothing lost");
+    assert_eq!(sb.request_log().len(), 10, "one request per page");
+    let [bad] = problems.as_slice() else {
+        panic!("{problems:?}")
+    };
+    assert_eq!(bad.date, None);
+    assert_eq!(bad.problems[0].field, "date");
+    assert_eq!(bad.problems[0].raw, "\"2026-02-30\"");
+    assert!(bad.raw_json.as_deref().unwrap().contains("2026-02-30"));
 }
 
 #[test]

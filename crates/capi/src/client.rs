@@ -5,7 +5,7 @@
 use std::ffi::c_char;
 use std::time::Duration;
 
-use velip_blocking::Client;
+use velip_blocking::{Client, ClientBuilder};
 use velip_core::Secret;
 
 use crate::boundary::{
@@ -14,7 +14,9 @@ use crate::boundary::{
 use crate::error::Error;
 use crate::filter::velip_filter;
 use crate::iter::{CallIterData, velip_call_iter};
-use crate::record::{PageData, Record, RecordList, velip_page, velip_record, velip_record_list};
+use crate::list::{RecordList, velip_record_list};
+use crate::page::{PageData, velip_page};
+use crate::record::{Record, velip_record};
 use crate::status::velip_status;
 
 /// Client settings (opaque). Create with `velip_client_config_new`, set,
@@ -31,21 +33,22 @@ pub struct velip_client {
     _private: [u8; 0],
 }
 
-/// The settings.
+/// The settings: the client builder itself (every option rule is the
+/// builder's; the setters pass values through).
 pub(crate) struct Config {
-    base_url: Option<String>,
-    /// Set by `velip_client_config_set_token`.
-    token: Option<Secret>,
-    /// Set by `velip_client_config_set_basic_auth` (user, password).
-    basic: Option<(String, Secret)>,
-    token_in_body: bool,
-    connect_timeout: Option<Duration>,
-    timeout: Option<Duration>,
-    max_retries: Option<u32>,
-    max_retry_wait: Option<Duration>,
-    proxy: Option<String>,
-    ca_file: Option<String>,
-    user_agent_suffix: Option<String>,
+    builder: ClientBuilder,
+}
+
+impl Config {
+    fn new(builder: ClientBuilder) -> Self {
+        Self {
+            builder: builder.user_agent_suffix(format!("c/{}", env!("CARGO_PKG_VERSION"))),
+        }
+    }
+
+    fn set(&mut self, f: impl FnOnce(ClientBuilder) -> ClientBuilder) {
+        self.builder = f(std::mem::take(&mut self.builder));
+    }
 }
 
 impl Handle for velip_client_config {
@@ -62,10 +65,10 @@ impl Handle for velip_client {
 /// `config` NULL or a live config with no other reference alive.
 unsafe fn with_config(
     config: *mut velip_client_config,
-    f: impl FnOnce(&mut Config),
+    f: impl FnOnce(ClientBuilder) -> ClientBuilder,
 ) -> Result<(), Error> {
     // SAFETY: per this function's contract.
-    f(unsafe { try_mut(config, "config")? });
+    unsafe { try_mut(config, "config")? }.set(f);
     Ok(())
 }
 
@@ -85,19 +88,31 @@ pub unsafe extern "C" fn velip_client_config_new(
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
         let out = unsafe { try_out(out, "out")? };
-        out.write(into_raw(Config {
-            base_url: None,
-            token: None,
-            basic: None,
-            token_in_body: false,
-            connect_timeout: None,
-            timeout: None,
-            max_retries: None,
-            max_retry_wait: None,
-            proxy: None,
-            ca_file: None,
-            user_agent_suffix: None,
-        }));
+        out.write(into_raw(Config::new(ClientBuilder::default())));
+        Ok(())
+    }
+}
+
+/// Creates a configuration like `velip_client_config_new`, then reads the
+/// environment: `VELIP_TOKEN`, or `VELIP_USER` and `VELIP_PASSWORD` (HTTP
+/// Basic), and `VELIP_BASE_URL` (empty variables count as unset). Setters
+/// called afterwards win over the environment. `velip_client_new` returns
+/// `VELIP_CONFIG` when both `VELIP_TOKEN` and `VELIP_USER` are set, or
+/// `VELIP_USER` without `VELIP_PASSWORD`.
+/// On `VELIP_OK`, `*out` is owned by the caller: free it with
+/// `velip_client_config_free`.
+///
+/// # Safety
+/// `out` must be valid for writing. Reads the process environment (do not
+/// change it concurrently from another thread).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_config_new_from_env(
+    out: *mut *mut velip_client_config,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let out = unsafe { try_out(out, "out")? };
+        out.write(into_raw(Config::new(ClientBuilder::from_env())));
         Ok(())
     }
 }
@@ -131,7 +146,7 @@ pub unsafe extern "C" fn velip_client_config_set_base_url(
         // SAFETY: per this function's contract.
         let v = unsafe { try_str(url, "url")? }.to_owned();
         // SAFETY: per this function's contract.
-        unsafe { with_config(config, |c| c.base_url = Some(v)) }
+        unsafe { with_config(config, |b| b.base_url(v)) }
     }
 }
 
@@ -153,7 +168,7 @@ pub unsafe extern "C" fn velip_client_config_set_token(
         // SAFETY: per this function's contract.
         let v = Secret::new(unsafe { try_str(token, "token")? });
         // SAFETY: per this function's contract.
-        unsafe { with_config(config, |c| c.token = Some(v)) }
+        unsafe { with_config(config, |b| b.token(v)) }
     }
 }
 
@@ -168,7 +183,7 @@ pub unsafe extern "C" fn velip_client_config_set_token_in_body(
 ) -> velip_status {
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
-        unsafe { with_config(config, |c| c.token_in_body = yes) }
+        unsafe { with_config(config, |b| b.token_in_body(yes)) }
     }
 }
 
@@ -190,12 +205,30 @@ pub unsafe extern "C" fn velip_client_config_set_basic_auth(
         // SAFETY: per this function's contract.
         let (u, p) = unsafe { (try_str(user, "user")?.to_owned(), Secret::new(try_str(password, "password")?)) };
         // SAFETY: per this function's contract.
-        unsafe { with_config(config, |c| c.basic = Some((u, p))) }
+        unsafe { with_config(config, |b| b.basic_auth(u, p)) }
+    }
+}
+
+/// Strict decoding: a record field that cannot be read fails the whole
+/// page with `VELIP_DECODE` instead of being left absent and noted as a
+/// problem on its record (`velip_record_problem_count`). Default: false.
+///
+/// # Safety
+/// `config` must be a live configuration.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_config_set_strict(
+    config: *mut velip_client_config,
+    yes: bool,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe { with_config(config, |b| b.strict(yes)) }
     }
 }
 
 /// Connect timeout (TCP, proxy and TLS setup), milliseconds; default
-/// 10000.
+/// 10000; more than 0 and at most 86400000 (else `velip_client_new`
+/// returns `VELIP_CONFIG`).
 ///
 /// # Safety
 /// `config` must be a live configuration.
@@ -206,11 +239,13 @@ pub unsafe extern "C" fn velip_client_config_set_connect_timeout_ms(
 ) -> velip_status {
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
-        unsafe { with_config(config, |c| c.connect_timeout = Some(Duration::from_millis(ms))) }
+        unsafe { with_config(config, |b| b.connect_timeout(Duration::from_millis(ms))) }
     }
 }
 
-/// Deadline of each request attempt, milliseconds; default 60000.
+/// Deadline of each request attempt, milliseconds; default 60000; more
+/// than 0 and at most 86400000 (else `velip_client_new` returns
+/// `VELIP_CONFIG`).
 ///
 /// # Safety
 /// `config` must be a live configuration.
@@ -221,12 +256,13 @@ pub unsafe extern "C" fn velip_client_config_set_timeout_ms(
 ) -> velip_status {
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
-        unsafe { with_config(config, |c| c.timeout = Some(Duration::from_millis(ms))) }
+        unsafe { with_config(config, |b| b.timeout(Duration::from_millis(ms))) }
     }
 }
 
 /// Retries after the first attempt (network failures, HTTP 5xx, short
-/// 429s; never authentication failures); default 2.
+/// 429s; never authentication failures); default 2, at most 100 (else
+/// `velip_client_new` returns `VELIP_CONFIG`).
 ///
 /// # Safety
 /// `config` must be a live configuration.
@@ -237,12 +273,13 @@ pub unsafe extern "C" fn velip_client_config_set_max_retries(
 ) -> velip_status {
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
-        unsafe { with_config(config, |c| c.max_retries = Some(retries)) }
+        unsafe { with_config(config, |b| b.max_retries(retries)) }
     }
 }
 
 /// The longest `Retry-After` waited for on a 429, milliseconds (default
-/// 60000); longer ones return `VELIP_RATE_LIMITED` at once.
+/// 60000, at most 86400000); longer ones return `VELIP_RATE_LIMITED` at
+/// once.
 ///
 /// # Safety
 /// `config` must be a live configuration.
@@ -253,7 +290,7 @@ pub unsafe extern "C" fn velip_client_config_set_max_retry_wait_ms(
 ) -> velip_status {
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
-        unsafe { with_config(config, |c| c.max_retry_wait = Some(Duration::from_millis(ms))) }
+        unsafe { with_config(config, |b| b.max_retry_wait(Duration::from_millis(ms))) }
     }
 }
 
@@ -271,7 +308,7 @@ pub unsafe extern "C" fn velip_client_config_set_proxy(
         // SAFETY: per this function's contract.
         let v = unsafe { try_str(url, "url")? }.to_owned();
         // SAFETY: per this function's contract.
-        unsafe { with_config(config, |c| c.proxy = Some(v)) }
+        unsafe { with_config(config, |b| b.proxy(v)) }
     }
 }
 
@@ -290,7 +327,7 @@ pub unsafe extern "C" fn velip_client_config_set_ca_file(
         // SAFETY: per this function's contract.
         let v = unsafe { try_str(path, "path")? }.to_owned();
         // SAFETY: per this function's contract.
-        unsafe { with_config(config, |c| c.ca_file = Some(v)) }
+        unsafe { with_config(config, |b| b.ca_file(v)) }
     }
 }
 
@@ -308,60 +345,16 @@ pub unsafe extern "C" fn velip_client_config_set_user_agent_suffix(
         // SAFETY: per this function's contract.
         let v = unsafe { try_str(suffix, "suffix")? }.to_owned();
         // SAFETY: per this function's contract.
-        unsafe { with_config(config, |c| c.user_agent_suffix = Some(v)) }
+        unsafe { with_config(config, |b| b.user_agent_suffix(v)) }
     }
-}
-
-fn build(c: &Config) -> Result<Client, Error> {
-    let mut b = Client::builder().user_agent_suffix(
-        c.user_agent_suffix
-            .clone()
-            .unwrap_or_else(|| format!("c/{}", env!("CARGO_PKG_VERSION"))),
-    );
-    if let Some(u) = &c.base_url {
-        b = b.base_url(u.clone());
-    }
-    b = match (&c.token, &c.basic) {
-        (Some(_), Some(_)) => {
-            return Err(velip_blocking::Error::Config(
-                "both a token and Basic credentials are set; give either a token \
-                 (velip_client_config_set_token) or Basic credentials \
-                 (velip_client_config_set_basic_auth), not both"
-                    .to_owned(),
-            )
-            .into());
-        }
-        (Some(t), None) => b.token(t.clone()),
-        (None, Some((u, p))) => b.basic_auth(u.clone(), p.clone()),
-        (None, None) => b,
-    };
-    b = b.token_in_body(c.token_in_body);
-    if let Some(d) = c.connect_timeout {
-        b = b.connect_timeout(d);
-    }
-    if let Some(d) = c.timeout {
-        b = b.timeout(d);
-    }
-    if let Some(n) = c.max_retries {
-        b = b.max_retries(n);
-    }
-    if let Some(d) = c.max_retry_wait {
-        b = b.max_retry_wait(d);
-    }
-    if let Some(p) = &c.proxy {
-        b = b.proxy(p.clone());
-    }
-    if let Some(f) = &c.ca_file {
-        b = b.ca_file(f.clone());
-    }
-    Ok(b.build()?)
 }
 
 /// Builds a client from a configuration (copied: the configuration may be
-/// freed or changed afterwards). `VELIP_CONFIG` when it is invalid: a bad
-/// base URL, proxy or user-agent suffix, an unreadable CA file, a malformed
-/// token or Basic user, no credentials, or both a token and Basic
-/// credentials set.
+/// freed or changed afterwards). `VELIP_CONFIG` when it is invalid (the
+/// last error message names the option): a timeout out of range, too many
+/// retries, a bad base URL, proxy or user-agent suffix, an unreadable CA
+/// file, a malformed token or Basic user, no credentials, or both a token
+/// and Basic credentials set.
 /// On `VELIP_OK`, `*out` is owned by the caller: free it with
 /// `velip_client_free` (after every thread is done with it).
 ///
@@ -375,7 +368,7 @@ pub unsafe extern "C" fn velip_client_new(
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
         let (c, out) = unsafe { (try_ref(config, "config")?, try_out(out, "out")?) };
-        out.write(into_raw(build(c)?));
+        out.write(into_raw(c.builder.clone().build()?));
         Ok(())
     }
 }
@@ -532,14 +525,7 @@ pub unsafe extern "C" fn velip_client_push_to_webhook(
         let (c, f, out) = unsafe {
             (try_ref(client, "client")?, try_ref(filter, "filter")?, try_out(out, "out")?)
         };
-        let q = f.query()?;
-        if q.webhook().is_none() {
-            return Err(Error::new(
-                velip_status::VELIP_VALIDATION,
-                "webhook: a push needs a webhook URL (velip_filter_set_webhook)",
-            ));
-        }
-        let page = c.push_to_webhook(&q)?;
+        let page = c.push_to_webhook(&f.query()?)?;
         out.write(into_raw(PageData::from_page(page)));
         Ok(())
     }

@@ -6,7 +6,8 @@ use std::cell::RefCell;
 use std::ffi::c_char;
 use std::time::Duration;
 
-use velip_core::{ApiError, ApiErrorKind, DecodeError, ResponseError, ValidationError};
+use velip_blocking::ErrorKind;
+use velip_core::{ApiError, DecodeError, ResponseError, ValidationError};
 
 use crate::boundary::{Untracked, copy_out, ffi_panic_boundary, try_out};
 use crate::status::velip_status;
@@ -53,45 +54,59 @@ impl Error {
     }
 }
 
-impl From<ApiError> for Error {
-    fn from(e: ApiError) -> Self {
-        let status = match e.kind() {
-            ApiErrorKind::Authentication => velip_status::VELIP_AUTHENTICATION,
-            ApiErrorKind::RateLimited(_) => velip_status::VELIP_RATE_LIMITED,
-            ApiErrorKind::Forbidden => velip_status::VELIP_FORBIDDEN,
-            ApiErrorKind::Server => velip_status::VELIP_SERVER_ERROR,
-            _ => velip_status::VELIP_API_ERROR,
-        };
+/// The C status of each error kind: the one table (a test walks every
+/// kind through it).
+pub(crate) fn status_of(kind: ErrorKind) -> velip_status {
+    match kind {
+        ErrorKind::Validation => velip_status::VELIP_VALIDATION,
+        ErrorKind::Config => velip_status::VELIP_CONFIG,
+        ErrorKind::Authentication => velip_status::VELIP_AUTHENTICATION,
+        ErrorKind::Forbidden => velip_status::VELIP_FORBIDDEN,
+        ErrorKind::RateLimited => velip_status::VELIP_RATE_LIMITED,
+        ErrorKind::Server => velip_status::VELIP_SERVER_ERROR,
+        ErrorKind::Transport => velip_status::VELIP_TRANSPORT,
+        ErrorKind::Decode => velip_status::VELIP_DECODE,
+        ErrorKind::Paging => velip_status::VELIP_PAGING,
+        ErrorKind::NotFound => velip_status::VELIP_NOT_FOUND,
+        ErrorKind::Interrupted => velip_status::VELIP_INTERRUPTED,
+        // `Api`, and kinds added later until they get a status of their own.
+        _ => velip_status::VELIP_API_ERROR,
+    }
+}
+
+impl From<velip_blocking::Error> for Error {
+    fn from(e: velip_blocking::Error) -> Self {
         Self {
-            status,
+            status: status_of(e.kind()),
             message: e.to_string(),
-            api_code: e.code_number(),
-            http_status: Some(e.http_status()),
+            api_code: e.api_code().and_then(|c| c.parse().ok()),
+            http_status: e.http_status(),
             retry_after: e.retry_after(),
         }
     }
 }
 
+impl From<ApiError> for Error {
+    fn from(e: ApiError) -> Self {
+        velip_blocking::Error::from(e).into()
+    }
+}
+
 impl From<DecodeError> for Error {
     fn from(e: DecodeError) -> Self {
-        let mut out = Self::new(velip_status::VELIP_DECODE, e.to_string());
-        out.http_status = e.http_status();
-        out
+        velip_blocking::Error::from(e).into()
     }
 }
 
 impl From<ResponseError> for Error {
     fn from(e: ResponseError) -> Self {
-        match e {
-            ResponseError::Api(a) => a.into(),
-            ResponseError::Decode(d) => d.into(),
-        }
+        velip_blocking::Error::from(e).into()
     }
 }
 
 impl From<ValidationError> for Error {
     fn from(e: ValidationError) -> Self {
-        Self::new(velip_status::VELIP_VALIDATION, e.to_string())
+        velip_blocking::Error::from(e).into()
     }
 }
 
@@ -258,31 +273,4 @@ pub(crate) unsafe fn set_opt_number<T: Default>(
     present.write(v.is_some());
     value.write(v.unwrap_or_default());
     Ok(())
-}
-
-impl From<velip_blocking::Error> for Error {
-    fn from(e: velip_blocking::Error) -> Self {
-        use velip_blocking::Error as E;
-        let status = match &e {
-            E::Validation(_) => velip_status::VELIP_VALIDATION,
-            E::Authentication(_) => velip_status::VELIP_AUTHENTICATION,
-            E::RateLimited(_) => velip_status::VELIP_RATE_LIMITED,
-            E::Forbidden(_) => velip_status::VELIP_FORBIDDEN,
-            E::Server { .. } => velip_status::VELIP_SERVER_ERROR,
-            E::Transport { .. } => velip_status::VELIP_TRANSPORT,
-            E::Decode(_) => velip_status::VELIP_DECODE,
-            E::CursorCycle { .. } | E::CursorMissing => velip_status::VELIP_CURSOR_CYCLE,
-            E::NotFound { .. } => velip_status::VELIP_NOT_FOUND,
-            E::Interrupted => velip_status::VELIP_INTERRUPTED,
-            E::Config(_) => velip_status::VELIP_CONFIG,
-            _ => velip_status::VELIP_API_ERROR,
-        };
-        Self {
-            status,
-            message: e.to_string(),
-            api_code: e.api_code().and_then(|c| c.parse().ok()),
-            http_status: e.http_status(),
-            retry_after: e.retry_after(),
-        }
-    }
 }

@@ -27,6 +27,9 @@
 
 // The C names (`velip_record`, `VELIP_OK`) are the names in velip.h.
 #![allow(non_camel_case_types)]
+// The C boundary: the one crate (with the Python extension) where unsafe
+// code is allowed; every pointer is handled in `boundary.rs`.
+#![allow(unsafe_code)]
 
 pub mod boundary;
 pub mod client;
@@ -34,7 +37,9 @@ pub mod decode;
 pub mod error;
 pub mod filter;
 pub mod iter;
+pub mod list;
 pub mod money;
+pub mod page;
 pub mod phone;
 pub mod record;
 pub mod status;

@@ -1,5 +1,5 @@
-//! Call records (`velip_record`), record lists (`velip_record_list`) and
-//! pages (`velip_page`) with an accessor for every field.
+//! Call records (`velip_record`) with an accessor for every field. Lists
+//! are in `list.rs`, pages in `page.rs`.
 //!
 //! Text outputs are borrowed `const char*` owned by the record: valid until
 //! the record (or the list, page or iterator step that owns it) is freed.
@@ -7,7 +7,7 @@
 use std::cell::OnceCell;
 use std::ffi::{CString, c_char};
 
-use velip_core::{CallRecord, Destination, Page, Pagination, PhoneNumber};
+use velip_core::{CallRecord, Destination, PhoneNumber};
 
 use crate::boundary::{
     Handle, borrow_handle, c_string, copy_out, ffi_panic_boundary, free, into_raw, opt_ptr,
@@ -21,17 +21,6 @@ use crate::status::velip_status;
 /// or a `velip_call_iter`, or by the caller after `velip_record_clone`.
 /// Single-threaded: do not use one record from two threads at once.
 pub struct velip_record {
-    _private: [u8; 0],
-}
-
-/// A list of call records (opaque), e.g. every call of a correlation id.
-pub struct velip_record_list {
-    _private: [u8; 0],
-}
-
-/// One decoded answer page or webhook delivery (opaque): records plus
-/// pagination and notices.
-pub struct velip_page {
     _private: [u8; 0],
 }
 
@@ -71,6 +60,7 @@ pub(crate) struct Record {
     recording_url: OnceCell<Option<CString>>,
     dtmf: OnceCell<Vec<CString>>,
     extra: OnceCell<Vec<(CString, CString)>>,
+    problems: OnceCell<Vec<[CString; 3]>>,
 }
 
 impl Handle for velip_record {
@@ -102,6 +92,7 @@ impl Record {
             recording_url: OnceCell::new(),
             dtmf: OnceCell::new(),
             extra: OnceCell::new(),
+            problems: OnceCell::new(),
         }
     }
 
@@ -214,60 +205,17 @@ impl Record {
                 .collect()
         })
     }
-}
 
-/// A list of records.
-pub(crate) struct RecordList(pub(crate) Vec<Record>);
-
-impl Handle for velip_record_list {
-    type Rust = RecordList;
-}
-
-impl RecordList {
-    pub(crate) fn new(records: Vec<CallRecord>) -> Self {
-        Self(records.into_iter().map(Record::new).collect())
+    pub(crate) fn problems(&self) -> &[[CString; 3]] {
+        self.problems.get_or_init(|| {
+            self.inner
+                .problems
+                .iter()
+                .map(|p| [c_string(&p.field), c_string(&p.raw), c_string(&p.rule)])
+                .collect()
+        })
     }
 }
-
-/// A page: records, pagination and notices.
-pub(crate) struct PageData {
-    records: RecordList,
-    has_more: bool,
-    next_cursor: Option<CString>,
-    page_size_capped: bool,
-    numbers_masked: bool,
-    warning: Option<CString>,
-}
-
-impl Handle for velip_page {
-    type Rust = PageData;
-}
-
-impl PageData {
-    pub(crate) fn from_page(p: Page) -> Self {
-        let mut d = Self::from_parts(p.records, p.pagination.as_ref());
-        d.numbers_masked = p.numbers_masked;
-        d.warning = p.warning.as_deref().map(c_string);
-        d
-    }
-
-    pub(crate) fn from_parts(records: Vec<CallRecord>, pagination: Option<&Pagination>) -> Self {
-        let has_more = pagination.is_some_and(|p| p.has_more);
-        Self {
-            records: RecordList::new(records),
-            has_more,
-            next_cursor: pagination
-                .filter(|p| p.has_more)
-                .and_then(|p| p.next_cursor.as_ref())
-                .map(|c| c_string(c.as_str())),
-            page_size_capped: pagination.is_some_and(|p| p.page_size_capped),
-            numbers_masked: false,
-            warning: None,
-        }
-    }
-}
-
-// ---------------------------------------------------------------- records
 
 /// The call id (`cd_id`), `42_123456` or bare digits; never NULL.
 ///
@@ -784,6 +732,63 @@ pub unsafe extern "C" fn velip_record_extra_at(
     }
 }
 
+/// How many fields of the record could not be read (each is then absent:
+/// NULL or not present), with their problems available through
+/// `velip_record_problem_at`; 0 for a clean record.
+///
+/// # Safety
+/// `record` must be a live `velip_record`; `out` valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_problem_count(
+    record: *const velip_record,
+    out: *mut usize,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (r, out) = unsafe { (try_ref(record, "record")?, try_out(out, "out")?) };
+        out.write(r.problems().len());
+        Ok(())
+    }
+}
+
+/// The problem at `index`: `*field` the wire key (`"date"`), `*raw` the
+/// value as received (JSON text, `"\"2026-02-30\""`), `*rule` what it
+/// broke. `VELIP_INVALID_ARGUMENT` when `index` is not below the count.
+///
+/// # Safety
+/// `record` must be a live `velip_record`; `field`, `raw` and `rule` valid
+/// for writing. The texts are owned by the record.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_problem_at(
+    record: *const velip_record,
+    index: usize,
+    field: *mut *const c_char,
+    raw: *mut *const c_char,
+    rule: *mut *const c_char,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (r, field, raw, rule) = unsafe {
+            (
+                try_ref(record, "record")?,
+                try_out(field, "field")?,
+                try_out(raw, "raw")?,
+                try_out(rule, "rule")?,
+            )
+        };
+        let [f, v, x] = r.problems().get(index).ok_or_else(|| {
+            Error::invalid(format!(
+                "problem index {index} out of range (count {})",
+                r.problems().len()
+            ))
+        })?;
+        field.write(f.as_ptr());
+        raw.write(v.as_ptr());
+        rule.write(x.as_ptr());
+        Ok(())
+    }
+}
+
 /// The value of the extra key `key` (e.g. `"cdc_extra1"`); on `VELIP_OK`
 /// `*out` is NULL when the record has no such key.
 ///
@@ -864,148 +869,5 @@ pub unsafe extern "C" fn velip_record_free(record: *mut velip_record) {
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
         unsafe { free(record) }
-    }
-}
-
-// ------------------------------------------------------------ record lists
-
-/// The number of records in a list.
-///
-/// # Safety
-/// `list` must be a live `velip_record_list`; `out` valid for writing.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn velip_record_list_len(
-    list: *const velip_record_list,
-    out: *mut usize,
-) -> velip_status {
-    ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        let (l, out) = unsafe { (try_ref(list, "list")?, try_out(out, "out")?) };
-        out.write(l.0.len());
-        Ok(())
-    }
-}
-
-/// The record at `index` (newest first, as the service sends them).
-/// `VELIP_INVALID_ARGUMENT` when `index` is not below the length.
-///
-/// # Safety
-/// `list` must be a live `velip_record_list`; `out` valid for writing. The
-/// record is owned by the list: valid until the list is freed; do not free
-/// it.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn velip_record_list_get(
-    list: *const velip_record_list,
-    index: usize,
-    out: *mut *const velip_record,
-) -> velip_status {
-    ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        let (l, out) = unsafe { (try_ref(list, "list")?, try_out(out, "out")?) };
-        let r = l.0.get(index).ok_or_else(|| {
-            Error::invalid(format!("record index {index} out of range (length {})", l.0.len()))
-        })?;
-        out.write(borrow_handle(r));
-        Ok(())
-    }
-}
-
-/// Frees a record list and its records. NULL is a no-op.
-///
-/// # Safety
-/// `list` must be NULL or a list owned by the caller (from
-/// `velip_client_find_calls`), not freed before. Never free the list
-/// borrowed from a page.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn velip_record_list_free(list: *mut velip_record_list) {
-    ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe { free(list) }
-    }
-}
-
-// ------------------------------------------------------------------ pages
-
-/// The records of a page.
-///
-/// # Safety
-/// `page` must be a live `velip_page`; `out` valid for writing. The list is
-/// owned by the page: valid until the page is freed; do not free it.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn velip_page_records(
-    page: *const velip_page,
-    out: *mut *const velip_record_list,
-) -> velip_status {
-    ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        let (p, out) = unsafe { (try_ref(page, "page")?, try_out(out, "out")?) };
-        out.write(borrow_handle(&p.records));
-        Ok(())
-    }
-}
-
-/// The page's pagination: `*has_more` whether another page exists,
-/// `*next_cursor` the cursor to resume from (NULL when there is no next
-/// page), `*page_size_capped` whether the service capped the page size.
-///
-/// # Safety
-/// `page` must be a live `velip_page`; the three out-parameters valid for
-/// writing. The cursor text is owned by the page.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn velip_page_pagination(
-    page: *const velip_page,
-    has_more: *mut bool,
-    next_cursor: *mut *const c_char,
-    page_size_capped: *mut bool,
-) -> velip_status {
-    ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        let (p, more, cursor, capped) = unsafe {
-            (
-                try_ref(page, "page")?,
-                try_out(has_more, "has_more")?,
-                try_out(next_cursor, "next_cursor")?,
-                try_out(page_size_capped, "page_size_capped")?,
-            )
-        };
-        more.write(p.has_more);
-        cursor.write(opt_ptr(p.next_cursor.as_ref()));
-        capped.write(p.page_size_capped);
-        Ok(())
-    }
-}
-
-/// The page's notices: `*numbers_masked` whether phone numbers are masked,
-/// `*warning` the service's free-text warning (NULL when none).
-///
-/// # Safety
-/// `page` must be a live `velip_page`; the out-parameters valid for
-/// writing. The warning text is owned by the page.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn velip_page_notices(
-    page: *const velip_page,
-    numbers_masked: *mut bool,
-    warning: *mut *const c_char,
-) -> velip_status {
-    ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        let (p, masked, warn) = unsafe {
-            (try_ref(page, "page")?, try_out(numbers_masked, "numbers_masked")?, try_out(warning, "warning")?)
-        };
-        masked.write(p.numbers_masked);
-        warn.write(opt_ptr(p.warning.as_ref()));
-        Ok(())
-    }
-}
-
-/// Frees a page and everything it owns. NULL is a no-op.
-///
-/// # Safety
-/// `page` must be NULL or a page owned by the caller, not freed before.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn velip_page_free(page: *mut velip_page) {
-    ffi_panic_boundary! {
-        // SAFETY: per this function's contract.
-        unsafe { free(page) }
     }
 }

@@ -55,8 +55,10 @@ pub enum velip_status {
     /// An answer could not be decoded.
     VELIP_DECODE = 40,
     /// Paging cannot continue: the service sent a cursor already seen (a
-    /// loop), or said more pages exist without sending a cursor.
-    VELIP_CURSOR_CYCLE = 41,
+    /// loop), said more pages exist without sending a cursor, does not
+    /// advance, or sent a full page without pagination. (Named
+    /// `VELIP_CURSOR_CYCLE` before 0.2; same value.)
+    VELIP_PAGING = 41,
     /// The operation was interrupted. Reserved: no C function returns it
     /// today (the C API has no interrupt mechanism); it is listed so the
     /// numbering matches the other SDK bindings.
@@ -86,7 +88,7 @@ impl velip_status {
             Self::VELIP_NOT_FOUND => c"call not found",
             Self::VELIP_TRANSPORT => c"network error",
             Self::VELIP_DECODE => c"cannot decode the answer",
-            Self::VELIP_CURSOR_CYCLE => c"pagination cursor cycle",
+            Self::VELIP_PAGING => c"paging cannot continue",
             Self::VELIP_INTERRUPTED => c"interrupted",
             Self::VELIP_PANIC => c"internal error (panic)",
         }
@@ -128,7 +130,7 @@ const ALL: [velip_status; 20] = [
     velip_status::VELIP_NOT_FOUND,
     velip_status::VELIP_TRANSPORT,
     velip_status::VELIP_DECODE,
-    velip_status::VELIP_CURSOR_CYCLE,
+    velip_status::VELIP_PAGING,
     velip_status::VELIP_INTERRUPTED,
     velip_status::VELIP_PANIC,
 ];

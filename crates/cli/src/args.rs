@@ -31,33 +31,25 @@ Exit codes:
 
 /// Options of every command.
 #[derive(Debug, Args)]
+#[allow(clippy::doc_markdown)] // the doc comments are `--help` text, not rustdoc
 pub(crate) struct Global {
-    /// Base URL of the service.
-    #[arg(long, global = true, env = "VELIP_BASE_URL", value_name = "URL")]
+    /// Base URL of the service [default: $VELIP_BASE_URL, else
+    /// https://vox.velip.com.br].
+    #[arg(long, global = true, value_name = "URL")]
     pub(crate) base_url: Option<String>,
 
-    /// Account token, sent as `Authorization: Bearer` (never in a URL).
-    #[arg(
-        long,
-        global = true,
-        env = "VELIP_TOKEN",
-        hide_env_values = true,
-        value_name = "TOKEN"
-    )]
+    /// Account token, sent as `Authorization: Bearer` (never in a URL)
+    /// [default: $VELIP_TOKEN].
+    #[arg(long, global = true, value_name = "TOKEN")]
     pub(crate) token: Option<String>,
 
-    /// HTTP Basic user (instead of a token; Basic always returns full numbers).
-    #[arg(long, global = true, env = "VELIP_USER", value_name = "USER")]
+    /// HTTP Basic user, instead of a token (Basic always returns full
+    /// numbers) [default: $VELIP_USER].
+    #[arg(long, global = true, value_name = "USER")]
     pub(crate) user: Option<String>,
 
-    /// HTTP Basic password.
-    #[arg(
-        long,
-        global = true,
-        env = "VELIP_PASSWORD",
-        hide_env_values = true,
-        value_name = "PASSWORD"
-    )]
+    /// HTTP Basic password [default: $VELIP_PASSWORD].
+    #[arg(long, global = true, value_name = "PASSWORD")]
     pub(crate) password: Option<String>,
 
     /// Per-request deadline, in seconds (more than 0, at most 86400).
@@ -249,19 +241,13 @@ pub(crate) struct DecodeArgs {
     pub(crate) form: bool,
 }
 
-/// A deadline in seconds: finite, more than 0, at most a day.
+/// A number of seconds (its range is the client builder's rule).
 fn parse_seconds(s: &str) -> Result<std::time::Duration, String> {
-    let v: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
-    if v.is_finite() && v > 0.0 && v <= 86_400.0 {
-        Ok(std::time::Duration::from_secs_f64(v))
-    } else {
-        Err(format!(
-            "must be more than 0 and at most 86400 seconds, got {s}"
-        ))
-    }
+    s.trim()
+        .parse::<f64>()
+        .ok()
+        .and_then(|v| std::time::Duration::try_from_secs_f64(v).ok())
+        .ok_or_else(|| format!("{s:?} is not a number of seconds"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

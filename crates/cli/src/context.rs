@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use velip_blocking::Client;
+use velip_blocking::{Client, ClientBuilder};
 use velip_sandbox::{Sandbox, SandboxConfig};
 
 use crate::args::Global;
@@ -34,6 +34,7 @@ impl Context {
         let mut sandbox = None;
         let mut base_url = g.base_url.clone();
         let mut token = g.token.clone();
+        let mut b = ClientBuilder::from_env();
         if g.sandbox {
             let mut cfg = SandboxConfig {
                 calls: usize::try_from(g.sandbox_calls).unwrap_or(usize::MAX),
@@ -53,11 +54,12 @@ impl Context {
             }
             base_url.get_or_insert_with(|| sb.url().to_owned());
             if token.is_none() && g.user.is_none() {
+                // The sandbox's own token, even when VELIP_TOKEN is set.
                 token = Some(sb.token().to_owned());
             }
             sandbox = Some(sb);
         }
-        let mut b = Client::builder()
+        b = b
             .timeout(g.timeout)
             .max_retries(g.retries)
             .user_agent_suffix(format!("cli/{}", env!("CARGO_PKG_VERSION")));
@@ -68,21 +70,34 @@ impl Context {
         if let Some(u) = base_url {
             b = b.base_url(u);
         }
-        match (&token, &g.user, &g.password) {
-            (Some(t), None, _) => b = b.token(t.clone()),
-            (_, Some(u), Some(p)) => b = b.basic_auth(u.clone(), p.clone()),
-            (_, Some(_), None) => {
+        // Flags win over the environment (the builder's rule); a user flag
+        // takes its password from the flag or VELIP_PASSWORD.
+        match (&token, &g.user) {
+            (Some(t), None) => b = b.token(t.clone()),
+            (None, Some(u)) => {
+                let password = g
+                    .password
+                    .clone()
+                    .or_else(|| std::env::var(velip_blocking::env::PASSWORD).ok())
+                    .ok_or_else(|| {
+                        Failure::Usage("--user needs --password (or VELIP_PASSWORD)".to_owned())
+                    })?;
+                b = b.basic_auth(u.clone(), password);
+            }
+            (Some(_), Some(_)) => {
                 return Err(Failure::Usage(
-                    "--user needs --password (or VELIP_PASSWORD)".to_owned(),
+                    "give --token or --user/--password, not both".to_owned(),
                 ));
             }
-            (None, None, _) => {
-                return Err(Failure::Usage(
-                    "no credentials: give --token (or VELIP_TOKEN), --user/--password, or use --sandbox".to_owned(),
-                ));
-            }
+            (None, None) => {}
         }
-        let client = b.build()?;
+        let client = b.build().map_err(|e| match e {
+            velip_blocking::Error::Config(c) if c.option == "credentials" => Failure::Usage(format!(
+                "{}; give --token (or VELIP_TOKEN), --user/--password (or VELIP_USER/VELIP_PASSWORD), or use --sandbox",
+                c.message
+            )),
+            other => other.into(),
+        })?;
         Ok(Self {
             client,
             interrupted,

@@ -1,10 +1,11 @@
-//! Exit codes per error class, and the one-line error report.
+//! Exit codes per error kind, and the one-line error report.
 
 use std::fmt;
 use std::process::ExitCode;
 
-use velip_blocking::Error;
-use velip_core::ApiErrorKind;
+use velip_blocking::{Error, ErrorKind};
+use velip_core::RateLimitScope;
+use velip_core::query::ViolationCode;
 
 /// What went wrong, for the exit code and the message.
 #[derive(Debug)]
@@ -36,6 +37,49 @@ impl From<velip_core::ValidationError> for Failure {
     }
 }
 
+/// The documented exit code of each error kind (see `velip --help`): the
+/// one table (a test walks every kind through it).
+pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
+    match kind {
+        ErrorKind::Validation | ErrorKind::Config => 3,
+        ErrorKind::Authentication => 4,
+        ErrorKind::Forbidden => 5,
+        ErrorKind::RateLimited => 6,
+        ErrorKind::Api => 7,
+        ErrorKind::Server => 8,
+        ErrorKind::Transport => 9,
+        ErrorKind::Decode => 10,
+        ErrorKind::Paging => 11,
+        ErrorKind::NotFound => 12,
+        ErrorKind::Interrupted => 130,
+        // Kinds added later, until they get a code of their own.
+        _ => 1,
+    }
+}
+
+/// The command-line flag of a query field, for messages.
+fn flag_of(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "call_id" => "CALL_ID",
+        "correlation_id" => "--ctid",
+        "campaign_id" => "--campaign-id",
+        "campaign_ref" => "--campaign-ref",
+        "date_start" => "--date-start",
+        "date_end" => "--date-end",
+        "page_size" => "--page-size",
+        "cursor" => "--cursor",
+        "origin" => "--origin",
+        "numtype" => "--numtype",
+        "webhook_url" => "--rurl",
+        "webhook_headers" => "--rurl-header",
+        "webhook_user" => "--rurl-user",
+        "webhook_password" => "--rurl-password",
+        "webhook_method" => "--rurl-method",
+        "webhook_format" => "--rurl-type",
+        _ => return None,
+    })
+}
+
 impl Failure {
     pub(crate) fn io(context: impl fmt::Display, e: impl fmt::Display) -> Self {
         Self::Io(format!("{context}: {e}"))
@@ -48,29 +92,31 @@ impl Failure {
             Self::Usage(_) => 2,
             Self::NotFound(_) => 12,
             Self::Interrupted(_) => 130,
-            Self::Sdk(e) => match e {
-                Error::Validation(_) | Error::Config(_) => 3,
-                Error::Authentication(_) => 4,
-                Error::Forbidden(_) => 5,
-                Error::RateLimited(_) => 6,
-                Error::Api(a) if a.kind() == ApiErrorKind::Server => 8,
-                Error::Api(_) => 7,
-                Error::Server { .. } => 8,
-                Error::Transport { .. } => 9,
-                Error::Decode(_) => 10,
-                Error::CursorCycle { .. } => 11,
-                Error::NotFound { .. } => 12,
-                Error::Interrupted => 130,
-                _ => 1,
-            },
+            Self::Sdk(e) => exit_code(e.kind()),
         }
     }
 
     /// A hint printed after the error, where one helps.
     fn hint(&self) -> Option<String> {
-        match self {
-            Self::Sdk(Error::Authentication(a)) => Some(
-                match a.code_number() {
+        let Self::Sdk(e) = self else { return None };
+        match e.kind() {
+            ErrorKind::Validation => {
+                let Error::Validation(v) = e else { return None };
+                v.violations().iter().find_map(|v| match v.code {
+                    ViolationCode::CorrelationEmpty | ViolationCode::CorrelationLiteralNull => {
+                        Some("to select calls without a correlation id, use --empty-ctid".to_owned())
+                    }
+                    ViolationCode::NothingSelected => Some(
+                        "select calls with --campaign-id, --campaign-ref, --date-start/--date-end, --ctid, --empty-ctid or --cursor".to_owned(),
+                    ),
+                    ViolationCode::PageSizeRange => {
+                        Some("--page-size takes 1 to 5000 (the default is 5000, the server maximum)".to_owned())
+                    }
+                    _ => None,
+                })
+            }
+            ErrorKind::Authentication => Some(
+                match e.api_error().and_then(velip_core::ApiError::code_number) {
                     Some(199) => "this IP is banned permanently by Velip; only Velip staff can lift the ban: contact support, and do not retry",
                     Some(198) => "every token of the account is blocked; create a new token in the Velip panel",
                     Some(131 | 132) => "temporarily blocked after repeated failures; wait 10 minutes and check the credentials before trying again",
@@ -82,12 +128,14 @@ impl Failure {
                 }
                 .to_owned(),
             ),
-            Self::Sdk(Error::RateLimited(a)) => {
-                let wait = a
-                    .retry_after()
-                    .map_or_else(|| "retry later".to_owned(), |d| format!("retry after {} s", d.as_secs()));
+            ErrorKind::RateLimited => {
+                let a = e.api_error()?;
+                let wait = a.retry_after().map_or_else(
+                    || "retry later".to_owned(),
+                    |d| format!("retry after {} s", d.as_secs()),
+                );
                 Some(match a.kind() {
-                    ApiErrorKind::RateLimited(velip_core::RateLimitScope::DailyLookup) => format!(
+                    velip_core::ApiErrorKind::RateLimited(RateLimitScope::DailyLookup) => format!(
                         "{wait} (the daily cap of single-call lookups resets at midnight, Sao Paulo time); list by campaign or period, or receive final statuses by webhook (`calls push`)"
                     ),
                     _ => format!(
@@ -95,10 +143,13 @@ impl Failure {
                     ),
                 })
             }
-            Self::Sdk(Error::Forbidden(_)) => Some(
-                "register this IP under Integrations > IPs in the Velip panel".to_owned(),
+            ErrorKind::Forbidden => {
+                Some("register this IP under Integrations > IPs in the Velip panel".to_owned())
+            }
+            ErrorKind::Transport => Some("check the network and --base-url".to_owned()),
+            ErrorKind::Paging => Some(
+                "the service does not page as it should; what was written is kept: try again later with --resume, or narrow the selection".to_owned(),
             ),
-            Self::Sdk(Error::Transport { .. }) => Some("check the network and --base-url".to_owned()),
             _ => None,
         }
     }
@@ -117,10 +168,53 @@ impl Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            // Validation problems name the flag, not the library's field.
+            Self::Sdk(Error::Validation(v)) => {
+                let parts: Vec<String> = v
+                    .violations()
+                    .iter()
+                    .map(|x| match flag_of(x.field) {
+                        Some(flag) => format!("{flag}: {}", x.rule),
+                        None => x.to_string(),
+                    })
+                    .collect();
+                write!(f, "invalid arguments: {}", parts.join("; "))
+            }
             Self::Sdk(e) => write!(f, "{e}"),
             Self::Io(m) | Self::Interrupted(m) | Self::Usage(m) | Self::NotFound(m) => {
                 f.write_str(m)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every kind has its documented code (README, `velip --help`).
+    #[test]
+    fn every_error_kind_has_its_exit_code() {
+        let table: Vec<(&str, u8)> = ErrorKind::ALL
+            .iter()
+            .map(|k| (k.as_str(), exit_code(*k)))
+            .collect();
+        assert_eq!(
+            table,
+            [
+                ("validation", 3),
+                ("config", 3),
+                ("authentication", 4),
+                ("forbidden", 5),
+                ("rate_limited", 6),
+                ("api", 7),
+                ("server", 8),
+                ("transport", 9),
+                ("decode", 10),
+                ("paging", 11),
+                ("not_found", 12),
+                ("interrupted", 130),
+            ]
+        );
     }
 }

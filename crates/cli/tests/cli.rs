@@ -194,7 +194,7 @@ fn exit_codes_per_error_class() {
     // Validation: before any request.
     let o = velip(&sb, &["calls", "list", "--date-start", "2026-02-30"]);
     assert_eq!(code(&o), 3, "{}", stderr(&o));
-    assert!(stderr(&o).contains("date_start"));
+    assert!(stderr(&o).contains("--date-start"));
     assert!(sb.request_log().is_empty());
 
     // Authentication: one request, then a hint, never a retry.

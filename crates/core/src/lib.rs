@@ -13,6 +13,7 @@
 //! - [`phone`]: Brazilian phone numbers (DDD, mobile/landline, `numtype`
 //!   styles, E.164) and masked numbers.
 //! - [`money`]: decimal-comma amounts (`"0,050"`) as exact decimals.
+//! - [`scrub`]: masking secrets in logs, errors and `Debug`.
 //!
 //! ```
 //! use velip_core::{decode::decode_page, query::Query};
@@ -34,10 +35,11 @@ pub mod model;
 pub mod money;
 pub mod phone;
 pub mod query;
+pub mod scrub;
 mod secret;
 
-pub use decode::{ApiError, ApiErrorKind, DecodeError, RateLimitScope, ResponseError};
 pub use decode::DecodeOptions;
+pub use decode::{ApiError, ApiErrorKind, DecodeError, RateLimitScope, ResponseError};
 pub use model::{
     AmdResult, CallId, CallRecord, CallStatus, Cursor, Page, Pagination, Problem, RejectedRecord,
 };

@@ -50,6 +50,37 @@ impl NumberFormat {
         }
     }
 
+    /// Every style, in the spec's order.
+    pub const ALL: [Self; 3] = [Self::International, Self::TrunkPrefixed, Self::Ddd];
+
+    /// The readable name bindings show: `international`, `0ddd`, `ddd`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::International => "international",
+            Self::TrunkPrefixed => "0ddd",
+            Self::Ddd => "ddd",
+        }
+    }
+
+    /// [`NumberFormat::parse`], or a [`ValidationError`](crate::ValidationError)
+    /// naming `numtype` and the accepted names.
+    ///
+    /// # Errors
+    /// When `s` is none of the accepted names.
+    pub fn parse_arg(s: &str) -> Result<Self, crate::ValidationError> {
+        Self::parse(s).ok_or_else(|| {
+            crate::ValidationError::single(
+                "numtype",
+                "numtype",
+                crate::query::ViolationCode::NumberFormat,
+                format!(
+                    "must be \"international\" (5511999999999), \"0ddd\" (011999999999) or \"ddd\" (11999999999), got {:?}",
+                    s.chars().take(40).collect::<String>()
+                ),
+            )
+        })
+    }
+
     /// Parses the wire value (`""`, `"0DDD"`, `"DDD"`, case-insensitive) or
     /// the readable names `international`, `trunk_prefixed` (or `0ddd`),
     /// `ddd`.
@@ -344,6 +375,17 @@ impl Destination {
             Self::Phone(p)
         } else {
             Self::Raw(s.to_owned())
+        }
+    }
+
+    /// The text the service writes by default (`numtype` empty): country
+    /// code + area code + number for phone numbers (`5511999999999`),
+    /// masked and raw texts verbatim.
+    pub fn to_wire(&self) -> String {
+        match self {
+            Self::Phone(p) => p.format(NumberFormat::International),
+            Self::Masked(m) => m.as_str().to_owned(),
+            Self::Raw(r) => r.clone(),
         }
     }
 

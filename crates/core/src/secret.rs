@@ -33,17 +33,6 @@ impl Secret {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
-
-    /// Masks `text` by replacing every occurrence of this secret with `***`
-    /// (for scrubbing text that might quote it, such as a server's error
-    /// message). Empty or very short secrets (under 4 characters) are not
-    /// searched for, so ordinary words are not masked.
-    pub fn scrub(&self, text: &str) -> String {
-        if self.0.len() < 4 {
-            return text.to_owned();
-        }
-        text.replace(&self.0, "***")
-    }
 }
 
 impl fmt::Debug for Secret {

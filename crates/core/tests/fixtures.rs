@@ -50,10 +50,11 @@ fn every_fixture_in_the_index_decodes() {
             insta::assert_debug_snapshot!(name, payload);
             continue;
         }
-        let retry_after = headers
-            .strip_prefix("Retry-After: ")
-            .and_then(|v| decode::parse_retry_after(v, std::time::SystemTime::now()));
-        match decode::decode_response(http, retry_after, &body) {
+        let mut answer = decode::HttpAnswer::new(http, &body);
+        if let Some(v) = headers.strip_prefix("Retry-After: ") {
+            answer = answer.retry_after(v);
+        }
+        match decode::classify_answer(&answer) {
             Ok(page) => insta::assert_debug_snapshot!(name, page),
             Err(ResponseError::Api(e)) => {
                 insta::assert_snapshot!(name, format!("{e}\n{e:#?}"));
@@ -93,11 +94,9 @@ fn fixture_facts_from_the_index() {
     assert_eq!(pg.page_size_applied, Some(5000));
     assert!(p.records[0].destination.as_ref().unwrap().is_masked());
 
-    let e = match decode::decode_response(
-        429,
-        Some(Duration::from_secs(43200)),
-        &fixture("error_429_daily.json"),
-    ) {
+    let body = fixture("error_429_daily.json");
+    let e = match decode::classify_answer(&decode::HttpAnswer::new(429, &body).retry_after("43200"))
+    {
         Err(ResponseError::Api(e)) => e,
         other => panic!("{other:?}"),
     };

@@ -44,8 +44,10 @@ proptest! {
     #[test]
     fn arbitrary_bytes_never_panic_the_decoders(body in proptest::collection::vec(any::<u8>(), 0..400)) {
         let _ = velip_core::decode::decode_page(&body);
-        let _ = velip_core::decode::decode_response(200, None, &body);
-        let _ = velip_core::decode::classify_error(401, None, &body);
+        for status in [0, 200, 401, 429, 502] {
+            let _ = velip_core::decode::classify_answer(&velip_core::decode::HttpAnswer::new(status, &body).retry_after("5"));
+            let _ = velip_core::decode::classify_head(&velip_core::decode::HttpAnswer::new(status, &body));
+        }
         let _ = velip_core::decode::decode_webhook(&body, "");
         let _ = velip_core::decode::decode_webhook(&body, "application/x-www-form-urlencoded");
         let _ = velip_core::decode::peek_head(&body);
@@ -85,5 +87,131 @@ proptest! {
             rec.join(",")
         );
         let _ = velip_core::decode::decode_page(body.as_bytes());
+    }
+}
+
+mod wire_form {
+    use chrono::{NaiveDate, NaiveTime};
+    use proptest::prelude::*;
+    use velip_core::phone::{Destination, MaskedNumber, PhoneNumber};
+    use velip_core::{AmdResult, CallId, CallRecord, CallStatus, Decimal};
+
+    fn text() -> impl Strategy<Value = Option<String>> {
+        proptest::option::of("[A-Za-z0-9_][A-Za-z0-9 _.-]{0,12}")
+    }
+
+    fn record() -> impl Strategy<Value = CallRecord> {
+        let ids = (proptest::option::of("[a-z0-9]{1,4}"), 1u64..10_000_000_000);
+        let status = proptest::option::of(prop_oneof![
+            (0usize..6).prop_map(|i| CallStatus::KNOWN[i].clone()),
+            "[A-Z]{2,10}".prop_map(|s| CallStatus::from_wire(&s)),
+        ]);
+        let amd = proptest::option::of((0usize..3).prop_map(|i| AmdResult::KNOWN[i].clone()));
+        let dest = proptest::option::of(prop_oneof![
+            "9[0-9]{8}".prop_map(|s| Destination::Phone(PhoneNumber::from_parts(11, &s).unwrap())),
+            "x{5}[0-9]{3}".prop_map(|s| Destination::Masked(MaskedNumber::parse(&s).unwrap())),
+        ]);
+        let date = proptest::option::of(
+            (2020i32..2030, 1u32..13, 1u32..29)
+                .prop_map(|(y, m, d)| NaiveDate::from_ymd_opt(y, m, d).unwrap()),
+        );
+        let time = || {
+            proptest::option::of(
+                (0u32..24, 0u32..60, 0u32..60)
+                    .prop_map(|(h, m, s)| NaiveTime::from_hms_opt(h, m, s).unwrap()),
+            )
+        };
+        let money = || {
+            proptest::option::of(
+                (-1_000_000i64..1_000_000, 0u32..5).prop_map(|(u, s)| Decimal::new(u, s)),
+            )
+        };
+        let dtmf = proptest::collection::vec("[0-9#*]{0,4}", 0..6);
+        let extra = proptest::collection::btree_map("cdc_extra[0-9]", "[a-z0-9 ]{1,8}", 0..3);
+        (
+            (
+                ids,
+                status,
+                amd,
+                proptest::option::of(0u64..100_000),
+                text(),
+                text(),
+                text(),
+            ),
+            (
+                dest,
+                date,
+                time(),
+                time(),
+                time(),
+                proptest::option::of(0u64..100_000),
+            ),
+            (
+                dtmf,
+                text(),
+                money(),
+                money(),
+                text(),
+                proptest::option::of(0u64..10_000),
+                extra,
+            ),
+        )
+            .prop_map(
+                |(
+                    (ids, status, amd, cp, cpid, ctid, origin),
+                    (dest, date, dial, start, end, dur),
+                    (dtmf, route, rate, value, url, sec, extra),
+                )| {
+                    let call_id = match ids.0 {
+                        Some(a) => CallId::with_alias(&a, ids.1).unwrap(),
+                        None => CallId::new(ids.1),
+                    };
+                    let mut r = CallRecord::new(call_id);
+                    r.status = status;
+                    r.amd = amd;
+                    r.campaign_id = cp;
+                    r.campaign_ref = cpid;
+                    r.correlation_id = ctid;
+                    r.origin = origin;
+                    r.destination = dest;
+                    r.date = date;
+                    r.dial_time = dial;
+                    r.answer_time = start;
+                    r.hangup_time = end;
+                    r.duration_seconds = dur;
+                    r.dtmf = dtmf;
+                    r.route = route;
+                    r.rate = rate;
+                    r.value = value;
+                    r.recording_url = url;
+                    r.recording_seconds = sec;
+                    r.extra = extra
+                        .into_iter()
+                        .map(|(k, v)| (k, serde_json::Value::String(v)))
+                        .collect();
+                    r
+                },
+            )
+    }
+
+    proptest! {
+        /// `decode(to_wire(r)) == r`: the wire form loses nothing.
+        #[test]
+        fn wire_form_round_trips(r in record()) {
+            let wire = serde_json::to_vec(&r.to_wire()).unwrap();
+            let back = velip_core::decode::decode_record(&wire).unwrap();
+            prop_assert_eq!(back, r);
+        }
+    }
+
+    #[test]
+    fn a_record_with_problems_gives_back_what_it_was_read_from() {
+        let body = br#"{"cd_id":7,"date":"2026-02-30","dur":"27"}"#;
+        let r = velip_core::decode::decode_record(body).unwrap();
+        assert_eq!(r.problems.len(), 1);
+        let wire = serde_json::to_vec(&r.to_wire()).unwrap();
+        let back = velip_core::decode::decode_record(&wire).unwrap();
+        assert_eq!(back.problems, r.problems);
+        assert_eq!(back.duration_seconds, Some(27));
     }
 }

@@ -90,17 +90,52 @@ fn decode_errors_name_record_field_and_snippet() {
 #[test]
 fn status_code_on_http_200_is_an_error_answer() {
     let body = br#"{"return":{"status":"Invalid cd_id","status_code":"3","cd_id":"0"}}"#;
-    match decode::decode_response(200, None, body) {
+    match decode::classify_answer(&decode::HttpAnswer::new(200, body)) {
         Err(ResponseError::Api(e)) => {
             assert_eq!(e.kind(), velip_core::ApiErrorKind::Business);
             assert_eq!(e.code(), "3");
         }
         other => panic!("{other:?}"),
     }
-    match decode::decode_response(502, None, b"<html>Bad Gateway</html>") {
+    // Bodies that are not JSON are classified by HTTP status first.
+    for (status, kind) in [
+        (502, velip_core::ApiErrorKind::Server),
+        (401, velip_core::ApiErrorKind::Authentication),
+        (403, velip_core::ApiErrorKind::Forbidden),
+        (
+            429,
+            velip_core::ApiErrorKind::RateLimited(velip_core::RateLimitScope::Unknown),
+        ),
+        (404, velip_core::ApiErrorKind::Unknown),
+    ] {
+        let answer = decode::HttpAnswer::new(status, b"<html>\n Bad Gateway </html>")
+            .retry_after("5")
+            .content_type("text/html");
+        match decode::classify_answer(&answer) {
+            Err(ResponseError::Api(e)) => {
+                assert_eq!(e.kind(), kind, "{status}");
+                assert_eq!(e.http_status(), status);
+                assert_eq!(e.retry_after(), Some(std::time::Duration::from_secs(5)));
+                assert_eq!(e.message(), "<html> Bad Gateway </html>");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // A 500 with a JSON error body keeps its API code.
+    let body = br#"{"return":{"status":"DB down","status_code":"500","cd_id":"0"}}"#;
+    match decode::classify_answer(&decode::HttpAnswer::new(500, body)) {
+        Err(ResponseError::Api(e)) => {
+            assert_eq!(e.kind(), velip_core::ApiErrorKind::Server);
+            assert_eq!(e.code(), "500");
+        }
+        other => panic!("{other:?}"),
+    }
+    // A 2xx that is not JSON is a decode error naming the content type.
+    match decode::classify_answer(
+        &decode::HttpAnswer::new(200, b"<html>hi</html>").content_type("text/html; charset=utf-8"),
+    ) {
         Err(ResponseError::Decode(e)) => {
-            assert_eq!(e.http_status(), Some(502));
-            assert!(e.to_string().contains("HTTP 502"), "{e}");
+            assert!(e.to_string().contains("Content-Type: text/html"), "{e}");
         }
         other => panic!("{other:?}"),
     }
@@ -137,10 +172,24 @@ fn lenient_records_keep_their_problems_and_raw_text() {
     assert_eq!(ids, [3, 1, 0]);
     let r = &p.records[0];
     assert_eq!(r.route.as_deref(), Some("Mobile BR"));
-    assert_eq!((r.date, r.duration_seconds, r.recording_seconds, r.value, r.hangup_time), (None, None, None, None, None));
+    assert_eq!(
+        (
+            r.date,
+            r.duration_seconds,
+            r.recording_seconds,
+            r.value,
+            r.hangup_time
+        ),
+        (None, None, None, None, None)
+    );
     let fields: Vec<&str> = r.problems.iter().map(|p| p.field.as_str()).collect();
     assert_eq!(fields, ["date", "dur", "cdr_sec", "value", "time_end"]);
-    assert!(r.raw_json.as_deref().unwrap().starts_with(r#"{"cd_id":3,"date":"2026-02-30""#));
+    assert!(
+        r.raw_json
+            .as_deref()
+            .unwrap()
+            .starts_with(r#"{"cd_id":3,"date":"2026-02-30""#)
+    );
     assert_eq!(p.records[1].problems[0].field, "dur", "1.000 is ambiguous");
     assert!(p.records[2].problems.is_empty() && p.records[2].raw_json.is_none());
     let rejected: Vec<(usize, &str, &str)> = p

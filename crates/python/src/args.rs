@@ -13,10 +13,9 @@ use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyFloat, PyInt, PyString};
 
-use crate::errors;
+use velip_core::query::ViolationCode;
 
-/// The longest timeout or wait accepted, in seconds (one day).
-pub(crate) const MAX_SECONDS: f64 = 86_400.0;
+use crate::errors;
 
 /// The Python type name of `obj`, for messages.
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
@@ -68,49 +67,45 @@ pub(crate) fn int_in(
     }
 }
 
-/// A number of seconds (`int` or `float`, never a `bool`): finite, at
-/// most [`MAX_SECONDS`], and more than 0 unless `zero_ok`.
-pub(crate) fn seconds(
-    py: Python<'_>,
-    obj: &Bound<'_, PyAny>,
-    name: &str,
-    zero_ok: bool,
-) -> PyResult<Duration> {
-    let range = if zero_ok {
-        "a finite number of seconds from 0 to 86400"
-    } else {
-        "a finite number of seconds, more than 0 and at most 86400"
-    };
-    seconds_within(py, obj, name, range, zero_ok, MAX_SECONDS)
+/// A count (`int`, never a `bool`) that cannot be negative, as a `u32`;
+/// larger values saturate (the client builder then says what the limit
+/// is).
+pub(crate) fn count(py: Python<'_>, obj: &Bound<'_, PyAny>, name: &str) -> PyResult<u32> {
+    const WHAT: &str = "a non-negative int";
+    match int(obj, name, WHAT)? {
+        Ok(n) if n >= 0 => Ok(u32::try_from(n).unwrap_or(u32::MAX)),
+        Err(text) if !text.starts_with('-') => Ok(u32::MAX),
+        Ok(n) => Err(errors::invalid_value(
+            py,
+            &format!("{name} must be {WHAT}, not {n}"),
+        )),
+        Err(text) => Err(errors::invalid_value(
+            py,
+            &format!("{name} must be {WHAT}, not {text}"),
+        )),
+    }
 }
 
-/// A number of seconds (`int` or `float`, never a `bool`): finite, from 0
-/// (or more than 0 unless `zero_ok`) to `max`; `range` describes that.
-pub(crate) fn seconds_within(
-    py: Python<'_>,
-    obj: &Bound<'_, PyAny>,
-    name: &str,
-    range: &str,
-    zero_ok: bool,
-    max: f64,
-) -> PyResult<Duration> {
+/// A number of seconds (`int` or `float`, never a `bool`), finite and not
+/// negative, as a `Duration`. Its range is the client builder's rule
+/// (`ConfigError` naming the option).
+pub(crate) fn seconds(py: Python<'_>, obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Duration> {
+    const WHAT: &str = "a finite, non-negative number of seconds";
     if obj.is_instance_of::<PyBool>()
         || !(obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyFloat>())
     {
-        return Err(wrong_type(obj, name, range));
+        return Err(wrong_type(obj, name, WHAT));
     }
-    let refuse = || {
+    // An `int` too large for a `float` converts to infinity. Huge finite
+    // values saturate (the builder then names the limit).
+    let s = obj.extract::<f64>().unwrap_or(f64::INFINITY);
+    let s = if s.is_finite() { s.min(1e15) } else { s };
+    Duration::try_from_secs_f64(s).map_err(|_| {
         let text = obj
             .repr()
             .map_or_else(|_| "?".to_owned(), |s| s.to_string());
-        errors::invalid_value(py, &format!("{name} must be {range}, not {text}"))
-    };
-    // An `int` too large for a `float` fails to convert: out of range.
-    let s = obj.extract::<f64>().unwrap_or(f64::INFINITY);
-    if !(s.is_finite() && s <= max && (s > 0.0 || (zero_ok && s == 0.0))) {
-        return Err(refuse());
-    }
-    Duration::try_from_secs_f64(s).map_err(|_| refuse())
+        errors::invalid_value(py, &format!("{name} must be {WHAT}, not {text}"))
+    })
 }
 
 /// A page size: a number of records or `"max"` (the server maximum).
@@ -135,6 +130,7 @@ pub(crate) fn page_size(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Page
             &velip_core::ValidationError::single(
                 "page_size",
                 "maxreg",
+                ViolationCode::WrongType,
                 format!("must be {WHAT}, not {s:?}"),
             ),
         ));
@@ -146,6 +142,7 @@ pub(crate) fn page_size(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<Page
             &velip_core::ValidationError::single(
                 "page_size",
                 "maxreg",
+                ViolationCode::OutOfRange,
                 format!("must be {WHAT}, not {text}"),
             ),
         )),
@@ -163,6 +160,7 @@ pub(crate) fn campaign_id(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<i6
             &velip_core::ValidationError::single(
                 "campaign_id",
                 "cp_id",
+                ViolationCode::OutOfRange,
                 format!("must be {WHAT}, got {text}"),
             ),
         )),

@@ -71,18 +71,7 @@ impl Selection<'_> {
         }
         b = b.only_dtmf(self.only_dtmf);
         if let Some(n) = self.numtype {
-            let f = NumberFormat::parse(&n).ok_or_else(|| {
-                errors::validation(
-                    py,
-                    &velip_core::ValidationError::single(
-                        "numtype",
-                        "numtype",
-                        format!(
-                            "must be \"international\", \"trunk_prefixed\" (0DDD) or \"ddd\", not {n:?}"
-                        ),
-                    ),
-                )
-            })?;
+            let f = NumberFormat::parse_arg(&n).map_err(|e| errors::validation(py, &e))?;
             b = b.number_format(f);
         }
         if let Some(o) = self.origin {
@@ -110,10 +99,6 @@ impl Selection<'_> {
             .map_err(|e| errors::validation(py, &e))
     }
 }
-
-/// The most retries `max_retries` accepts (each retry may wait up to
-/// `max_retry_wait`).
-const MAX_RETRIES: i64 = 100;
 
 struct Live {
     pid: u32,
@@ -163,7 +148,7 @@ impl PyClient {
     #[pyo3(signature = (
         token = None, *, base_url = None, basic_auth = None, timeout = None,
         connect_timeout = None, max_retries = None, max_retry_wait = None,
-        proxy = None, ca_bundle = None, token_in_body = false,
+        proxy = None, ca_bundle = None, token_in_body = false, strict = false,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new<'py>(
@@ -178,43 +163,37 @@ impl PyClient {
         proxy: Option<String>,
         ca_bundle: Option<std::path::PathBuf>,
         token_in_body: bool,
+        strict: bool,
     ) -> PyResult<Self> {
         let version = py.version_info();
-        let mut b = Client::builder()
+        // The environment (VELIP_TOKEN, VELIP_USER/VELIP_PASSWORD,
+        // VELIP_BASE_URL) first; arguments win. Every option rule is the
+        // builder's: values pass through.
+        let mut b = ClientBuilder::from_env()
             .user_agent_suffix(format!("python/{}.{}", version.major, version.minor))
             .interrupt_check(Arc::new(errors::interrupt_check))
-            .token_in_body(token_in_body);
+            .token_in_body(token_in_body)
+            .strict(strict);
         if let Some(u) = base_url {
             b = b.base_url(u);
         }
-        match (token, basic_auth) {
-            (Some(_), Some(_)) => {
-                return Err(errors::invalid_value(
-                    py,
-                    "give either a token or basic_auth, not both",
-                ));
-            }
-            (Some(t), None) => b = b.token(t),
-            (None, Some((user, password))) => b = b.basic_auth(user, password),
-            (None, None) => {
-                return Err(errors::invalid_value(
-                    py,
-                    "no credentials: give a token (velip.Client(token, ...)) or basic_auth=(user, password)",
-                ));
-            }
+        if let Some(t) = token {
+            b = b.token(t);
+        }
+        if let Some((user, password)) = basic_auth {
+            b = b.basic_auth(user, password);
         }
         if let Some(t) = &timeout {
-            b = b.timeout(args::seconds(py, t, "timeout", false)?);
+            b = b.timeout(args::seconds(py, t, "timeout")?);
         }
         if let Some(t) = &connect_timeout {
-            b = b.connect_timeout(args::seconds(py, t, "connect_timeout", false)?);
+            b = b.connect_timeout(args::seconds(py, t, "connect_timeout")?);
         }
         if let Some(n) = &max_retries {
-            let n = args::int_in(py, n, "max_retries", 0, MAX_RETRIES)?;
-            b = b.max_retries(u32::try_from(n).unwrap_or(u32::MAX));
+            b = b.max_retries(args::count(py, n, "max_retries")?);
         }
         if let Some(t) = &max_retry_wait {
-            b = b.max_retry_wait(args::seconds(py, t, "max_retry_wait", true)?);
+            b = b.max_retry_wait(args::seconds(py, t, "max_retry_wait")?);
         }
         if let Some(p) = proxy {
             b = b.proxy(p);
@@ -227,11 +206,7 @@ impl PyClient {
             .detach(move || b.build())
             .map_err(|e| errors::client(py, &e))?;
         Ok(Self {
-            base_url: client
-                .endpoint()
-                .trim_end_matches(velip_blocking::ENDPOINT_PATH)
-                .trim_end_matches('/')
-                .to_owned(),
+            base_url: client.base_url().to_owned(),
             builder: Mutex::new(builder),
             live: Mutex::new(Some(Live {
                 pid: std::process::id(),
@@ -386,64 +361,22 @@ impl PyClient {
         rurl_user: Option<String>,
         rurl_password: Option<String>,
     ) -> PyResult<PyPage> {
+        let invalid = |e: velip_core::ValidationError| errors::validation(py, &e);
         let mut hook = Webhook::new(rurl);
-        match rurl_method
-            .as_deref()
-            .map(str::to_ascii_uppercase)
-            .as_deref()
-        {
-            None => {}
-            Some("POST") => hook = hook.method(WebhookMethod::Post),
-            Some("GET") => hook = hook.method(WebhookMethod::Get),
-            Some(other) => {
-                return Err(errors::validation(
-                    py,
-                    &velip_core::ValidationError::single(
-                        "webhook_method",
-                        "rurl_method",
-                        format!("must be \"POST\" or \"GET\", not {other:?}"),
-                    ),
-                ));
-            }
+        if let Some(m) = rurl_method {
+            hook = hook.method(WebhookMethod::parse(&m).map_err(invalid)?);
         }
-        match rurl_format
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            None => {}
-            Some("json") => hook = hook.format(WebhookFormat::Json),
-            Some("form") => hook = hook.format(WebhookFormat::Form),
-            Some(other) => {
-                return Err(errors::validation(
-                    py,
-                    &velip_core::ValidationError::single(
-                        "webhook_format",
-                        "rurl_format",
-                        format!("must be \"json\" or \"form\", not {other:?}"),
-                    ),
-                ));
-            }
+        if let Some(f) = rurl_format {
+            hook = hook.format(WebhookFormat::parse(&f).map_err(invalid)?);
         }
         if let Some(h) = rurl_headers {
             for (k, v) in h.iter() {
                 hook = hook.header(k.extract::<String>()?, v.extract::<String>()?);
             }
         }
-        match (rurl_user, rurl_password) {
-            (Some(u), Some(p)) => hook = hook.basic_auth(u, p),
-            (None, None) => {}
-            _ => {
-                return Err(errors::validation(
-                    py,
-                    &velip_core::ValidationError::single(
-                        "webhook_auth",
-                        "rurl_user",
-                        "give both rurl_user and rurl_password, or neither",
-                    ),
-                ));
-            }
-        }
+        hook = hook
+            .basic_auth_parts(rurl_user, rurl_password.map(velip_core::Secret::new))
+            .map_err(invalid)?;
         let mut b = Selection {
             campaign_id,
             campaign_ref,

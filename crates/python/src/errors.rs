@@ -8,8 +8,10 @@ use pyo3::IntoPyObjectExt;
 use pyo3::exceptions::PyKeyboardInterrupt;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
+use velip_blocking::ErrorKind;
 use velip_core::decode::{ApiErrorKind, RateLimitScope};
-use velip_core::{ApiError, DecodeError, ValidationError};
+use velip_core::query::ViolationCode;
+use velip_core::{DecodeError, ValidationError};
 
 use crate::convert::{py_class, seconds};
 
@@ -41,17 +43,14 @@ where
         .unwrap_or_else(|_| py.None().into_bound(py))
 }
 
-/// What the core's "ask for the empty correlation id" hint means in Python.
-const EMPTY_CTID_HINT: &str =
-    " (in Python: list_calls(empty_ctid=True) or list_page(empty_ctid=True))";
-
-/// The rule of `v` with a Python-specific hint appended where the core's
-/// words name a Rust builder method.
-fn python_rule(v: &velip_core::query::Violation) -> std::borrow::Cow<'_, str> {
-    if v.field == "correlation_id" && v.rule.contains("ask for the empty correlation id") {
-        std::borrow::Cow::Owned(format!("{}{EMPTY_CTID_HINT}", v.rule))
-    } else {
-        std::borrow::Cow::Borrowed(&v.rule)
+/// The Python hint for a violation, chosen by its code (never by the
+/// message's words).
+fn python_hint(code: ViolationCode) -> Option<&'static str> {
+    match code {
+        ViolationCode::CorrelationEmpty | ViolationCode::CorrelationLiteralNull => {
+            Some(" (in Python: list_calls(empty_ctid=True) or list_page(empty_ctid=True))")
+        }
+        _ => None,
     }
 }
 
@@ -60,73 +59,52 @@ pub(crate) fn validation(py: Python<'_>, e: &ValidationError) -> PyErr {
     let list = PyList::empty(py);
     let mut text = e.to_string();
     for v in e.violations() {
-        let rule = python_rule(v);
-        if let std::borrow::Cow::Owned(hinted) = &rule {
-            text = text.replacen(v.rule.as_str(), hinted, 1);
+        let mut rule = v.rule.clone();
+        if let Some(hint) = python_hint(v.code) {
+            rule.push_str(hint);
+            text = text.replacen(v.rule.as_str(), &rule, 1);
         }
-        let _ = list.append((v.field, v.wire, rule.as_ref()));
+        let _ = list.append((v.field, v.wire, rule, v.code.as_str()));
     }
     let kwargs = PyDict::new(py);
     let _ = kwargs.set_item("violations", list);
     raise(py, "ValidationError", &text, &kwargs)
 }
 
-/// `ValidationError` for a single bad value (phone number, amount,
-/// configuration) that is not a request field.
+/// `ValidationError` for a single bad value (phone number, amount) that is
+/// not a request field.
 pub(crate) fn invalid_value(py: Python<'_>, text: &str) -> PyErr {
     build(py, "ValidationError", text, &[])
 }
 
-/// `DecodeError` with its position and snippet.
-pub(crate) fn decode(py: Python<'_>, e: &DecodeError) -> PyErr {
-    build(
-        py,
-        "DecodeError",
-        &e.to_string(),
-        &[
-            ("http_status", obj(py, e.http_status())),
-            ("record_index", obj(py, e.record_index())),
-            ("call_id", obj(py, e.call_id())),
-            ("field", obj(py, e.field())),
-            ("snippet", obj(py, e.snippet())),
-        ],
-    )
-}
-
-/// An error answer: `AuthenticationError`, `RateLimitError`,
-/// `ForbiddenError`, `ServerError` or `ApiError` by its classification.
-pub(crate) fn api(py: Python<'_>, e: &ApiError) -> PyErr {
-    let text = e.to_string();
-    let common = [
-        ("http_status", obj(py, e.http_status())),
-        ("code", obj(py, e.code())),
-        ("message", obj(py, e.message())),
-    ];
-    match e.kind() {
-        ApiErrorKind::Authentication => build(py, "AuthenticationError", &text, &common),
-        ApiErrorKind::Forbidden => build(py, "ForbiddenError", &text, &common),
-        ApiErrorKind::RateLimited(scope) => {
-            let scope = match scope {
-                RateLimitScope::List => "list",
-                RateLimitScope::DailyLookup => "daily_lookup",
-                RateLimitScope::Unknown => "unknown",
-            };
-            let mut kw = common.to_vec();
-            kw.push(("retry_after", obj(py, e.retry_after().map(seconds))));
-            kw.push(("scope", obj(py, scope)));
-            build(py, "RateLimitError", &text, &kw)
-        }
-        ApiErrorKind::Server => build(py, "ServerError", &text, &common),
-        _ => build(py, "ApiError", &text, &common),
+/// The exception class of each error kind: the one table (a test walks
+/// every kind through it).
+pub(crate) fn class_of(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Validation => "ValidationError",
+        ErrorKind::Config => "ConfigError",
+        ErrorKind::Authentication => "AuthenticationError",
+        ErrorKind::Forbidden => "ForbiddenError",
+        ErrorKind::RateLimited => "RateLimitError",
+        ErrorKind::Api => "ApiError",
+        ErrorKind::Server => "ServerError",
+        ErrorKind::Transport => "TransportError",
+        ErrorKind::Decode => "DecodeError",
+        ErrorKind::Paging => "PagingError",
+        ErrorKind::NotFound => "NotFoundError",
+        ErrorKind::Interrupted => "KeyboardInterrupt",
+        // Kinds added later, until they get a class of their own.
+        _ => "VelipError",
     }
 }
 
-/// `velip_core::ResponseError` (what `parse_response` can fail with).
-pub(crate) fn response(py: Python<'_>, e: &velip_core::ResponseError) -> PyErr {
-    match e {
-        velip_core::ResponseError::Api(a) => api(py, a),
-        velip_core::ResponseError::Decode(d) => decode(py, d),
-    }
+/// The `_kind_table()` test hook: every kind's name and class.
+#[pyfunction]
+pub(crate) fn _error_kinds() -> Vec<(&'static str, &'static str)> {
+    ErrorKind::ALL
+        .iter()
+        .map(|k| (k.as_str(), class_of(*k)))
+        .collect()
 }
 
 /// `KeyboardInterrupt` (when the interrupt check did not keep the exact
@@ -170,50 +148,92 @@ fn take_pending_signal() -> Option<PyErr> {
     PENDING_SIGNAL.with(|p| p.borrow_mut().take())
 }
 
-/// Every error of the blocking client.
+/// Every error of the blocking client, by its kind.
 pub(crate) fn client(py: Python<'_>, e: &velip_blocking::Error) -> PyErr {
-    use velip_blocking::{Error, TransportKind};
+    use velip_blocking::{Error, PagingError, TransportKind};
     let text = e.to_string();
+    let class = class_of(e.kind());
     match e {
         Error::Validation(v) => validation(py, v),
-        Error::Authentication(a) | Error::RateLimited(a) | Error::Forbidden(a) | Error::Api(a) => {
-            api(py, a)
+        Error::Config(c) => build(py, class, &text, &[("option", obj(py, c.option))]),
+        Error::Authentication(a)
+        | Error::RateLimited(a)
+        | Error::Forbidden(a)
+        | Error::Api(a)
+        | Error::Server(a) => {
+            let mut kw = vec![
+                ("http_status", obj(py, a.http_status())),
+                ("code", obj(py, a.code())),
+                ("message", obj(py, a.message())),
+            ];
+            match a.kind() {
+                ApiErrorKind::RateLimited(scope) => {
+                    let scope = match scope {
+                        RateLimitScope::List => "list",
+                        RateLimitScope::DailyLookup => "daily_lookup",
+                        RateLimitScope::Unknown => "unknown",
+                    };
+                    kw.push(("retry_after", obj(py, a.retry_after().map(seconds))));
+                    kw.push(("scope", obj(py, scope)));
+                }
+                ApiErrorKind::Server => kw.push(("snippet", obj(py, a.message()))),
+                _ => {}
+            }
+            build(py, class, &text, &kw)
         }
-        Error::Server { status, snippet } => build(
-            py,
-            "ServerError",
-            &text,
-            &[
-                ("http_status", obj(py, *status)),
-                ("snippet", obj(py, snippet.as_str())),
-            ],
-        ),
         Error::Transport { kind, .. } => {
+            // A timeout is also a built-in `TimeoutError`.
             let class = if *kind == TransportKind::Timeout {
                 "RequestTimeoutError"
             } else {
-                "TransportError"
+                class
             };
             build(py, class, &text, &[("kind", obj(py, kind.as_str()))])
         }
-        Error::Decode(d) => decode(py, d),
-        Error::CursorCycle { cursor } => build(
+        Error::Decode(d) => build(
             py,
-            "CursorCycleError",
+            class,
             &text,
-            &[("cursor", obj(py, cursor.as_str()))],
+            &[
+                ("http_status", obj(py, d.http_status())),
+                ("record_index", obj(py, d.record_index())),
+                ("call_id", obj(py, d.call_id())),
+                ("field", obj(py, d.field())),
+                ("snippet", obj(py, d.snippet())),
+            ],
         ),
-        Error::CursorMissing => build(py, "CursorCycleError", &text, &[]),
-        Error::NotFound { call_id } => build(
-            py,
-            "NotFoundError",
-            &text,
-            &[("call_id", obj(py, call_id.as_str()))],
-        ),
+        Error::Paging(p) => {
+            let (reason, cursor) = match p {
+                PagingError::CursorCycle { cursor } => ("cursor_cycle", cursor.as_str()),
+                PagingError::CursorMissing => ("cursor_missing", ""),
+                PagingError::NoProgress { .. } => ("no_progress", ""),
+                PagingError::MissingPagination { .. } => ("missing_pagination", ""),
+                _ => ("other", ""),
+            };
+            build(
+                py,
+                class,
+                &text,
+                &[("reason", obj(py, reason)), ("cursor", obj(py, cursor))],
+            )
+        }
+        Error::NotFound { call_id } => {
+            build(py, class, &text, &[("call_id", obj(py, call_id.as_str()))])
+        }
         Error::Interrupted => take_pending_signal().unwrap_or_else(interrupted),
-        Error::Config(_) => invalid_value(py, &text),
-        _ => build(py, "VelipError", &text, &[]),
+        _ => build(py, class, &text, &[]),
     }
+}
+
+/// A decode error (a webhook body), as the client would raise it.
+pub(crate) fn decode(py: Python<'_>, e: &DecodeError) -> PyErr {
+    client(py, &velip_blocking::Error::Decode(e.clone()))
+}
+
+/// What core's answer classifier says (`parse_response`), as the client
+/// would raise it.
+pub(crate) fn response(py: Python<'_>, e: velip_core::ResponseError) -> PyErr {
+    client(py, &velip_blocking::Error::from(e))
 }
 
 /// `VelipError` with a message (misuse such as a closed client).

@@ -1,10 +1,12 @@
 //! Module-level functions: decoding answers and webhook deliveries, amounts.
 
 use std::borrow::Cow;
-use std::time::SystemTime;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
+
+use velip_core::DecodeOptions;
+use velip_core::decode::{HttpAnswer, classify_answer};
 
 use crate::args;
 use crate::convert::decimal;
@@ -25,49 +27,55 @@ pub(crate) fn body<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
     }
 }
 
-/// The longest `Retry-After` in seconds `parse_response` accepts as a
-/// number (about 136 years; a header of any size is read as given).
-const RETRY_AFTER_MAX: f64 = 4_294_967_295.0;
-
-/// Decodes an answer body into a `Page`, or raises the error it means.
+/// Decodes an answer body into a `Page`, or raises the error it means, the
+/// way the client reads a live answer (core's one classifier): a body that
+/// is not JSON (an HTML page from a proxy) is classified by its HTTP
+/// status, keeping its `Retry-After`.
 ///
 /// Also reads a JSON webhook delivery (the same document as an answer):
 /// unlike `parse_webhook`, the `Page` keeps its pagination (`has_more`,
 /// `next_cursor`).
 #[pyfunction]
 #[pyo3(
-    signature = (body, *, http_status = None, retry_after = None),
-    text_signature = "(body, *, http_status=200, retry_after=None)"
+    signature = (body, *, http_status = None, retry_after = None, content_type = None, strict = false),
+    text_signature = "(body, *, http_status=200, retry_after=None, content_type=None, strict=False)"
 )]
 pub(crate) fn parse_response<'py>(
     py: Python<'py>,
     body: &Bound<'py, PyAny>,
     http_status: Option<Bound<'py, PyAny>>,
     retry_after: Option<Bound<'py, PyAny>>,
+    content_type: Option<String>,
+    strict: bool,
 ) -> PyResult<PyPage> {
     let http_status = match &http_status {
         None => 200,
-        Some(s) => u16::try_from(args::int_in(py, s, "http_status", 100, 599)?).unwrap_or(200),
+        Some(s) => u16::try_from(args::int_in(py, s, "http_status", 0, 599)?).unwrap_or(200),
     };
-    let retry_after = match &retry_after {
+    // A number of seconds is the header's delay-seconds form.
+    let retry_after: Option<String> = match &retry_after {
         None => None,
-        Some(h) if h.is_instance_of::<PyString>() => {
-            velip_core::decode::parse_retry_after(&h.extract::<String>()?, SystemTime::now())
-        }
-        Some(s) => Some(args::seconds_within(
-            py,
-            s,
-            "retry_after",
-            "a finite, non-negative number of seconds or the header text",
-            true,
-            RETRY_AFTER_MAX,
-        )?),
+        Some(h) if h.is_instance_of::<PyString>() => Some(h.extract()?),
+        Some(s) => Some(args::seconds(py, s, "retry_after")?.as_secs().to_string()),
     };
     let b = self::body(body)?;
     let bytes: &[u8] = &b;
     let page = py
-        .detach(|| velip_core::decode::decode_response(http_status, retry_after, bytes))
-        .map_err(|e| errors::response(py, &e))?;
+        .detach(|| {
+            let mut answer = HttpAnswer::new(http_status, bytes).options(if strict {
+                DecodeOptions::STRICT
+            } else {
+                DecodeOptions::LENIENT
+            });
+            if let Some(v) = &retry_after {
+                answer = answer.retry_after(v);
+            }
+            if let Some(v) = &content_type {
+                answer = answer.content_type(v);
+            }
+            classify_answer(&answer)
+        })
+        .map_err(|e| errors::response(py, e))?;
     PyPage::new(py, page)
 }
 

@@ -6,6 +6,12 @@
 //! workspace member so `cargo clippy` checks it, but it has no Rust tests
 //! (the pytest suite in `tests/python` covers it).
 
+// pyo3's macros expand to unsafe code, and the allocator tuning calls
+// mimalloc's C API: the one crate (with the C API) where unsafe is allowed.
+#![allow(unsafe_code)]
+// pyo3 methods take `self` and owned arguments by the binding's rules.
+#![allow(clippy::needless_pass_by_value)]
+
 mod args;
 mod client;
 mod convert;
@@ -70,6 +76,8 @@ fn _velip(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(functions::parse_webhook, m)?)?;
     m.add_function(wrap_pyfunction!(functions::parse_brl_decimal, m)?)?;
     m.add_function(wrap_pyfunction!(record::_record_from_wire, m)?)?;
+    m.add_function(wrap_pyfunction!(record::_wire_enum_members, m)?)?;
+    m.add_function(wrap_pyfunction!(errors::_error_kinds, m)?)?;
     m.add_function(wrap_pyfunction!(iter::_after_fork_in_child, m)?)?;
     iter::register_fork_hook(m)?;
     Ok(())

@@ -4,8 +4,7 @@ use pyo3::basic::CompareOp;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
-use serde_json::{Map, Value};
-use velip_core::{CallRecord, Destination};
+use velip_core::{AmdResult, CallRecord, CallStatus, Destination};
 
 use crate::convert::{
     StackStr, json_map_to_py, json_to_py, opt_date, opt_decimal, opt_time, py_class,
@@ -37,13 +36,17 @@ pub(crate) fn records_to_py(
         .collect()
 }
 
+/// An enum class and its known members with their wire texts.
+type Members = (Py<PyAny>, Vec<(&'static str, Py<PyAny>)>);
+
 /// A wire enum class of `velip._enums` with its known members cached.
 struct WireEnum {
     class: &'static str,
-    /// The wire texts of the known members, in `members` order.
-    known: &'static [&'static str],
+    /// The wire texts of the known members (core's list), in `members`
+    /// order.
+    known: fn() -> Vec<&'static str>,
     /// `(class, members)`, looked up once.
-    cache: PyOnceLock<(Py<PyAny>, Vec<Py<PyAny>>)>,
+    cache: PyOnceLock<Members>,
 }
 
 impl WireEnum {
@@ -52,15 +55,14 @@ impl WireEnum {
     fn get<'py>(&self, py: Python<'py>, wire: &str) -> PyResult<Bound<'py, PyAny>> {
         let (class, members) = self.cache.get_or_try_init(py, || -> PyResult<_> {
             let class = py_class(py, "velip._enums", self.class)?;
-            let members = self
-                .known
-                .iter()
-                .map(|w| class.call1((*w,)).map(Bound::unbind))
+            let members = (self.known)()
+                .into_iter()
+                .map(|w| Ok((w, class.call1((w,))?.unbind())))
                 .collect::<PyResult<Vec<_>>>()?;
             Ok((class.unbind(), members))
         })?;
-        match self.known.iter().position(|k| *k == wire) {
-            Some(i) => Ok(members[i].bind(py).clone()),
+        match members.iter().find(|(k, _)| *k == wire) {
+            Some((_, m)) => Ok(m.bind(py).clone()),
             None => class.bind(py).call1((wire,)),
         }
     }
@@ -68,77 +70,41 @@ impl WireEnum {
 
 static CALL_STATUS: WireEnum = WireEnum {
     class: "CallStatus",
-    known: &[
-        "OK",
-        "BUSY",
-        "NOANSWER",
-        "CANCEL",
-        "CONGESTION",
-        "CHANUNAVAIL",
-    ],
+    known: || CallStatus::KNOWN.iter().map(CallStatus::as_wire).collect(),
     cache: PyOnceLock::new(),
 };
 
 static AMD_RESULT: WireEnum = WireEnum {
     class: "AmdResult",
-    known: &["MA", "HM", "ND"],
+    known: || AmdResult::KNOWN.iter().map(AmdResult::as_wire).collect(),
     cache: PyOnceLock::new(),
 };
 
-/// The record in the service's own wire shape, so that decoding it again
-/// gives the same record (used by pickle).
-fn to_wire(r: &CallRecord) -> Value {
-    let mut m = Map::new();
-    for (k, v) in &r.extra {
-        m.insert(k.clone(), v.clone());
-    }
-    let mut put = |k: &str, v: Option<String>| {
-        if let Some(v) = v {
-            m.insert(k.to_owned(), Value::String(v));
-        }
-    };
-    put("cd_id", Some(r.call_id.to_string()));
-    put(
-        "cd_status",
-        r.status.as_ref().map(|s| s.as_wire().to_owned()),
-    );
-    put("cd_amdasw", r.amd.as_ref().map(|s| s.as_wire().to_owned()));
-    put("cp_id", r.campaign_id.map(|n| n.to_string()));
-    put("cpid", r.campaign_ref.clone());
-    put("ctid", r.correlation_id.clone());
-    put("origin", r.origin.clone());
-    put("dest", r.destination.as_ref().map(ToString::to_string));
-    put("date", r.date.map(|d| d.format("%Y-%m-%d").to_string()));
-    let time = |t: Option<chrono::NaiveTime>| t.map(|t| t.format("%H:%M:%S").to_string());
-    put("time_dial", time(r.dial_time));
-    put("time_start", time(r.answer_time));
-    put("time_end", time(r.hangup_time));
-    put("dur", r.duration_seconds.map(|n| n.to_string()));
-    put("route", r.route.clone());
-    put("rate", r.rate.map(|d| d.to_string()));
-    put("value", r.value.map(|d| d.to_string()));
-    put("cdr_url", r.recording_url.clone());
-    put("cdr_sec", r.recording_seconds.map(|n| n.to_string()));
-    for (i, d) in r.dtmf.iter().enumerate() {
-        put(&format!("resp_{}", i + 1), Some(d.clone()));
-    }
-    Value::Object(m)
+/// The known members of the wire enums, `(NAME, wire)`, for
+/// `velip._enums` (which builds `CallStatus` and `AmdResult` from them).
+#[pyfunction]
+pub(crate) fn _wire_enum_members() -> Vec<(&'static str, Vec<(String, &'static str)>)> {
+    vec![
+        (
+            "CallStatus",
+            CallStatus::KNOWN
+                .iter()
+                .map(|s| (s.name().to_ascii_uppercase(), s.as_wire()))
+                .collect(),
+        ),
+        (
+            "AmdResult",
+            AmdResult::KNOWN
+                .iter()
+                .map(|s| (s.name().to_ascii_uppercase(), s.as_wire()))
+                .collect(),
+        ),
+    ]
 }
 
-/// Rebuilds a record from its wire form (the inverse of `to_wire`).
+/// Rebuilds a record from its wire form (core's `CallRecord::to_wire`).
 fn from_wire(py: Python<'_>, wire: &[u8]) -> PyResult<CallRecord> {
-    let record: Value = serde_json::from_slice(wire)
-        .map_err(|e| errors::invalid_value(py, &format!("bad pickled CallRecord: {e}")))?;
-    let body = serde_json::json!({
-        "return": {"status": "OK", "status_code": "0"},
-        "calls": [record],
-    });
-    let page = velip_core::decode::decode_page(body.to_string().as_bytes())
-        .map_err(|e| errors::decode(py, &e))?;
-    page.records
-        .into_iter()
-        .next()
-        .ok_or_else(|| errors::invalid_value(py, "bad pickled CallRecord: no record"))
+    velip_core::decode::decode_record(wire).map_err(|e| errors::decode(py, &e))
 }
 
 /// Unpickles a `CallRecord` (the callable `CallRecord.__reduce__` names).
@@ -314,6 +280,30 @@ impl PyCallRecord {
         json_map_to_py(py, self.inner.extra.iter())
     }
 
+    /// Fields that could not be read, each a `velip.Problem` (`field`: the
+    /// wire key such as `"date"`; `raw`: the value as received, JSON text;
+    /// `rule`: what it broke). The field itself is `None`. Empty for a clean
+    /// record.
+    #[getter]
+    fn problems<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        if self.inner.problems.is_empty() {
+            return Ok(list);
+        }
+        let class = py_class(py, "velip._types", "Problem")?;
+        for p in &self.inner.problems {
+            list.append(class.call1((p.field.as_str(), p.raw.as_str(), p.rule.as_str()))?)?;
+        }
+        Ok(list)
+    }
+
+    /// The record's JSON text as received, kept only when it has problems
+    /// (at most 64 KiB); `None` for a clean record.
+    #[getter]
+    fn raw_json(&self) -> Option<&str> {
+        self.inner.raw_json.as_deref()
+    }
+
     /// The normalized record as JSON-ready plain values: decimals as
     /// strings (`"0.050"`), dates `"2026-05-06"`, times `"10:00:01"`, the
     /// destination as text (E.164 for valid numbers).
@@ -366,7 +356,7 @@ impl PyCallRecord {
         py: Python<'py>,
     ) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
         let f = py.import("velip._velip")?.getattr("_record_from_wire")?;
-        let wire = serde_json::to_vec(&to_wire(&self.inner))
+        let wire = serde_json::to_vec(&self.inner.to_wire())
             .map_err(|e| errors::invalid_value(py, &e.to_string()))?;
         Ok((f, (PyBytes::new(py, &wire),)))
     }

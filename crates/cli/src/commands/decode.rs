@@ -3,22 +3,11 @@
 
 use std::io::{Read, Write};
 
-use velip_core::ApiError;
-use velip_core::decode::{decode_page, decode_webhook_form};
+use velip_core::decode::{BodyKind, HttpAnswer, classify_answer, decode_webhook_form, sniff_body};
 
 use crate::args::DecodeArgs;
 use crate::exit::Failure;
 use crate::output;
-
-fn looks_like_form(body: &[u8]) -> bool {
-    let first = body.split(|&b| b == b'&').next().unwrap_or_default();
-    match first.iter().position(|&b| b == b'=') {
-        Some(eq) if eq > 0 => first[..eq]
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'%' || b == b'.'),
-        _ => false,
-    }
-}
 
 pub(crate) fn run(a: &DecodeArgs) -> Result<(), Failure> {
     let mut body = Vec::new();
@@ -38,25 +27,18 @@ pub(crate) fn run(a: &DecodeArgs) -> Result<(), Failure> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let io = |e: std::io::Error| Failure::io("stdout", e);
-    // Without --form, a body is a form delivery only when it starts like one
-    // (`key=value&...`); anything else is read as an answer body, which also
-    // copes with a PHP notice printed before the JSON.
-    let sniff_form = !a.form && looks_like_form(&body);
-    if a.form || sniff_form {
+    // Without --form, what the body holds is sniffed (core's one rule); an
+    // answer body is classified like a live answer of unknown HTTP status.
+    if a.form || sniff_body(&body) == BodyKind::Form {
         let r = decode_webhook_form(&body).map_err(velip_blocking::Error::Decode)?;
         output::write_jsonl(&mut out, &r).map_err(io)?;
         return out.flush().map_err(io);
     }
-    let page = decode_page(&body).map_err(velip_blocking::Error::Decode)?;
+    let page = classify_answer(&HttpAnswer::saved(&body)).map_err(velip_blocking::Error::from)?;
     for r in &page.records {
         output::write_jsonl(&mut out, r).map_err(io)?;
     }
     out.flush().map_err(io)?;
-    if page.status_code != "0" && !page.status_code.is_empty() {
-        // An error body: say what it means, with the exit code of its class.
-        let e = ApiError::from_parts(0, &page.status_code, &page.status, None);
-        return Err(Failure::Sdk(e.into()));
-    }
     if let Some(w) = &page.warning {
         note!("warning: {w}");
     }

@@ -33,15 +33,10 @@ pub(crate) fn run(ctx: &Context, filters: &Filters, a: &PushArgs<'_>) -> Result<
     for h in a.headers {
         w = w.header_line(h);
     }
-    match (a.user, a.password) {
-        (Some(u), p) => w = w.basic_auth(u, p.unwrap_or_default()),
-        (None, Some(_)) => {
-            return Err(Failure::Usage(
-                "--rurl-password needs --rurl-user".to_owned(),
-            ));
-        }
-        (None, None) => {}
-    }
+    w = w.basic_auth_parts(
+        a.user.map(str::to_owned),
+        a.password.map(velip_core::Secret::from),
+    )?;
     let query = filters.builder(1000).webhook(w).build()?;
     let page = ctx.client.push_to_webhook(&query)?;
     let more = page

@@ -90,6 +90,15 @@ impl DecodeError {
         }
     }
 
+    /// The same error noting the answer's `Content-Type` (a body that is not
+    /// JSON: an HTML page from a proxy, say).
+    #[must_use]
+    pub(crate) fn with_content_type(mut self, content_type: &str) -> Self {
+        let ct: String = content_type.chars().take(60).collect();
+        self.message = format!("{} (Content-Type: {})", self.message, ct.trim());
+        self
+    }
+
     /// The HTTP status of the answer, when known.
     pub fn http_status(&self) -> Option<u16> {
         self.http_status

@@ -1,8 +1,6 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::DecodeError;
-
 /// What an error answer means for the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -161,37 +159,3 @@ impl fmt::Display for ApiError {
 }
 
 impl std::error::Error for ApiError {}
-
-/// Classifies an error answer from its HTTP status, `Retry-After` delay and
-/// body (`{"return": {"status": ..., "status_code": ...}}`).
-///
-/// ```
-/// use velip_core::decode::{classify_error, ApiErrorKind};
-/// let body = br#"{"return":{"status":"SID not found","status_code":"102","cd_id":"0"}}"#;
-/// let e = classify_error(401, None, body).unwrap();
-/// assert_eq!(e.kind(), ApiErrorKind::Authentication);
-/// assert_eq!(e.code(), "102");
-/// ```
-///
-/// # Errors
-/// [`DecodeError`] naming the HTTP status and a snippet (at most 200
-/// characters) when the body is not such an object (an HTML error page, a
-/// body cut short).
-pub fn classify_error(
-    http_status: u16,
-    retry_after: Option<Duration>,
-    body: &[u8],
-) -> Result<ApiError, DecodeError> {
-    let raw = super::decode_raw_with(
-        body,
-        Some(http_status),
-        "error answer without a `return` object",
-        super::DecodeOptions::LENIENT,
-    )?;
-    Ok(ApiError::from_parts(
-        http_status,
-        &raw.status_code,
-        &raw.status,
-        retry_after,
-    ))
-}

@@ -20,6 +20,7 @@
 //! assert_eq!(r.dtmf, ["1"]);
 //! ```
 
+mod answer;
 mod error;
 mod error_body;
 mod lenient;
@@ -27,12 +28,15 @@ mod page;
 mod raw_text;
 mod record;
 mod retry_after;
+mod sniff;
 mod text;
 mod webhook;
 
+pub use answer::{HttpAnswer, classify_answer, classify_head, is_success_code};
 pub use error::DecodeError;
-pub use error_body::{ApiError, ApiErrorKind, RateLimitScope, classify_error};
+pub use error_body::{ApiError, ApiErrorKind, RateLimitScope};
 pub use retry_after::parse_retry_after;
+pub use sniff::{BodyKind, sniff_body};
 pub use webhook::{WebhookPayload, decode_webhook, decode_webhook_form};
 
 use serde::de::DeserializeSeed;
@@ -76,13 +80,43 @@ impl DecodeOptions {
     pub const STRICT: Self = Self { strict: true };
 }
 
+/// Decodes one record object (`{"cd_id": ..., ...}`), the service's wire
+/// form of a call (see [`CallRecord::to_wire`](crate::CallRecord::to_wire)),
+/// leniently: fields that do not fit become problems on the record.
+///
+/// # Errors
+/// [`DecodeError`] when the text is not a JSON object or the record has no
+/// readable call id.
+pub fn decode_record(json: &[u8]) -> Result<crate::CallRecord, DecodeError> {
+    let text = text::body_text(json);
+    let ctx = Context::default();
+    ctx.set_record(Some(0));
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let outcome = record::RecordSeed {
+        ctx: &ctx,
+        strict: false,
+    }
+    .deserialize(&mut de)
+    .and_then(|o| de.end().map(|()| o))
+    .map_err(|e| DecodeError::from_serde(&e, &text, &ctx, None))?;
+    match outcome {
+        record::RecordOutcome::Record(mut r) => {
+            if !r.problems.is_empty() {
+                r.raw_json = Some(text.trim().to_owned());
+            }
+            Ok(r)
+        }
+        record::RecordOutcome::Rejected(p) => Err(DecodeError::rejected(&p, &text)),
+    }
+}
+
 /// Decodes a successful answer body (HTTP 200) into a [`Page`], leniently
 /// (see [`DecodeOptions`]).
 ///
 /// # Errors
 /// [`DecodeError`] when the body is not JSON, is cut short or is not a
 /// GetCallStatus answer. A body whose `status_code` is not `"0"` decodes
-/// fine here; see [`decode_response`] for the full check.
+/// fine here; see [`classify_answer`] for the full check.
 pub fn decode_page(body: &[u8]) -> Result<Page, DecodeError> {
     decode_page_with(body, DecodeOptions::LENIENT)
 }
@@ -97,34 +131,6 @@ pub fn decode_page_with(body: &[u8], options: DecodeOptions) -> Result<Page, Dec
     decode_raw(body, None, options).map(RawPage::into_page)
 }
 
-/// Decodes any answer: HTTP status, `Retry-After` header (already parsed,
-/// see [`parse_retry_after`]) and body, into a [`Page`] or the error it
-/// means.
-///
-/// # Errors
-/// [`ResponseError::Api`] for error answers (HTTP status other than 2xx, or
-/// `status_code` not `"0"`), classified per the spec;
-/// [`ResponseError::Decode`] when the body cannot be read.
-pub fn decode_response(
-    http_status: u16,
-    retry_after: Option<std::time::Duration>,
-    body: &[u8],
-) -> Result<Page, ResponseError> {
-    if !(200..300).contains(&http_status) {
-        return Err(match classify_error(http_status, retry_after, body) {
-            Ok(api) => ResponseError::Api(api),
-            Err(decode) => ResponseError::Decode(decode),
-        });
-    }
-    let raw = decode_raw(body, Some(http_status), DecodeOptions::LENIENT)?;
-    if raw.status_code != "0" && !raw.status_code.is_empty() {
-        return Err(
-            ApiError::from_parts(http_status, &raw.status_code, &raw.status, retry_after).into(),
-        );
-    }
-    Ok(raw.into_page())
-}
-
 /// What an answer's `return` object says, read without decoding its
 /// records: see [`peek_head`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,26 +143,27 @@ pub struct AnswerHead {
 }
 
 impl AnswerHead {
-    /// Whether `status_code` says success (`"0"`, or absent/empty).
+    /// Whether `status_code` says success (see [`is_success_code`]).
     pub fn is_success(&self) -> bool {
-        self.status_code == "0" || self.status_code.is_empty()
+        is_success_code(&self.status_code)
     }
 
     /// The cursor of the next page, when the service says there is one
     /// (`has_more` true and a non-empty `next_id`), as [`Page::next_cursor`].
     pub fn next_cursor(&self) -> Option<&crate::Cursor> {
-        crate::model::page::next_cursor_of(self.pagination.as_ref())
+        self.pagination.as_ref().and_then(Pagination::next_cursor)
     }
 }
 
 /// Reads only the `return` object of a successful answer body (HTTP 200),
 /// which the service writes before `calls`: the status code and the
 /// pagination, so that a client can request the next page before it
-/// decodes this page's records. Cheap: the records are not parsed.
+/// decodes this page's records. Cheap: the records are not parsed. See
+/// [`classify_head`], which also classifies error answers.
 ///
 /// Returns `None` when the head cannot be read this way: `calls` comes
 /// first, there is no `return`, or the body is not JSON or has a bad
-/// `return` field. [`decode_page`]/[`decode_response`] then say what is
+/// `return` field. [`decode_page`]/[`classify_answer`] then say what is
 /// wrong; a `Some` does not promise that the records decode.
 ///
 /// ```

@@ -114,4 +114,3 @@ impl<'de> Visitor<'de> for CallsTexts {
         Ok(None)
     }
 }
-

@@ -19,7 +19,7 @@ pub struct WebhookPayload {
 /// Decodes a webhook delivery by its `Content-Type`: `application/json`
 /// (page-shaped body) or `application/x-www-form-urlencoded` (one call; also
 /// what a GET delivery carries in its query string). Another or empty
-/// content type is sniffed: a body starting with `{` is JSON.
+/// content type is sniffed ([`sniff_body`](super::sniff_body)).
 ///
 /// ```
 /// use velip_core::decode::decode_webhook;
@@ -37,9 +37,7 @@ pub fn decode_webhook(body: &[u8], content_type: &str) -> Result<WebhookPayload,
     } else if ct.contains("x-www-form-urlencoded") {
         false
     } else {
-        body.iter()
-            .find(|b| !b.is_ascii_whitespace())
-            .is_some_and(|&b| b == b'{' || b == 0xEF)
+        super::sniff_body(body) == super::BodyKind::Json
     };
     if json {
         let raw = super::decode_raw(body, None, super::DecodeOptions::LENIENT)?;

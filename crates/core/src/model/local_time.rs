@@ -22,13 +22,19 @@ pub const PLATFORM_TZ: Tz = Sao_Paulo;
 /// assert_eq!(at.timestamp(), 1_795_219_122);
 /// ```
 pub fn at(date: NaiveDate, time: NaiveTime) -> Option<DateTime<Tz>> {
-    Sao_Paulo.from_local_datetime(&date.and_time(time)).earliest()
+    Sao_Paulo
+        .from_local_datetime(&date.and_time(time))
+        .earliest()
 }
 
 /// A time of the call (`time_start`, `time_end`) on the call's `date`, or on
 /// the next day when it is earlier than the dial time (the call crossed
 /// midnight).
-pub fn after_dial(date: NaiveDate, dial: Option<NaiveTime>, time: NaiveTime) -> Option<DateTime<Tz>> {
+pub fn after_dial(
+    date: NaiveDate,
+    dial: Option<NaiveTime>,
+    time: NaiveTime,
+) -> Option<DateTime<Tz>> {
     let day = match dial {
         Some(d) if time < d => date.checked_add_days(Days::new(1))?,
         _ => date,

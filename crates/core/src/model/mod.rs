@@ -7,6 +7,7 @@ pub(crate) mod page;
 mod problem;
 mod record;
 mod status;
+mod wire;
 
 pub use call_id::{CallId, CallIdError};
 pub use cursor::Cursor;

@@ -36,21 +36,13 @@ impl Page {
     /// The cursor of the next page, when the service says there is one
     /// (`has_more` true and a non-empty `next_id`).
     pub fn next_cursor(&self) -> Option<&Cursor> {
-        next_cursor_of(self.pagination.as_ref())
+        self.pagination.as_ref().and_then(Pagination::next_cursor)
     }
 
     /// Whether the service says another page exists (`has_more`).
     pub fn has_more(&self) -> bool {
         self.pagination.as_ref().is_some_and(|p| p.has_more)
     }
-}
-
-/// The cursor of the next page a `pagination` object announces: `next_id`
-/// when `has_more` is true.
-pub(crate) fn next_cursor_of(pagination: Option<&Pagination>) -> Option<&Cursor> {
-    pagination
-        .filter(|p| p.has_more)
-        .and_then(|p| p.next_cursor.as_ref())
 }
 
 /// `return.pagination` of a page.
@@ -69,4 +61,12 @@ pub struct Pagination {
     pub page_size_applied: Option<u32>,
     /// Unknown keys of `pagination`, verbatim.
     pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl Pagination {
+    /// The cursor of the next page this pagination announces: `next_id`
+    /// when `has_more` is true (the one place this rule is written).
+    pub fn next_cursor(&self) -> Option<&Cursor> {
+        self.next_cursor.as_ref().filter(|_| self.has_more)
+    }
 }

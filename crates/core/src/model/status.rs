@@ -30,6 +30,31 @@ pub enum CallStatus {
 }
 
 impl CallStatus {
+    /// The known statuses, with their wire texts (`OK`, `BUSY`, ...), in
+    /// the spec's order. Bindings build their enums from this list.
+    pub const KNOWN: [Self; 6] = [
+        Self::Answered,
+        Self::Busy,
+        Self::NoAnswer,
+        Self::Cancel,
+        Self::Congestion,
+        Self::ChanUnavail,
+    ];
+
+    /// A readable English name: `answered`, `busy`, `no_answer`, `cancel`,
+    /// `congestion`, `chan_unavail`; `other` for unknown texts.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Answered => "answered",
+            Self::Busy => "busy",
+            Self::NoAnswer => "no_answer",
+            Self::Cancel => "cancel",
+            Self::Congestion => "congestion",
+            Self::ChanUnavail => "chan_unavail",
+            Self::Other(_) => "other",
+        }
+    }
+
     /// Maps the wire text (exact, case-sensitive as the service sends it;
     /// surrounding spaces ignored).
     pub fn from_wire(s: &str) -> Self {
@@ -97,6 +122,20 @@ pub enum AmdResult {
 }
 
 impl AmdResult {
+    /// The known results, with their wire texts (`MA`, `HM`, `ND`).
+    pub const KNOWN: [Self; 3] = [Self::Machine, Self::Human, Self::NotDetermined];
+
+    /// A readable English name: `machine`, `human`, `not_determined`;
+    /// `other` for unknown texts.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Machine => "machine",
+            Self::Human => "human",
+            Self::NotDetermined => "not_determined",
+            Self::Other(_) => "other",
+        }
+    }
+
     /// Maps the wire text (`MA`, `HM`, `ND`, else [`AmdResult::Other`]).
     pub fn from_wire(s: &str) -> Self {
         match s.trim() {

@@ -17,8 +17,9 @@ impl Query {
         self.pairs(false)
     }
 
-    /// Like [`Query::to_form_pairs`], with `rurl_password` and the values of
-    /// `rurl_headers` replaced by `***`: for logs and `Debug`.
+    /// Like [`Query::to_form_pairs`], with `rurl_password`, the values of
+    /// `rurl_headers` and the query values of `rurl` replaced by `***`: for
+    /// logs and `Debug`.
     pub fn to_redacted_pairs(&self) -> Vec<(&'static str, String)> {
         self.pairs(true)
     }
@@ -85,7 +86,14 @@ impl Query {
             p.push(("origin", o.clone()));
         }
         if let Some(w) = &self.webhook {
-            p.push(("rurl", w.url.clone()));
+            p.push((
+                "rurl",
+                if redact {
+                    crate::scrub::redact_url(&w.url)
+                } else {
+                    w.url.clone()
+                },
+            ));
             if let Some(m) = w.method {
                 p.push(("rurl_method", m.as_wire().to_owned()));
             }

@@ -28,7 +28,7 @@ mod validate;
 mod webhook;
 
 pub use builder::{DateArg, Query, QueryBuilder};
-pub use validate::{ValidationError, Violation};
+pub use validate::{ValidationError, Violation, ViolationCode};
 pub use webhook::{Webhook, WebhookFormat, WebhookMethod};
 
 /// Largest page size the service serves (`maxreg` cap).

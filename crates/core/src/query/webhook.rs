@@ -1,5 +1,6 @@
 use std::fmt;
 
+use super::validate::{ValidationError, ViolationCode, quote};
 use crate::secret::Secret;
 
 /// HTTP method of a webhook delivery (`rurl_method`).
@@ -12,6 +13,26 @@ pub enum WebhookMethod {
 }
 
 impl WebhookMethod {
+    /// Every method, in wire order.
+    pub const ALL: [Self; 2] = [Self::Post, Self::Get];
+
+    /// Reads `POST`/`GET` (any case, surrounding spaces ignored).
+    ///
+    /// # Errors
+    /// A [`ValidationError`] naming `webhook_method` (`rurl_method`).
+    pub fn parse(text: &str) -> Result<Self, ValidationError> {
+        match text.trim().to_ascii_uppercase().as_str() {
+            "POST" => Ok(Self::Post),
+            "GET" => Ok(Self::Get),
+            _ => Err(ValidationError::single(
+                "webhook_method",
+                "rurl_method",
+                ViolationCode::WebhookMethod,
+                format!("must be \"POST\" or \"GET\", got {}", quote(text)),
+            )),
+        }
+    }
+
     /// `"POST"` or `"GET"`.
     pub fn as_wire(self) -> &'static str {
         match self {
@@ -32,6 +53,26 @@ pub enum WebhookFormat {
 }
 
 impl WebhookFormat {
+    /// Every format, in wire order.
+    pub const ALL: [Self; 2] = [Self::Json, Self::Form];
+
+    /// Reads `json`/`form` (any case, surrounding spaces ignored).
+    ///
+    /// # Errors
+    /// A [`ValidationError`] naming `webhook_format` (`rurl_type`).
+    pub fn parse(text: &str) -> Result<Self, ValidationError> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "json" => Ok(Self::Json),
+            "form" => Ok(Self::Form),
+            _ => Err(ValidationError::single(
+                "webhook_format",
+                "rurl_type",
+                ViolationCode::WebhookFormat,
+                format!("must be \"json\" or \"form\", got {}", quote(text)),
+            )),
+        }
+    }
+
     /// `"json"` or `"form"`.
     pub fn as_wire(self) -> &'static str {
         match self {
@@ -122,6 +163,28 @@ impl Webhook {
         self
     }
 
+    /// HTTP Basic credentials from optional parts, as a command line or a
+    /// keyword argument gives them: both or neither.
+    ///
+    /// # Errors
+    /// A [`ValidationError`] naming `webhook_user` when only one is given.
+    pub fn basic_auth_parts(
+        self,
+        user: Option<String>,
+        password: Option<Secret>,
+    ) -> Result<Self, ValidationError> {
+        match (user, password) {
+            (Some(u), Some(p)) => Ok(self.basic_auth(u, p)),
+            (None, None) => Ok(self),
+            _ => Err(ValidationError::single(
+                "webhook_user",
+                "rurl_user",
+                ViolationCode::WebhookAuthIncomplete,
+                "give both the webhook's Basic user and password, or neither",
+            )),
+        }
+    }
+
     /// The target URL (`rurl`).
     pub fn url(&self) -> &str {
         &self.url
@@ -164,7 +227,7 @@ impl Webhook {
 impl fmt::Debug for Webhook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Webhook")
-            .field("url", &self.url)
+            .field("url", &crate::scrub::redact_url(&self.url))
             .field("method", &self.method)
             .field("format", &self.format)
             .field(

@@ -1,12 +1,19 @@
 //! [`CallIter`]: the auto-paging walk over a list query.
 
+mod dedup;
+mod pipeline;
+
 use std::collections::HashSet;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
+use std::sync::Arc;
+use std::sync::mpsc::RecvTimeoutError;
 
-use velip_core::{CallId, CallRecord, Cursor, Page, Query};
+use velip_core::{CallRecord, Cursor, Page, Query};
 
-use crate::client::{Fetched, Operation};
-use crate::{Client, Error};
+use crate::paging::dedup::Dedup;
+use crate::paging::pipeline::{Delivery, Prefetcher};
+use crate::retry::Operation;
+use crate::sender::Sender;
+use crate::{Error, PagingError};
 
 /// Iterator over every call a list query selects, fetching pages as needed
 /// (created by [`Client::list_calls`]).
@@ -41,14 +48,13 @@ use crate::{Client, Error};
 /// # Each call once, in O(page size) memory
 ///
 /// Records come newest first (descending call id number). The iterator
-/// keeps a low-watermark — the smallest call id number yielded so far — and
-/// the ids yielded at exactly that number. A record is skipped (and counted
-/// in [`duplicates_skipped`](Self::duplicates_skipped)) when its number is
-/// above the watermark, when it is a yielded id at the watermark, or when it
-/// repeats within its page. Calls inserted at the head while paging have
+/// remembers the ids it yielded on its last two pages and skips a record
+/// (counted in [`duplicates_skipped`](Self::duplicates_skipped)) that it
+/// already yielded there or earlier on the same page; an id it never
+/// yielded is never skipped. Calls inserted at the head while paging have
 /// higher numbers than anything still to come, so they cause neither
-/// duplicates nor gaps; memory stays bounded by one page (plus the set of
-/// cursors seen, one short string per page).
+/// duplicates nor gaps; memory stays bounded by two pages of ids (plus the
+/// set of cursors seen, one short string per page).
 ///
 /// # Errors and resuming
 ///
@@ -70,7 +76,7 @@ use crate::{Client, Error};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct CallIter {
-    client: Client,
+    sender: Arc<Sender>,
     /// The query of the next page to fetch; `None` once the walk is over.
     next_query: Option<Query>,
     /// The cursor of the page in the buffer.
@@ -81,12 +87,10 @@ pub struct CallIter {
     last_meta: Option<Page>,
     /// An error to yield once the buffer is drained (ends the walk).
     pending_error: Option<Error>,
-    watermark: Option<u64>,
-    at_watermark: HashSet<CallId>,
+    dedup: Dedup,
     seen_cursors: HashSet<Cursor>,
     pages: u64,
     yielded: u64,
-    duplicates: u64,
     masked: bool,
     warnings: Vec<String>,
     /// How many pages ahead of the one consumed the walk reaches (0-2).
@@ -97,140 +101,31 @@ pub struct CallIter {
     in_flight: Option<Query>,
 }
 
-/// The walk's page pipeline: two helper threads per walk (so the allocator
-/// keeps one arena for each), one fetching, one decoding.
-///
-/// The fetcher sends a request, reads the answer's head
-/// ([`peek_head`](velip_core::decode::peek_head)) and hands the body to the
-/// decoder; as soon as the decoder takes it, the fetcher requests the page
-/// the head points to, so the service works on page N+2 while page N+1 is
-/// decoded and page N consumed. Both hand-overs are rendezvous channels: the
-/// decoder starts on a page only once the walk has taken the previous one,
-/// so at most one decoded page and two page-sized body buffers (one read
-/// or waiting, one spare for the next read) are held beside the page being
-/// consumed. The fetcher follows cursors on its own only while they
-/// are new to its chain; the walk checks every delivery against the query it
-/// wants and starts a new pipeline when they differ.
-struct Prefetcher {
-    /// Starts a new chain at this query (only while the pipeline is idle).
-    requests: SyncSender<Query>,
-    answers: Receiver<Delivery>,
-}
-
-/// One page out of the pipeline.
-struct Delivery {
-    answer: Result<Page, Error>,
-    /// The query the fetcher has already sent (or is about to send) after
-    /// this one, when the answer pointed to a next page.
-    following: Option<Query>,
-}
-
-impl Prefetcher {
-    /// `follow`: the fetcher requests the page a head points to on its
-    /// own (two pages ahead); without it, only what the walk asks for.
-    fn start(client: &Client, follow: bool) -> Option<Self> {
-        let (requests, chain_starts) = std::sync::mpsc::sync_channel::<Query>(1);
-        let (to_decoder, bodies) = std::sync::mpsc::sync_channel::<(Fetch, Option<Query>)>(0);
-        let (to_walk, answers) = std::sync::mpsc::sync_channel::<Delivery>(0);
-        // Bodies decoded, handed back to the fetcher to read the next ones
-        // into (at most one spare waits).
-        let (spare_tx, spares) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
-        let worker = client.clone();
-        // Both threads end when the walk is dropped (its channel ends with
-        // it). The waiting walk polls the interrupt check, not these threads.
-        std::thread::Builder::new()
-            .name("velip-fetch".to_owned())
-            .spawn(move || {
-                let mut seen: HashSet<Cursor> = HashSet::new();
-                let mut next: Option<Query> = None;
-                loop {
-                    let query = match next.take() {
-                        Some(q) => q,
-                        None => match chain_starts.recv() {
-                            Ok(q) => {
-                                seen.clear();
-                                q
-                            }
-                            Err(_) => break,
-                        },
-                    };
-                    let buffer = spares.try_recv().unwrap_or_default();
-                    let fetched = worker.fetch_undecoded(&query, buffer);
-                    if let Some(c) = query.cursor() {
-                        seen.insert(c.clone());
-                    }
-                    let following = fetched
-                        .as_ref()
-                        .ok()
-                        .filter(|_| follow)
-                        .and_then(Fetched::next_cursor)
-                        .filter(|c| !seen.contains(*c))
-                        .map(|c| query.with_cursor(Some(c.clone())));
-                    if to_decoder.send((fetched, following.clone())).is_err() {
-                        break;
-                    }
-                    next = following;
-                }
-            })
-            .ok()?;
-        std::thread::Builder::new()
-            .name("velip-decode".to_owned())
-            .spawn(move || {
-                while let Ok((fetched, following)) = bodies.recv() {
-                    let answer = match fetched {
-                        Ok(Fetched::Undecoded(u)) => {
-                            let (answer, body) = u.decode_keeping_body();
-                            // Full or gone: then the buffer is just freed.
-                            let _ = spare_tx.try_send(body);
-                            answer
-                        }
-                        other => other.and_then(Fetched::decode),
-                    };
-                    // After an error the pipeline ends: the walk starts a new
-                    // one at the page it retries, and the fetcher stops at
-                    // the page it already requested (this thread's channel
-                    // ends with it) instead of following its chain.
-                    let failed = answer.is_err();
-                    let following = following.filter(|_| !failed);
-                    if to_walk.send(Delivery { answer, following }).is_err() || failed {
-                        break;
-                    }
-                }
-            })
-            .ok()?;
-        Some(Self { requests, answers })
-    }
-}
-
-type Fetch = Result<Fetched, Error>;
-
 impl std::fmt::Debug for CallIter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CallIter")
             .field("next_query", &self.next_query)
             .field("pages_fetched", &self.pages)
             .field("records_yielded", &self.yielded)
-            .field("duplicates_skipped", &self.duplicates)
+            .field("duplicates_skipped", &self.dedup.skipped())
             .field("numbers_masked", &self.masked)
             .finish_non_exhaustive()
     }
 }
 
 impl CallIter {
-    pub(crate) fn new(client: Client, query: Query) -> Self {
+    pub(crate) fn new(sender: Arc<Sender>, query: Query) -> Self {
         Self {
-            client,
+            sender,
             current_cursor: query.cursor().cloned(),
             next_query: Some(query),
             buffer: Vec::new().into_iter(),
             last_meta: None,
             pending_error: None,
-            watermark: None,
-            at_watermark: HashSet::new(),
+            dedup: Dedup::default(),
             seen_cursors: HashSet::new(),
             pages: 0,
             yielded: 0,
-            duplicates: 0,
             masked: false,
             warnings: Vec::new(),
             depth: 2,
@@ -282,7 +177,7 @@ impl CallIter {
     /// Records skipped because they were already yielded in this walk (or
     /// sat above the walk's low-watermark).
     pub fn duplicates_skipped(&self) -> u64 {
-        self.duplicates
+        self.dedup.skipped()
     }
 
     /// Whether any page so far had masked phone numbers
@@ -344,7 +239,7 @@ impl CallIter {
     /// Fetches the next page into the buffer; returns its metadata.
     fn fetch(&mut self) -> Option<Result<Page, Error>> {
         let query = self.next_query.clone()?;
-        if let Err(e) = self.client.check_interrupt() {
+        if let Err(e) = self.sender.check_interrupt() {
             return Some(Err(e));
         }
         let answer = if self.depth > 0 {
@@ -353,7 +248,7 @@ impl CallIter {
                 None => return Some(Err(Error::Interrupted)),
             }
         } else {
-            self.client.execute(&query, Operation::Read)
+            self.sender.execute(&query, Operation::Read)
         };
         let mut page = match answer {
             Ok(p) => p,
@@ -369,16 +264,17 @@ impl CallIter {
         }
 
         let records = std::mem::take(&mut page.records);
-        let kept = self.filter(records);
+        let kept = self.dedup.filter(records);
 
         // What comes next.
         let next = if page.has_more() {
             match page.next_cursor() {
-                None => Err(Error::CursorMissing),
+                None => Err(PagingError::CursorMissing.into()),
                 Some(c) if self.seen_cursors.contains(c) || Some(c) == query.cursor() => {
-                    Err(Error::CursorCycle {
+                    Err(PagingError::CursorCycle {
                         cursor: c.as_str().to_owned(),
-                    })
+                    }
+                    .into())
                 }
                 Some(c) => Ok(Some(c.clone())),
             }
@@ -415,7 +311,7 @@ impl CallIter {
     fn fetch_through_pipeline(&mut self, query: &Query) -> Option<Result<Page, Error>> {
         if !self.request(query) {
             // No helper thread could be started: fetch here.
-            return Some(self.client.execute(query, Operation::Read));
+            return Some(self.sender.execute(query, Operation::Read));
         }
         let delivery = self.wait_for_prefetch()?;
         // The pipeline delivers in order: this answers `query`.
@@ -439,7 +335,7 @@ impl CallIter {
             self.prefetcher = None;
         }
         if self.prefetcher.is_none() {
-            self.prefetcher = Prefetcher::start(&self.client, self.depth >= 2);
+            self.prefetcher = Prefetcher::start(&self.sender, self.depth >= 2);
         }
         match &self.prefetcher {
             Some(p) if p.requests.send(query.clone()).is_ok() => {
@@ -468,41 +364,12 @@ impl CallIter {
                 Ok(delivery) => return Some(delivery),
                 Err(RecvTimeoutError::Disconnected) => return Some(gone()),
                 Err(RecvTimeoutError::Timeout) => {
-                    if self.client.check_interrupt().is_err() {
+                    if self.sender.check_interrupt().is_err() {
                         return None;
                     }
                 }
             }
         }
-    }
-
-    /// Drops records already yielded in this walk; moves the watermark.
-    fn filter(&mut self, records: Vec<CallRecord>) -> Vec<CallRecord> {
-        let mut this_page: HashSet<CallId> = HashSet::with_capacity(records.len());
-        let mut kept = Vec::with_capacity(records.len());
-        for r in records {
-            let n = r.call_id.number();
-            let dup = !this_page.insert(r.call_id.clone())
-                || self.watermark.is_some_and(|w| n > w)
-                || (self.watermark == Some(n) && self.at_watermark.contains(&r.call_id));
-            if dup {
-                self.duplicates += 1;
-            } else {
-                kept.push(r);
-            }
-        }
-        if let Some(low) = kept.iter().map(|r| r.call_id.number()).min() {
-            if self.watermark != Some(low) {
-                self.at_watermark.clear();
-            }
-            self.watermark = Some(low);
-            self.at_watermark.extend(
-                kept.iter()
-                    .filter(|r| r.call_id.number() == low)
-                    .map(|r| r.call_id.clone()),
-            );
-        }
-        kept
     }
 }
 

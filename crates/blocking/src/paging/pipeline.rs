@@ -1,0 +1,120 @@
+//! The walk's page pipeline: a fetching thread and a decoding thread, so
+//! the service works on page N+2 while page N+1 is decoded and page N
+//! consumed.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, SyncSender};
+
+use velip_core::{Cursor, Page, Query};
+
+use crate::Error;
+use crate::answer::Fetched;
+use crate::sender::Sender;
+
+/// The walk's page pipeline: two helper threads per walk (so the allocator
+/// keeps one arena for each), one fetching, one decoding.
+///
+/// The fetcher sends a request, reads the answer's head
+/// ([`peek_head`](velip_core::decode::peek_head)) and hands the body to the
+/// decoder; as soon as the decoder takes it, the fetcher requests the page
+/// the head points to, so the service works on page N+2 while page N+1 is
+/// decoded and page N consumed. Both hand-overs are rendezvous channels: the
+/// decoder starts on a page only once the walk has taken the previous one,
+/// so at most one decoded page and two page-sized body buffers (one read
+/// or waiting, one spare for the next read) are held beside the page being
+/// consumed. The fetcher follows cursors on its own only while they
+/// are new to its chain; the walk checks every delivery against the query it
+/// wants and starts a new pipeline when they differ.
+pub(super) struct Prefetcher {
+    /// Starts a new chain at this query (only while the pipeline is idle).
+    pub(super) requests: SyncSender<Query>,
+    pub(super) answers: Receiver<Delivery>,
+}
+
+/// One page out of the pipeline.
+pub(super) struct Delivery {
+    pub(super) answer: Result<Page, Error>,
+    /// The query the fetcher has already sent (or is about to send) after
+    /// this one, when the answer pointed to a next page.
+    pub(super) following: Option<Query>,
+}
+
+impl Prefetcher {
+    /// `follow`: the fetcher requests the page a head points to on its
+    /// own (two pages ahead); without it, only what the walk asks for.
+    pub(super) fn start(sender: &Arc<Sender>, follow: bool) -> Option<Self> {
+        let (requests, chain_starts) = std::sync::mpsc::sync_channel::<Query>(1);
+        let (to_decoder, bodies) = std::sync::mpsc::sync_channel::<(Fetch, Option<Query>)>(0);
+        let (to_walk, answers) = std::sync::mpsc::sync_channel::<Delivery>(0);
+        // Bodies decoded, handed back to the fetcher to read the next ones
+        // into (at most one spare waits).
+        let (spare_tx, spares) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
+        let worker = Arc::clone(sender);
+        // Both threads end when the walk is dropped (its channel ends with
+        // it). The waiting walk polls the interrupt check, not these threads.
+        std::thread::Builder::new()
+            .name("velip-fetch".to_owned())
+            .spawn(move || {
+                let mut seen: HashSet<Cursor> = HashSet::new();
+                let mut next: Option<Query> = None;
+                loop {
+                    let query = match next.take() {
+                        Some(q) => q,
+                        None => match chain_starts.recv() {
+                            Ok(q) => {
+                                seen.clear();
+                                q
+                            }
+                            Err(_) => break,
+                        },
+                    };
+                    let buffer = spares.try_recv().unwrap_or_default();
+                    let fetched = worker.fetch_undecoded(&query, buffer);
+                    if let Some(c) = query.cursor() {
+                        seen.insert(c.clone());
+                    }
+                    let following = fetched
+                        .as_ref()
+                        .ok()
+                        .filter(|_| follow)
+                        .and_then(Fetched::next_cursor)
+                        .filter(|c| !seen.contains(*c))
+                        .map(|c| query.with_cursor(Some(c.clone())));
+                    if to_decoder.send((fetched, following.clone())).is_err() {
+                        break;
+                    }
+                    next = following;
+                }
+            })
+            .ok()?;
+        std::thread::Builder::new()
+            .name("velip-decode".to_owned())
+            .spawn(move || {
+                while let Ok((fetched, following)) = bodies.recv() {
+                    let answer = match fetched {
+                        Ok(Fetched::Undecoded(u)) => {
+                            let (answer, body) = u.decode_keeping_body();
+                            // Full or gone: then the buffer is just freed.
+                            let _ = spare_tx.try_send(body);
+                            answer
+                        }
+                        other => other.and_then(Fetched::decode),
+                    };
+                    // After an error the pipeline ends: the walk starts a new
+                    // one at the page it retries, and the fetcher stops at
+                    // the page it already requested (this thread's channel
+                    // ends with it) instead of following its chain.
+                    let failed = answer.is_err();
+                    let following = following.filter(|_| !failed);
+                    if to_walk.send(Delivery { answer, following }).is_err() || failed {
+                        break;
+                    }
+                }
+            })
+            .ok()?;
+        Some(Self { requests, answers })
+    }
+}
+
+type Fetch = Result<Fetched, Error>;
