@@ -5,12 +5,7 @@ import enum
 
 __all__ = ["AmdResult", "CallStatus"]
 
-class _WireEnum(str, enum.Enum):
-    @property
-    def is_known(self) -> bool:
-        """Whether this value is one the SDK knows (not a kept unknown one)."""
-
-class CallStatus(_WireEnum):
+class CallStatus(str, enum.Enum):
     """Final status of a call (``cd_status``)."""
 
     ANSWERED = "OK"
@@ -20,12 +15,18 @@ class CallStatus(_WireEnum):
     CONGESTION = "CONGESTION"
     CHAN_UNAVAIL = "CHANUNAVAIL"
     @property
+    def is_known(self) -> bool:
+        """Whether this value is one the SDK knows (not a kept unknown one)."""
+    @property
     def is_answered(self) -> bool:
         """Whether the call was answered (``OK``)."""
 
-class AmdResult(_WireEnum):
+class AmdResult(str, enum.Enum):
     """Answering-machine detection result (``cd_amdasw``)."""
 
     MACHINE = "MA"
     HUMAN = "HM"
     NOT_DETERMINED = "ND"
+    @property
+    def is_known(self) -> bool:
+        """Whether this value is one the SDK knows (not a kept unknown one)."""
