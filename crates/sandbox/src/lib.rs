@@ -61,9 +61,15 @@
 
 mod config;
 mod data;
+mod fault_response;
 mod faults;
+mod params;
+mod pipeline;
+mod request_log;
 mod rules;
+mod runtime;
 mod server;
+mod state;
 mod webhook;
 mod wire;
 
@@ -80,13 +86,15 @@ pub use config::{
 };
 pub use data::LoadError;
 pub use faults::{Fault, FaultPlan, FaultRule, ParseFaultError, RetryAfter, Trigger};
+pub use request_log::LoggedRequest;
 pub use rules::auth::{AuthMode, ClientStatus};
 pub use rules::limits::QuotaStatus;
 pub use rules::selection::RequestKind;
-pub use server::{ENDPOINT_PATH, LoggedRequest};
+pub use server::ENDPOINT_PATH;
 pub use webhook::{Delivery, ReceivedRequest, WebhookReceiver};
 
-use server::{AppState, ServerThread, lock, read};
+use runtime::ServerThread;
+use state::{AppState, lock, read};
 
 // Handles are shared across threads by embedders (pyo3 classes, C tests).
 const _: () = {
@@ -200,13 +208,12 @@ impl Sandbox {
 
     /// Every request answered since start or the last [`reset`](Self::reset), oldest first.
     pub fn request_log(&self) -> Vec<LoggedRequest> {
-        lock(&self.state.log).clone()
+        self.state.log.snapshot()
     }
 
     /// Clears only the request log.
     pub fn clear_request_log(&self) {
-        lock(&self.state.log).clear();
-        self.state.log_seq.store(0, Ordering::Relaxed);
+        self.state.log.clear();
     }
 
     /// Webhook deliveries finished so far (in completion order).
