@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::sync::atomic::Ordering;
 
 use crate::config::{IpPolicy, WebhookMethod};
+use crate::content_fault::ContentFaults;
 use crate::params::param_lookup;
 use crate::rules::ApiError;
 use crate::rules::auth::{AuthMode, authenticate};
@@ -52,9 +53,16 @@ impl AppState {
         authorization: Option<&str>,
         query: &[(String, String)],
         body: &[(String, String)],
-        stuck: bool,
+        faults: &ContentFaults,
     ) -> Outcome {
-        let param = param_lookup(query, body);
+        let lookup = param_lookup(query, body);
+        let param = |key: &str| {
+            if key == "last_id" && faults.ignores_cursor() {
+                None
+            } else {
+                lookup(key)
+            }
+        };
         let cfg = read(&self.cfg);
         let now = self.clock.now();
 
@@ -126,31 +134,33 @@ impl AppState {
 
         let masked = must_mask(principal, sel.kind, sel.by_single_ctid);
         let origin = origin_of(param("origin").as_deref());
+        let returl = read(&self.returl);
         let render = Render {
             store: &store,
             wire: &cfg.wire,
             origin: &origin,
             numtype: NumType::parse(param("numtype").as_deref()),
             masked,
+            edits: &faults.edits,
+            returl: (!returl.is_empty()).then_some(&*returl),
         };
         let mut page = sel.page;
-        if stuck && let Some(&first) = page.rows.first() {
-            page.has_more = true;
-            page.next_id = Some(store.rows[first].id);
-        }
+        faults.shape_page(&mut page, &store);
         let strings = cfg.wire.numbers_as_strings;
         let pagination = |force: bool| {
-            (page_req.maxreg_sent || force).then(|| Pagination {
-                has_more: page.has_more,
-                next_id: NextId {
-                    id: page.next_id,
-                    strings,
-                },
-                maxreg_capped: page_req.capped.then_some(true),
-                maxreg_applied: page_req
-                    .capped
-                    .then(|| u32::try_from(page_req.size).unwrap_or(5000)),
-            })
+            faults.shape_pagination((page_req.maxreg_sent || force).then(|| {
+                Pagination {
+                    has_more: Some(page.has_more),
+                    next_id: NextId {
+                        id: page.next_id,
+                        strings,
+                    },
+                    maxreg_capped: page_req.capped.then_some(true),
+                    maxreg_applied: page_req
+                        .capped
+                        .then(|| u32::try_from(page_req.size).unwrap_or(5000)),
+                }
+            }))
         };
         let ret = |force: bool| ReturnOk {
             status: "OK",
@@ -204,11 +214,11 @@ impl AppState {
                     call_ids: page.rows.iter().map(|&i| store.rows[i].id).collect(),
                 });
             } else if !json {
-                for &i in &page.rows {
+                for (n, &i) in page.rows.iter().enumerate() {
                     jobs.push(Job {
                         url: url.clone(),
                         method,
-                        payload: Payload::Form(render.form_fields(&store.rows[i])),
+                        payload: Payload::Form(render.form_fields(&store.rows[i], n + 1)),
                         headers: headers.clone(),
                         basic: basic.clone(),
                         call_ids: vec![store.rows[i].id],

@@ -37,8 +37,13 @@ pub struct LoggedRequest {
     pub status: u16,
     /// `return.status_code` answered (empty for fault pages).
     pub status_code: String,
-    /// The injected fault, if any (its text form, e.g. `429:3`).
+    /// The first injected fault, if any (its text form, e.g. `429:3`); the
+    /// same as the first entry of [`faults`](Self::faults).
     pub fault: Option<String>,
+    /// Every injected fault, in plan order (text forms): at most one
+    /// transport fault plus any number of content faults
+    /// ([`Fault::is_content`](crate::Fault::is_content)).
+    pub faults: Vec<String>,
     /// The client address.
     pub client: IpAddr,
 }

@@ -10,7 +10,10 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use axum::Router;
+use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
+
+use crate::tls::TlsListener;
 
 /// A server running on its own thread with its own tokio runtime; stops on drop.
 pub(crate) struct ServerThread {
@@ -23,6 +26,29 @@ impl ServerThread {
     /// Binds `addr` and serves `router` (plain HTTP) on a background thread.
     pub(crate) fn spawn(addr: SocketAddr, router: Router) -> io::Result<Self> {
         Self::spawn_with(addr, move |listener| async move {
+            let _ = axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await;
+        })
+    }
+
+    /// Binds `addr` and serves `router` over HTTPS with this rustls
+    /// configuration on a background thread.
+    pub(crate) fn spawn_tls(
+        addr: SocketAddr,
+        router: Router,
+        tls: rustls::ServerConfig,
+    ) -> io::Result<Self> {
+        Self::spawn_with(addr, move |tcp| async move {
+            let Ok(listener) = TlsListener::new(tcp, tls) else {
+                return;
+            };
+            // `tap_io` also provides the `ConnectInfo<SocketAddr>` the handlers read.
+            let listener = listener.tap_io(|tls| {
+                let _ = tls.get_ref().0.set_nodelay(true);
+            });
             let _ = axum::serve(
                 listener,
                 router.into_make_service_with_connect_info::<SocketAddr>(),

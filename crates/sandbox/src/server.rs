@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use axum::routing::any;
 
+use crate::content_fault::ContentFaults;
 use crate::fault_response::{
     INVALID_JSON, html_page, reset_response, retry_after_value, trickle_response,
     truncated_response, with_bad_record,
@@ -54,7 +55,10 @@ async fn get_call_status(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let fault = st.next_fault();
+    let (request_no, faults) = st.next_faults();
+    let fault = faults.iter().find(|f| !f.is_content()).cloned();
+    let content = ContentFaults::new(&faults, request_no);
+    let fault_texts: Vec<String> = faults.iter().map(ToString::to_string).collect();
     let query = parse_query(uri.query());
     let body_pairs = parse_body(&headers, &body);
     let header_text = |h: header::HeaderName| {
@@ -75,7 +79,8 @@ async fn get_call_status(
         kind: None,
         status: 0,
         status_code: String::new(),
-        fault: fault.as_ref().map(ToString::to_string),
+        fault: fault_texts.first().cloned(),
+        faults: fault_texts,
         client: peer.ip(),
     };
 
@@ -113,13 +118,13 @@ async fn get_call_status(
     }
 
     let authorization = header_text(header::AUTHORIZATION);
-    let stuck = matches!(fault, Some(Fault::StuckCursor));
+    st.live_tick();
     let out = st.process(
         peer.ip(),
         authorization.as_deref(),
         &query,
         &body_pairs,
-        stuck,
+        &content,
     );
     entry.status = out.status;
     entry.status_code.clone_from(&out.code);
@@ -129,14 +134,18 @@ async fn get_call_status(
     st.spawn_deliveries(out.jobs);
 
     let retry_after = out.retry_after.map(HeaderValue::from);
+    let body = if content.bad_record && out.status == 200 {
+        with_bad_record(out.body)
+    } else {
+        out.body
+    };
     match fault {
         Some(Fault::Trickle { chunk, interval }) => {
-            trickle_response(out.status, out.body, chunk, interval)
+            trickle_response(out.status, body, chunk, interval)
         }
-        Some(Fault::TruncatedBody) => truncated_response(out.status, out.body),
+        Some(Fault::TruncatedBody) => truncated_response(out.status, body),
         Some(Fault::InvalidJson) => json_response(out.status, INVALID_JSON.to_vec(), None),
-        Some(Fault::BadRecord) => json_response(out.status, with_bad_record(out.body), retry_after),
-        _ => json_response(out.status, out.body, retry_after),
+        _ => json_response(out.status, body, retry_after),
     }
 }
 
@@ -159,6 +168,7 @@ async fn not_found(
         status: 404,
         status_code: "404".to_owned(),
         fault: None,
+        faults: Vec::new(),
         client: peer.ip(),
     });
     json_response(404, error_body("Not found", "404"), None)

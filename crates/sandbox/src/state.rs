@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::config::SandboxConfig;
 use crate::data::store::Store;
 use crate::faults::{Fault, FaultPlan};
+use crate::live::Live;
 use crate::request_log::RequestLog;
 use crate::rules::Clock;
 use crate::rules::auth::Guard;
@@ -32,12 +33,20 @@ pub(crate) struct AppState {
     pub(crate) log: RequestLog,
     pub(crate) deliveries: Mutex<Vec<Delivery>>,
     pub(crate) pending_deliveries: AtomicUsize,
-    pub(crate) returl: Mutex<HashMap<u64, i32>>,
+    /// Live mode (arrivals and finalizations).
+    pub(crate) live: Live,
+    /// Webhook outcome per call (`cd_returl`), rendered in its records.
+    pub(crate) returl: RwLock<HashMap<u64, i32>>,
 }
 
 /// Locks a mutex, recovering the data of a poisoned one.
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Write-locks an `RwLock`, recovering the data of a poisoned one.
+pub(crate) fn write<T>(m: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    m.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Read-locks an `RwLock`, recovering the data of a poisoned one.
@@ -52,6 +61,7 @@ impl AppState {
             .daily_lookups
             .unwrap_or_else(|| store.daily_lookup_cap());
         let plan = cfg.faults.clone();
+        let live = Live::new(cfg.live.clone());
         Self {
             cfg: RwLock::new(cfg),
             store: RwLock::new(store),
@@ -63,16 +73,18 @@ impl AppState {
             log: RequestLog::default(),
             deliveries: Mutex::new(Vec::new()),
             pending_deliveries: AtomicUsize::new(0),
-            returl: Mutex::new(HashMap::new()),
+            returl: RwLock::new(HashMap::new()),
+            live,
         }
     }
 
-    /// Numbers the request and returns the fault the plan picks for it.
-    pub(crate) fn next_fault(&self) -> Option<Fault> {
+    /// Numbers the request; returns its number and the faults the plan
+    /// applies to it (see [`FaultPlan::faults_for`]).
+    pub(crate) fn next_faults(&self) -> (u64, Vec<Fault>) {
         let mut f = lock(&self.faults);
         f.counter += 1;
         let n = f.counter;
-        f.plan.fault_for(n).cloned()
+        (n, f.plan.faults_for(n).into_iter().cloned().collect())
     }
 
     /// Runs the deliveries on the blocking pool and records their outcomes.
@@ -88,7 +100,7 @@ impl AppState {
             for job in jobs {
                 let d = webhook::deliver(&job, &cfg);
                 {
-                    let mut returl = lock(&st.returl);
+                    let mut returl = write(&st.returl);
                     for id in &d.call_ids {
                         returl.insert(*id, d.cd_returl());
                     }
