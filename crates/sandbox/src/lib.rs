@@ -8,7 +8,9 @@
 //! string; the query string wins), the three authentication modes and the
 //! brute-force protection (`102` x15 → `199`, `131`), selection and paging
 //! rules, masking, rate limits with `Retry-After`, webhook delivery (`rurl`),
-//! two wire styles, and a scriptable fault plan.
+//! two wire styles, calls that arrive in progress and end later (live mode),
+//! and a scriptable fault plan. It serves plain HTTP or HTTPS ([`tls`], with
+//! a test CA), and [`proxy`] has a CONNECT proxy to test clients behind one.
 //!
 //! It is independent of the client crates on purpose, so it cannot share
 //! their bugs.
@@ -44,14 +46,21 @@
 //!
 //! - [`Sandbox::insert_calls`]: new calls at the head (higher ids), as in
 //!   production while a client is paging.
+//! - Live mode ([`LiveConfig`], [`Sandbox::set_live`]): calls keep arriving
+//!   on the sandbox clock, in progress first, final later;
+//!   [`Sandbox::insert_in_progress_calls`], [`Sandbox::finalize_calls`] and
+//!   [`Sandbox::in_progress_call_ids`] drive them by hand.
 //! - [`Sandbox::request_log`]: method, path, parameters (query and body
 //!   separately, secrets masked), authentication mode, request kind, HTTP
 //!   status and `status_code`, injected fault.
 //! - [`Sandbox::deliveries`] / [`Sandbox::wait_for_deliveries`] /
 //!   [`Sandbox::delivery_outcome`]: the webhook delivery log and the per-call
-//!   outcome (`cd_returl`). [`WebhookReceiver`] is a recording receiver to
-//!   point `rurl` at.
-//! - [`Sandbox::set_faults`]: replace the fault plan at runtime.
+//!   outcome (`cd_returl`, also carried by the call's records;
+//!   [`Sandbox::set_delivery_outcome`] changes it). [`WebhookReceiver`] is a
+//!   recording receiver to point `rurl` at.
+//! - [`Sandbox::set_faults`]: replace the fault plan at runtime (transport
+//!   faults, and content faults such as a record that is bad on every
+//!   request; see [`Fault`]).
 //! - [`Sandbox::client_status`] / [`Sandbox::quota_status`]: failure
 //!   counters, ban state and quota usage per client.
 //! - [`Sandbox::advance_clock`]: move the sandbox clock forward, so windows
@@ -105,6 +114,8 @@ const _: () = {
     const fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Sandbox>();
     assert_send_sync::<WebhookReceiver>();
+    assert_send_sync::<proxy::ConnectProxy>();
+    assert_send_sync::<tls::TestCa>();
 };
 
 /// A running sandbox. Dropping it stops the server.
