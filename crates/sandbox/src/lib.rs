@@ -222,8 +222,9 @@ impl Sandbox {
     /// for calls still running. Returns their ids, ascending.
     pub fn insert_calls(&self, n: usize) -> Vec<u64> {
         self.state.live_tick();
+        let settings = self.state.insert_settings();
         let mut store = write(&self.state.store);
-        self.state.insert_rows(&mut store, n, false)
+        self.state.insert_rows(&mut store, n, false, settings)
     }
 
     /// Inserts `n` new calls *in progress* at the head: listed with an

@@ -17,6 +17,13 @@ use crate::state::{AppState, lock, read, write};
 /// The store never grows past this many calls by arrivals (the `--calls` cap).
 const MAX_CALLS: usize = 20_000_000;
 
+/// The configuration [`AppState::insert_rows`] reads.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct InsertSettings {
+    seed: u64,
+    formula_cap: bool,
+}
+
 /// Live-mode state of a sandbox.
 #[derive(Debug)]
 pub(crate) struct Live {
@@ -156,10 +163,11 @@ impl AppState {
         let now = live.now;
         let finals_due = live.deadlines.first().is_some_and(|(d, _)| *d <= now);
         if !arrivals.is_empty() || finals_due {
+            let settings = self.insert_settings();
             let mut store = write(&self.store);
             let room = MAX_CALLS.saturating_sub(store.rows.len());
             let n = arrivals.len().min(room);
-            let ids = self.insert_rows(&mut store, n, true);
+            let ids = self.insert_rows(&mut store, n, true, settings);
             for (id, at) in ids.into_iter().zip(arrivals) {
                 live.track(id, at);
             }
@@ -178,13 +186,27 @@ impl AppState {
         self.live.active.store(live.is_active(), Ordering::Relaxed);
     }
 
+    /// What [`insert_rows`](Self::insert_rows) needs from the configuration,
+    /// read before the store is locked for writing (the request pipeline
+    /// locks the configuration first, then the store).
+    pub(crate) fn insert_settings(&self) -> InsertSettings {
+        let cfg = read(&self.cfg);
+        InsertSettings {
+            seed: cfg.seed,
+            formula_cap: cfg.limits.daily_lookups.is_none(),
+        }
+    }
+
     /// Appends `n` generated calls at the head (in progress or final) and
     /// keeps the formula-based daily cap current. Returns their ids, ascending.
-    pub(crate) fn insert_rows(&self, store: &mut Store, n: usize, in_progress: bool) -> Vec<u64> {
-        let (seed, formula_cap) = {
-            let cfg = read(&self.cfg);
-            (cfg.seed, cfg.limits.daily_lookups.is_none())
-        };
+    pub(crate) fn insert_rows(
+        &self,
+        store: &mut Store,
+        n: usize,
+        in_progress: bool,
+        settings: InsertSettings,
+    ) -> Vec<u64> {
+        let InsertSettings { seed, formula_cap } = settings;
         let ids = crate::data::generator::insert(store, n, seed);
         if in_progress {
             let from = store.rows.len() - ids.len();
@@ -203,9 +225,10 @@ impl AppState {
     pub(crate) fn insert_in_progress(&self, n: usize) -> Vec<u64> {
         let mut live = lock(&self.live.state);
         self.tick_locked(&mut live);
+        let settings = self.insert_settings();
         let ids = {
             let mut store = write(&self.store);
-            self.insert_rows(&mut store, n, true)
+            self.insert_rows(&mut store, n, true, settings)
         };
         let now = live.now;
         for &id in &ids {
