@@ -7,6 +7,7 @@ use std::time::Duration;
 use chrono::NaiveDate;
 
 use crate::faults::FaultPlan;
+use crate::tls::TlsIdentity;
 
 /// Default token (30 characters) of an account with the "full numbers" option.
 pub const DEFAULT_TOKEN: &str = "SBXFULL000sandbox0full0numbers";
@@ -214,6 +215,61 @@ impl Default for WebhookConfig {
     }
 }
 
+/// Live mode: new calls keep arriving, each listed *in progress* first
+/// (empty `cd_status`; no `time_start`, `time_end`, `dur`, DTMF answers,
+/// `cdr_url` or `cdr_sec`; `cd_amdasw` empty and `value` `0,000`) and final
+/// (status, times, duration, recording) after [`finalize_after`](Self::finalize_after).
+///
+/// Live time is the sandbox clock: it moves with
+/// [`Sandbox::advance_clock`](crate::Sandbox::advance_clock), and with real
+/// time too unless [`real_time`](Self::real_time) is `false` (then a test
+/// controls every arrival exactly). Arrivals are evenly spaced: with 6 calls
+/// per minute, one every 10 s of live time. New calls get higher ids than
+/// every call before them (newest first stays true) and are dated on the
+/// data's last day.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LiveConfig {
+    /// New calls per minute of live time; `0` (the default) = none arrive by
+    /// themselves ([`Sandbox::insert_in_progress_calls`](crate::Sandbox::insert_in_progress_calls)
+    /// still adds some). Negative or non-finite values count as `0`.
+    pub calls_per_minute: f64,
+    /// How long a new call stays in progress; `None` = until
+    /// [`Sandbox::finalize_calls`](crate::Sandbox::finalize_calls). Default: 60 s.
+    pub finalize_after: Option<Duration>,
+    /// Whether live time also follows real time (default `true`); `false` =
+    /// only [`Sandbox::advance_clock`](crate::Sandbox::advance_clock) moves it.
+    pub real_time: bool,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        Self {
+            calls_per_minute: 0.0,
+            finalize_after: Some(Duration::from_secs(60)),
+            real_time: true,
+        }
+    }
+}
+
+impl LiveConfig {
+    /// `calls_per_minute` new calls per minute, each final after `finalize_after`.
+    pub fn new(calls_per_minute: f64, finalize_after: Duration) -> Self {
+        Self {
+            calls_per_minute,
+            finalize_after: Some(finalize_after),
+            real_time: true,
+        }
+    }
+
+    /// The same settings with live time moved only by
+    /// [`Sandbox::advance_clock`](crate::Sandbox::advance_clock) (exact tests).
+    #[must_use]
+    pub fn manual_clock(mut self) -> Self {
+        self.real_time = false;
+        self
+    }
+}
+
 /// Everything a [`Sandbox`](crate::Sandbox) is started with.
 ///
 /// Build it with struct-update syntax:
@@ -253,6 +309,11 @@ pub struct SandboxConfig {
     pub webhook: WebhookConfig,
     /// Initial fault plan (replaceable at runtime with [`Sandbox::set_faults`](crate::Sandbox::set_faults)).
     pub faults: FaultPlan,
+    /// Live mode (new calls arriving in progress, finalized later); off by default.
+    pub live: LiveConfig,
+    /// Serve HTTPS with this certificate and key (`None` = plain HTTP, the
+    /// default); [`Sandbox::url`](crate::Sandbox::url) then starts with `https://`.
+    pub tls: Option<TlsIdentity>,
 }
 
 impl Default for SandboxConfig {
@@ -277,6 +338,8 @@ impl Default for SandboxConfig {
             wire: WireStyle::default(),
             webhook: WebhookConfig::default(),
             faults: FaultPlan::default(),
+            live: LiveConfig::default(),
+            tls: None,
         }
     }
 }

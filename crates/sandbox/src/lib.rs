@@ -8,7 +8,9 @@
 //! string; the query string wins), the three authentication modes and the
 //! brute-force protection (`102` x15 → `199`, `131`), selection and paging
 //! rules, masking, rate limits with `Retry-After`, webhook delivery (`rurl`),
-//! two wire styles, and a scriptable fault plan.
+//! two wire styles, calls that arrive in progress and end later (live mode),
+//! and a scriptable fault plan. It serves plain HTTP or HTTPS ([`tls`], with
+//! a test CA), and [`proxy`] has a CONNECT proxy to test clients behind one.
 //!
 //! It is independent of the client crates on purpose, so it cannot share
 //! their bugs.
@@ -44,14 +46,21 @@
 //!
 //! - [`Sandbox::insert_calls`]: new calls at the head (higher ids), as in
 //!   production while a client is paging.
+//! - Live mode ([`LiveConfig`], [`Sandbox::set_live`]): calls keep arriving
+//!   on the sandbox clock, in progress first, final later;
+//!   [`Sandbox::insert_in_progress_calls`], [`Sandbox::finalize_calls`] and
+//!   [`Sandbox::in_progress_call_ids`] drive them by hand.
 //! - [`Sandbox::request_log`]: method, path, parameters (query and body
 //!   separately, secrets masked), authentication mode, request kind, HTTP
 //!   status and `status_code`, injected fault.
 //! - [`Sandbox::deliveries`] / [`Sandbox::wait_for_deliveries`] /
 //!   [`Sandbox::delivery_outcome`]: the webhook delivery log and the per-call
-//!   outcome (`cd_returl`). [`WebhookReceiver`] is a recording receiver to
-//!   point `rurl` at.
-//! - [`Sandbox::set_faults`]: replace the fault plan at runtime.
+//!   outcome (`cd_returl`, also carried by the call's records;
+//!   [`Sandbox::set_delivery_outcome`] changes it). [`WebhookReceiver`] is a
+//!   recording receiver to point `rurl` at.
+//! - [`Sandbox::set_faults`]: replace the fault plan at runtime (transport
+//!   faults, and content faults such as a record that is bad on every
+//!   request; see [`Fault`]).
 //! - [`Sandbox::client_status`] / [`Sandbox::quota_status`]: failure
 //!   counters, ban state and quota usage per client.
 //! - [`Sandbox::advance_clock`]: move the sandbox clock forward, so windows
@@ -60,10 +69,20 @@
 //!   numbering (the data is kept).
 
 mod config;
+mod content_fault;
 mod data;
+mod fault_response;
 mod faults;
+mod live;
+mod params;
+mod pipeline;
+pub mod proxy;
+mod request_log;
 mod rules;
+mod runtime;
 mod server;
+mod state;
+pub mod tls;
 mod webhook;
 mod wire;
 
@@ -75,24 +94,28 @@ use std::time::{Duration, Instant};
 
 pub use config::{
     BanConfig, BasicUser, DEFAULT_BASIC_PASSWORD, DEFAULT_BASIC_USER, DEFAULT_MASKED_TOKEN,
-    DEFAULT_TOKEN, INACTIVE_TOKEN, IpPolicy, LimitsConfig, MCP_ONLY_TOKEN, SandboxConfig,
-    TokenConfig, TokenKind, WebhookConfig, WebhookMethod, WireStyle, default_tokens,
+    DEFAULT_TOKEN, INACTIVE_TOKEN, IpPolicy, LimitsConfig, LiveConfig, MCP_ONLY_TOKEN,
+    SandboxConfig, TokenConfig, TokenKind, WebhookConfig, WebhookMethod, WireStyle, default_tokens,
 };
 pub use data::LoadError;
-pub use faults::{Fault, FaultPlan, FaultRule, ParseFaultError, RetryAfter, Trigger};
+pub use faults::{Fault, FaultPlan, FaultRule, ParseFaultError, RecordRef, RetryAfter, Trigger};
+pub use request_log::LoggedRequest;
 pub use rules::auth::{AuthMode, ClientStatus};
 pub use rules::limits::QuotaStatus;
 pub use rules::selection::RequestKind;
-pub use server::{ENDPOINT_PATH, LoggedRequest};
+pub use server::ENDPOINT_PATH;
 pub use webhook::{Delivery, ReceivedRequest, WebhookReceiver};
 
-use server::{AppState, ServerThread, lock, read};
+use runtime::ServerThread;
+use state::{AppState, lock, read, write};
 
 // Handles are shared across threads by embedders (pyo3 classes, C tests).
 const _: () = {
     const fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Sandbox>();
     assert_send_sync::<WebhookReceiver>();
+    assert_send_sync::<proxy::ConnectProxy>();
+    assert_send_sync::<tls::TestCa>();
 };
 
 /// A running sandbox. Dropping it stops the server.
@@ -128,9 +151,18 @@ impl Sandbox {
         };
         let (token, masked_token) = (pick(true), pick(false));
         let addr = SocketAddr::new(config.bind, config.port);
+        let tls = config
+            .tls
+            .as_ref()
+            .map(tls::TlsIdentity::server_config)
+            .transpose()?;
         let state = Arc::new(AppState::new(config, store));
-        let server = ServerThread::spawn(addr, server::router(Arc::clone(&state)))?;
-        let url = format!("http://{}", server.addr());
+        let router = server::router(Arc::clone(&state));
+        let (server, scheme) = match tls {
+            Some(tls) => (ServerThread::spawn_tls(addr, router, tls)?, "https"),
+            None => (ServerThread::spawn(addr, router)?, "http"),
+        };
+        let url = format!("{scheme}://{}", server.addr());
         Ok(Self {
             state,
             server,
@@ -140,7 +172,9 @@ impl Sandbox {
         })
     }
 
-    /// Base URL, e.g. `http://127.0.0.1:40123` (no trailing slash).
+    /// Base URL, e.g. `http://127.0.0.1:40123` (no trailing slash);
+    /// `https://127.0.0.1:40123` when started with
+    /// [`SandboxConfig::tls`].
     pub fn url(&self) -> &str {
         &self.url
     }
@@ -170,43 +204,63 @@ impl Sandbox {
         read(&self.state.cfg).clone()
     }
 
-    /// Number of calls held.
+    /// Number of calls held (live arrivals included).
     pub fn call_count(&self) -> usize {
+        self.state.live_tick();
         read(&self.state.store).rows.len()
     }
 
-    /// The newest (highest) call id, 0 when empty.
+    /// The newest (highest) call id, 0 when empty (live arrivals included).
     pub fn newest_call_id(&self) -> u64 {
+        self.state.live_tick();
         read(&self.state.store).max_id()
     }
 
     /// Inserts `n` new calls at the head (higher ids, latest day), as calls
-    /// arrive in production while a client is paging. Returns their ids, ascending.
+    /// arrive in production while a client is paging. They are final at
+    /// once; see [`insert_in_progress_calls`](Self::insert_in_progress_calls)
+    /// for calls still running. Returns their ids, ascending.
     pub fn insert_calls(&self, n: usize) -> Vec<u64> {
-        let seed = read(&self.state.cfg).seed;
-        let mut store = self
-            .state
-            .store
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let ids = data::generator::insert(&mut store, n, seed);
-        if read(&self.state.cfg).limits.daily_lookups.is_none() {
-            self.state
-                .daily_cap
-                .store(store.daily_lookup_cap(), Ordering::Relaxed);
-        }
-        ids
+        self.state.live_tick();
+        let settings = self.state.insert_settings();
+        let mut store = write(&self.state.store);
+        self.state.insert_rows(&mut store, n, false, settings)
+    }
+
+    /// Inserts `n` new calls *in progress* at the head: listed with an
+    /// empty `cd_status` and without `time_start`, `time_end`, `dur`, DTMF
+    /// answers, `cdr_url` and `cdr_sec` until they become final, after
+    /// [`LiveConfig::finalize_after`] of sandbox time or at
+    /// [`finalize_calls`](Self::finalize_calls). Returns their ids, ascending.
+    pub fn insert_in_progress_calls(&self, n: usize) -> Vec<u64> {
+        self.state.insert_in_progress(n)
+    }
+
+    /// Makes these calls final now (status, times, duration, recording);
+    /// ids that are not in progress are ignored. Returns how many changed.
+    pub fn finalize_calls(&self, ids: &[u64]) -> usize {
+        self.state.finalize(ids)
+    }
+
+    /// Ids of the calls in progress now, ascending.
+    pub fn in_progress_call_ids(&self) -> Vec<u64> {
+        self.state.in_progress_ids()
+    }
+
+    /// Replaces the live-mode settings. Arrivals at the new rate count from
+    /// now; calls already in progress keep their finalization time.
+    pub fn set_live(&self, live: LiveConfig) {
+        self.state.set_live(live);
     }
 
     /// Every request answered since start or the last [`reset`](Self::reset), oldest first.
     pub fn request_log(&self) -> Vec<LoggedRequest> {
-        lock(&self.state.log).clone()
+        self.state.log.snapshot()
     }
 
     /// Clears only the request log.
     pub fn clear_request_log(&self) {
-        lock(&self.state.log).clear();
-        self.state.log_seq.store(0, Ordering::Relaxed);
+        self.state.log.clear();
     }
 
     /// Webhook deliveries finished so far (in completion order).
@@ -231,7 +285,18 @@ impl Sandbox {
     /// The recorded webhook outcome of a call (`cd_returl`): positive =
     /// delivered (attempts it took), negative = all attempts failed.
     pub fn delivery_outcome(&self, cd_id: u64) -> Option<i32> {
-        lock(&self.state.returl).get(&cd_id).copied()
+        read(&self.state.returl).get(&cd_id).copied()
+    }
+
+    /// Sets (or, with `None`, removes) a call's webhook outcome, which its
+    /// records carry as `cd_returl` from now on: the way the platform
+    /// updates `cd_returl` after a call ended, without a delivery.
+    pub fn set_delivery_outcome(&self, cd_id: u64, outcome: Option<i32>) {
+        let mut returl = write(&self.state.returl);
+        match outcome {
+            Some(v) => returl.insert(cd_id, v),
+            None => returl.remove(&cd_id),
+        };
     }
 
     /// Replaces the fault plan; request numbering restarts at 1.
@@ -272,6 +337,7 @@ impl Sandbox {
     /// reset read it).
     pub fn advance_clock(&self, by: Duration) {
         self.state.clock.advance(by);
+        self.state.live_tick();
     }
 
     /// Replaces the rate limits (counters are kept).
@@ -283,29 +349,17 @@ impl Sandbox {
                 .unwrap_or_else(|| store.daily_lookup_cap())
         };
         self.state.daily_cap.store(cap, Ordering::Relaxed);
-        self.state
-            .cfg
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .limits = limits;
+        write(&self.state.cfg).limits = limits;
     }
 
     /// Replaces the unregistered-IP policy.
     pub fn set_ip_policy(&self, policy: IpPolicy) {
-        self.state
-            .cfg
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .ip_policy = policy;
+        write(&self.state.cfg).ip_policy = policy;
     }
 
     /// Replaces the wire style.
     pub fn set_wire_style(&self, wire: WireStyle) {
-        self.state
-            .cfg
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .wire = wire;
+        write(&self.state.cfg).wire = wire;
     }
 
     /// Clears the request and delivery logs, failure counters, bans, quotas,
@@ -313,7 +367,7 @@ impl Sandbox {
     pub fn reset(&self) {
         self.clear_request_log();
         lock(&self.state.deliveries).clear();
-        lock(&self.state.returl).clear();
+        write(&self.state.returl).clear();
         *lock(&self.state.guard) = rules::auth::Guard::default();
         *lock(&self.state.limiter) = rules::limits::Limiter::default();
         lock(&self.state.faults).counter = 0;

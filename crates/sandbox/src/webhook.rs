@@ -16,7 +16,7 @@ use axum::response::IntoResponse;
 use base64::Engine as _;
 
 use crate::config::{WebhookConfig, WebhookMethod};
-use crate::server::ServerThread;
+use crate::runtime::ServerThread;
 
 /// What a delivery carries.
 #[derive(Clone, Debug, PartialEq, Eq)]

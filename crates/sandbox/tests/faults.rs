@@ -177,3 +177,169 @@ fn fault_rules_parse_from_text() {
         .collect();
     assert_eq!(statuses, [200, 429, 429, 429, 200]);
 }
+
+// ------------------------------------------------------------ content faults
+
+fn rule(text: &str) -> FaultRule {
+    text.parse().unwrap_or_else(|e| panic!("{text}: {e}"))
+}
+
+fn plan(rules: &[&str]) -> FaultPlan {
+    FaultPlan {
+        rules: rules.iter().map(|r| rule(r)).collect(),
+        seed: 0,
+    }
+}
+
+fn page(sb: &Sandbox, params: &[(&str, &str)]) -> common::Answer {
+    let a = post(sb, sb.token(), params);
+    assert_eq!(a.status, 200, "{}", a.text);
+    a
+}
+
+fn next_id(a: &common::Answer) -> String {
+    a.json()["return"]["pagination"]["next_id"].to_string()
+}
+
+#[test]
+fn persistent_bad_field_is_on_every_answer_with_that_call() {
+    let probe = sandbox(FaultPlan::new());
+    let ids = common::ids(&page(&probe, &[("maxreg", "20")]).calls());
+    drop(probe);
+    let bad = ids[12]; // on the second page of 10
+    let odd = ids[3]; // on the first page
+    let sb = sandbox(plan(&[
+        &format!(r#"*=badfield:{bad}:date="2026-02-30""#),
+        &format!("*=badfield:{odd}:dur=27.5"),
+    ]));
+    let p1 = page(&sb, &[("maxreg", "10")]);
+    assert!(p1.text.contains(r#""dur":27.5"#), "{}", p1.text);
+    assert!(!p1.text.contains("2026-02-30"));
+    let cursor = next_id(&p1);
+    for _ in 0..3 {
+        // The same request again (a retry) never gets past it.
+        let p2 = page(&sb, &[("maxreg", "10"), ("last_id", &cursor)]);
+        let calls = p2.calls();
+        let rec = calls.iter().find(|c| c["cd_id"] == bad).unwrap();
+        assert_eq!(rec["date"], "2026-02-30");
+        assert_eq!(p2.text.matches("2026-02-30").count(), 1);
+        // In place: the key order of the record is kept.
+        let at = |k: &str| p2.text.find(&format!(r#""{k}":"#)).unwrap();
+        assert!(at("dest") < at("date") && at("date") < at("time_dial"));
+    }
+    // Point lookups carry it too.
+    let one = page(&sb, &[("cd_id", &bad.to_string())]);
+    assert_eq!(one.calls()[0]["date"], "2026-02-30");
+    let one = page(&sb, &[("cd_id", &odd.to_string())]);
+    assert_eq!(one.calls()[0]["dur"], 27.5);
+    assert_eq!(
+        sb.request_log()[0].faults,
+        [
+            format!(r#"badfield:{bad}:date="2026-02-30""#),
+            format!("badfield:{odd}:dur=27.5")
+        ]
+    );
+}
+
+#[test]
+fn bad_field_by_position_replaces_or_adds_the_key() {
+    let sb = sandbox(plan(&[
+        "*=badfield:#2:cd_status=42",
+        r#"*=badfield:#1:surprise={"a":[1,2]}"#,
+    ]));
+    for params in [
+        vec![("maxreg", "5")],
+        vec![("maxreg", "3"), ("onlydtmf", "1")],
+    ] {
+        let calls = page(&sb, &params).calls();
+        assert_eq!(calls[1]["cd_status"], 42);
+        assert!(calls[0]["cd_status"].is_string());
+        assert_eq!(calls[0]["surprise"], serde_json::json!({"a": [1, 2]}));
+        assert!(calls[1].get("surprise").is_none());
+    }
+}
+
+#[test]
+fn record_without_call_id_by_position_and_by_id() {
+    let probe = sandbox(FaultPlan::new());
+    let ids = common::ids(&page(&probe, &[("maxreg", "8")]).calls());
+    drop(probe);
+    let sb = sandbox(plan(&["*=nocdid:#3", &format!("*=nocdid:{}", ids[5])]));
+    for _ in 0..2 {
+        let calls = page(&sb, &[("maxreg", "8")]).calls();
+        assert_eq!(calls.len(), 8);
+        let missing: Vec<usize> = (0..8)
+            .filter(|&i| calls[i].get("cd_id").is_none())
+            .collect();
+        assert_eq!(missing, [2, 5]);
+        // Everything else of the record is there.
+        assert!(calls[2]["cd_status"].is_string() && calls[2]["date"].is_string());
+    }
+    // Next page: position 3 again, the id no more.
+    let p1 = page(&sb, &[("maxreg", "8")]);
+    let calls = page(&sb, &[("maxreg", "8"), ("last_id", &next_id(&p1))]).calls();
+    let missing: Vec<usize> = (0..8)
+        .filter(|&i| calls[i].get("cd_id").is_none())
+        .collect();
+    assert_eq!(missing, [2]);
+}
+
+#[test]
+fn fresh_cursor_loops_over_the_first_page_with_cursors_never_seen() {
+    let sb = sandbox(plan(&["2-=freshcursor"]));
+    let first = page(&sb, &[("maxreg", "10")]);
+    let mut cursors = vec![
+        first.json()["return"]["pagination"]["next_id"]
+            .as_u64()
+            .unwrap(),
+    ];
+    for _ in 0..6 {
+        let last = cursors.last().unwrap().to_string();
+        let a = page(&sb, &[("maxreg", "10"), ("last_id", &last)]);
+        assert_eq!(common::ids(&a.calls()), common::ids(&first.calls()));
+        let pag = &a.json()["return"]["pagination"];
+        assert_eq!(pag["has_more"], true);
+        let next = pag["next_id"].as_u64().unwrap();
+        assert!(!cursors.contains(&next), "{next} seen before: {cursors:?}");
+        // Decreasing, like a real cursor: a monotonicity check passes too.
+        assert!(next < *cursors.last().unwrap());
+        cursors.push(next);
+    }
+}
+
+#[test]
+fn pagination_faults_no_object_no_has_more_empty_next_id() {
+    let sb = sandbox(plan(&["1=nopagination", "2=nohasmore", "3=nonextid"]));
+    let a = page(&sb, &[("maxreg", "10")]);
+    assert_eq!(a.calls().len(), 10, "a full page");
+    assert!(a.json()["return"].get("pagination").is_none(), "{}", a.text);
+    let b = page(&sb, &[("maxreg", "10")]);
+    let pag = &b.json()["return"]["pagination"];
+    assert!(pag.get("has_more").is_none());
+    assert!(pag["next_id"].as_u64().is_some());
+    let c = page(&sb, &[("maxreg", "10")]);
+    let pag = &c.json()["return"]["pagination"];
+    assert_eq!(pag["has_more"], true);
+    assert_eq!(pag["next_id"], "");
+    // Request 4: normal again.
+    let d = page(&sb, &[("maxreg", "10")]);
+    assert_eq!(d.json()["return"]["pagination"]["has_more"], true);
+    assert!(next_id(&d).parse::<u64>().is_ok());
+}
+
+#[test]
+fn persistent_content_faults_combine_with_transport_faults() {
+    let sb = sandbox(plan(&["*=nocdid:#1", "2=503", "3=trickle:500:1"]));
+    let statuses: Vec<u16> = (0..3)
+        .map(|_| post(&sb, sb.token(), &[("maxreg", "4")]).status)
+        .collect();
+    assert_eq!(statuses, [200, 503, 200]);
+    let log = sb.request_log();
+    assert_eq!(log[0].faults, ["nocdid:#1"]);
+    assert_eq!(log[1].faults, ["nocdid:#1", "503"]);
+    assert_eq!(log[1].fault.as_deref(), Some("nocdid:#1"));
+    assert_eq!(log[2].faults, ["nocdid:#1", "trickle:500:1"]);
+    // The trickled answer carries the content fault too.
+    let a = post(&sb, sb.token(), &[("maxreg", "4")]);
+    assert!(a.calls()[0].get("cd_id").is_none());
+}

@@ -176,3 +176,122 @@ fn invalid_rurl_is_a_400() {
     let a = post(&sb, sb.token(), &[("rurl", "ftp://nope")]);
     assert_eq!((a.status, a.code()), (400, "400".to_owned()));
 }
+
+fn query_pairs(query: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+#[test]
+fn get_json_delivery_is_one_json_query_parameter_with_the_post_body() {
+    let sb = sandbox();
+    let hook = WebhookReceiver::start().unwrap();
+    let params = |method: &'static str| {
+        [
+            ("maxreg", "3"),
+            ("rurl", hook.url()),
+            ("rurl_type", "json"),
+            ("rurl_method", method),
+        ]
+    };
+    post(&sb, sb.token(), &params("POST"));
+    hook.wait_for(1, WAIT);
+    // Forget the first outcome, or the second delivery carries its `cd_returl`.
+    sb.wait_for_deliveries(1, WAIT);
+    sb.reset();
+    post(&sb, sb.token(), &params("GET"));
+    let got = hook.wait_for(2, WAIT);
+    let (by_post, by_get) = (&got[0], &got[1]);
+    assert_eq!(by_get.method, "GET");
+    assert!(by_get.body.is_empty(), "no body");
+    let pairs = query_pairs(&by_get.query);
+    assert_eq!(pairs.len(), 1, "one parameter: {pairs:?}");
+    assert_eq!(pairs[0].0, "json");
+    // The parameter's value is the JSON text a POST delivery sends as its body.
+    assert_eq!(pairs[0].1, by_post.body_text());
+    let j: serde_json::Value = serde_json::from_str(&pairs[0].1).unwrap();
+    assert_eq!(j["calls"].as_array().unwrap().len(), 3);
+    assert_eq!(j["return"]["pagination"]["has_more"], true);
+}
+
+#[test]
+fn get_form_delivery_puts_the_record_keys_in_the_query_string() {
+    let sb = sandbox();
+    let hook = WebhookReceiver::start().unwrap();
+    let id = sb.newest_call_id().to_string();
+    let with_query = format!("{}?src=velip", hook.url());
+    post(
+        &sb,
+        sb.token(),
+        &[
+            ("cd_id", &id),
+            ("rurl", hook.url()),
+            ("rurl_method", "POST"),
+        ],
+    );
+    hook.wait_for(1, WAIT);
+    sb.wait_for_deliveries(1, WAIT);
+    sb.reset();
+    post(
+        &sb,
+        sb.token(),
+        &[
+            ("cd_id", &id),
+            ("rurl", &with_query),
+            ("rurl_method", "GET"),
+        ],
+    );
+    let got = hook.wait_for(2, WAIT);
+    let (by_post, by_get) = (&got[0], &got[1]);
+    assert_eq!(by_get.method, "GET");
+    assert!(by_get.body.is_empty(), "no body");
+    let mut pairs = query_pairs(&by_get.query);
+    // The rurl's own query string is kept, the record's keys follow.
+    assert_eq!(pairs.remove(0), ("src".to_owned(), "velip".to_owned()));
+    assert_eq!(pairs, by_post.form());
+    assert_eq!(pairs[0], ("cd_id".to_owned(), id));
+    assert!(pairs.iter().any(|(k, _)| k == "cd_dest"));
+}
+
+#[test]
+fn bad_field_reaches_form_deliveries_and_cd_returl_appears_after_delivery() {
+    let sb = sandbox();
+    let id = sb.newest_call_id();
+    sb.set_faults(
+        velip_sandbox::FaultPlan::new()
+            .always(
+                velip_sandbox::Fault::bad_field(
+                    velip_sandbox::RecordRef::Id(id),
+                    "date",
+                    r#""2026-02-30""#,
+                )
+                .unwrap(),
+            )
+            .always(
+                velip_sandbox::Fault::bad_field(velip_sandbox::RecordRef::Id(id), "dur", "27.5")
+                    .unwrap(),
+            ),
+    );
+    let hook = WebhookReceiver::start().unwrap();
+    // Before any delivery, no cd_returl.
+    let before = post(&sb, sb.token(), &[("cd_id", &id.to_string())]);
+    assert!(before.calls()[0].get("cd_returl").is_none());
+    post(
+        &sb,
+        sb.token(),
+        &[("cd_id", &id.to_string()), ("rurl", hook.url())],
+    );
+    let got = hook.wait_for(1, WAIT);
+    let form = got[0].form();
+    let get = |k: &str| form.iter().find(|(x, _)| x == k).map(|(_, v)| v.as_str());
+    assert_eq!(get("date"), Some("2026-02-30"));
+    assert_eq!(get("dur"), Some("27.5"));
+    sb.wait_for_deliveries(1, WAIT);
+    let after = post(&sb, sb.token(), &[("cd_id", &id.to_string())]);
+    assert_eq!(after.calls()[0]["cd_returl"], 1);
+    // The platform may change it later (the hook stands in for that).
+    sb.set_delivery_outcome(id, Some(-3));
+    let later = post(&sb, sb.token(), &[("cd_id", &id.to_string())]);
+    assert_eq!(later.calls()[0]["cd_returl"], -3);
+}

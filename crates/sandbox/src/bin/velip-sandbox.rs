@@ -10,9 +10,10 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, ValueEnum};
+use velip_sandbox::tls::{TestCa, TlsIdentity};
 use velip_sandbox::{
-    FaultPlan, FaultRule, IpPolicy, LimitsConfig, Sandbox, SandboxConfig, TokenConfig, TokenKind,
-    WebhookMethod, WireStyle, default_tokens,
+    FaultPlan, FaultRule, IpPolicy, LimitsConfig, LiveConfig, Sandbox, SandboxConfig, TokenConfig,
+    TokenKind, WebhookMethod, WireStyle, default_tokens,
 };
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -81,17 +82,51 @@ struct Args {
     /// Default webhook method when a request has no `rurl_method`.
     #[arg(long, value_parser = ["POST", "GET"], default_value = "POST")]
     webhook_method: String,
-    /// Fault rule `TRIGGER=KIND` (repeatable): TRIGGER is N, N-M or pP (e.g. p0.05);
-    /// KIND is 500|502|5xx:CODE|503|reset|delay:MS|trickle:BYTES:MS|truncate|badjson|
-    /// 429|429:SECS|429-date:SECS|429-raw:TEXT|stuck|badrecord.
+    /// Fault rule `TRIGGER=KIND` (repeatable): TRIGGER is `N`, `N-M`, `N-` (N and
+    /// later), `*` (every request) or `pP` (e.g. p0.05); KIND is `500`, `502`, `504`,
+    /// `5xx:CODE`, `503`, `reset`, `delay:MS`, `trickle:BYTES:MS`, `truncate`, `badjson`,
+    /// `429`, `429:SECS`, `429-date:SECS`, `429-raw:TEXT`, `stuck`, `badrecord`,
+    /// `badfield:REC:FIELD=JSON`, `nocdid:REC`, `freshcursor`, `nopagination`,
+    /// `nohasmore` or `nonextid`; REC is a call id or `#N` (the Nth record of a page).
     #[arg(long = "fault", value_name = "RULE")]
     faults: Vec<FaultRule>,
     /// Seed of probabilistic faults.
     #[arg(long, default_value_t = 0)]
     fault_seed: u64,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_key",
+        conflicts_with = "tls_test_ca"
+    )]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a fresh test CA's certificate for 127.0.0.1 and localhost;
+    /// the CA certificate (PEM) is written to FILE, for the client to trust.
+    #[arg(long, value_name = "FILE")]
+    tls_test_ca: Option<PathBuf>,
+    /// Live mode: new calls per minute, each listed in progress first.
+    #[arg(long, value_name = "CALLS_PER_MIN", default_value_t = 0.0,
+          value_parser = parse_rate)]
+    live_rate: f64,
+    /// Live mode: seconds a new call stays in progress before it becomes final.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    live_finalize_after: u64,
     /// Exit when standard input reaches end of file (for test harnesses).
     #[arg(long)]
     exit_on_stdin_eof: bool,
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(r) if r.is_finite() && (0.0..=1_000_000.0).contains(&r) => Ok(r),
+        _ => Err(format!(
+            "{text:?} is not a rate between 0 and 1000000 calls per minute"
+        )),
+    }
 }
 
 fn parse_token(spec: &str) -> Result<TokenConfig, String> {
@@ -166,8 +201,29 @@ fn config(args: &Args) -> Result<SandboxConfig, String> {
             rules: args.faults.clone(),
             seed: args.fault_seed,
         },
+        live: LiveConfig::new(
+            args.live_rate,
+            Duration::from_secs(args.live_finalize_after),
+        ),
+        tls: tls_identity(args)?,
         ..Default::default()
     })
+}
+
+/// The TLS identity the flags ask for; `--tls-test-ca` writes its CA certificate.
+fn tls_identity(args: &Args) -> Result<Option<TlsIdentity>, String> {
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        return TlsIdentity::from_files(cert, key)
+            .map(Some)
+            .map_err(|e| format!("cannot read the TLS identity: {e}"));
+    }
+    let Some(ca_file) = &args.tls_test_ca else {
+        return Ok(None);
+    };
+    let ca = TestCa::generate().map_err(|e| e.to_string())?;
+    std::fs::write(ca_file, ca.cert_pem())
+        .map_err(|e| format!("cannot write {}: {e}", ca_file.display()))?;
+    Ok(Some(ca.server_identity()))
 }
 
 fn main() -> ExitCode {
@@ -193,6 +249,9 @@ fn main() -> ExitCode {
     let _ = writeln!(out, "VELIP_SANDBOX_ENDPOINT={}", sb.endpoint());
     let _ = writeln!(out, "VELIP_SANDBOX_TOKEN={}", sb.token());
     let _ = writeln!(out, "VELIP_SANDBOX_MASKED_TOKEN={}", sb.masked_token());
+    if let Some(ca_file) = &args.tls_test_ca {
+        let _ = writeln!(out, "VELIP_SANDBOX_CA_FILE={}", ca_file.display());
+    }
     for t in &cfg.tokens {
         let _ = writeln!(
             out,

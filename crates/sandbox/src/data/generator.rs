@@ -319,6 +319,7 @@ impl GenState {
             resp_count,
             has_dtmf,
             cdr_derived: recorded,
+            in_progress: false,
             ctid,
             resp,
             extras,

@@ -197,6 +197,7 @@ fn push_record(store: &mut Store, rec: &Map<String, Value>) -> Result<(), String
             .map_err(|_| "more than 255 DTMF answers".to_owned())?,
         has_dtmf,
         cdr_derived: false,
+        in_progress: false,
         ctid,
         resp: if resp_count == 0 { StrRef::EMPTY } else { resp },
         extras,

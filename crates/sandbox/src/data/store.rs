@@ -119,6 +119,10 @@ pub(crate) struct Row {
     pub(crate) has_dtmf: bool,
     /// `cdr_url` is derived from the id (generated recordings).
     pub(crate) cdr_derived: bool,
+    /// The call has not ended yet: listed with an empty `cd_status` and
+    /// without `time_start`, `time_end`, `dur`, DTMF answers or recording;
+    /// the other fields already hold the values it will end with.
+    pub(crate) in_progress: bool,
     pub(crate) ctid: StrRef,
     pub(crate) resp: StrRef,
     pub(crate) extras: StrRef,

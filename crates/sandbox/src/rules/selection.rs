@@ -54,7 +54,7 @@ impl Filter {
         {
             return false;
         }
-        if self.onlydtmf && !row.has_dtmf {
+        if self.onlydtmf && (!row.has_dtmf || row.in_progress) {
             return false;
         }
         if self.empty_ctid && !row.ctid.is_empty() {

@@ -178,3 +178,18 @@ pub fn all_calls(sb: &Sandbox) -> Vec<Value> {
         cursor = Some(pag["next_id"].to_string());
     }
 }
+
+/// A ureq agent that trusts only `ca_pem` (PEM), optionally through a proxy URL.
+pub fn tls_agent(ca_pem: &str, proxy: Option<&str>) -> ureq::Agent {
+    let ca = ureq::tls::Certificate::from_pem(ca_pem.as_bytes()).expect("CA PEM");
+    let tls = ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::new_with_certs(&[ca]))
+        .build();
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .proxy(proxy.map(|p| ureq::Proxy::new(p).expect("proxy URL")))
+        .tls_config(tls)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
