@@ -59,6 +59,7 @@
 mod client;
 mod config;
 mod error;
+pub mod ledger;
 mod paging;
 mod retry;
 mod transport;
