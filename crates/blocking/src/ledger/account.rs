@@ -153,7 +153,7 @@ impl Account {
             let until = free_at.max(self.clock.now() + WAIT_POLL_INTERVAL);
             log::debug!(target: "velip", "ledger {}: {refusal}; waiting", self.id.host);
             wait::wait_until(&*self.clock, until, interrupt, &mut |w| {
-                progress(&refusal, w)
+                progress(&refusal, w);
             })?;
         }
     }
