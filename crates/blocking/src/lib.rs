@@ -12,6 +12,9 @@
 //!   timeouts and 500/502/503/504; 429 only within a maximum wait;
 //!   **authentication failures are never retried** and lock the
 //!   credentials out until new ones are set.
+//! - [`ledger`]: the quota and lock-out ledger shared by every process of
+//!   the user (a small file per service host in the state folder): asked
+//!   before a request is sent, told after the answer.
 //!
 //! Queries, records and pages are `velip-core` types ([`velip_core::Query`],
 //! [`velip_core::CallRecord`], [`velip_core::Page`]), re-exported as
@@ -62,6 +65,7 @@ mod client;
 mod config;
 mod credentials;
 mod error;
+pub mod ledger;
 mod paging;
 mod retry;
 mod sender;
