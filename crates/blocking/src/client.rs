@@ -140,6 +140,29 @@ impl Client {
         CallIter::new(Arc::clone(&self.sender), with_page_size(query))
     }
 
+    /// Resumes a walk of `query` at `checkpoint` (taken with
+    /// [`CallIter::checkpoint`], perhaps in another process and saved with
+    /// the data): the walk sends the request the checkpoint names and skips
+    /// the records it had already yielded, so nothing is written twice and
+    /// nothing skipped. Use the same query as the walk that made it.
+    ///
+    /// ```no_run
+    /// # use velip_blocking::{Client, WalkCheckpoint};
+    /// # use velip_core::Query;
+    /// # let client = Client::builder().token("your-30-character-token-here00").build()?;
+    /// let query = Query::builder().campaign_id(555).build()?;
+    /// let mut walk = client.list_calls(query.clone());
+    /// let page = walk.next_page().transpose()?;        // write it, then save:
+    /// let saved = serde_json::to_string(&walk.checkpoint())?;
+    /// // ... later, anywhere:
+    /// let cp: WalkCheckpoint = serde_json::from_str(&saved)?;
+    /// for call in client.resume_calls(query, &cp) { call?; }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn resume_calls(&self, query: Query, checkpoint: &crate::WalkCheckpoint) -> CallIter {
+        CallIter::resume(Arc::clone(&self.sender), &with_page_size(query), checkpoint)
+    }
+
     /// One page: the query as given, starting at its cursor (`last_id`) if
     /// it has one. Resume a walk by building the next query with
     /// [`Page::next_cursor`] (`Query::with_cursor`). When the query has no

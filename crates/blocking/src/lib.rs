@@ -78,7 +78,7 @@ pub use config::{
 };
 pub use credentials::Credentials;
 pub use error::{ConfigError, Error, ErrorKind, PagingError, TransportKind};
-pub use paging::CallIter;
+pub use paging::{CallIter, WalkCheckpoint};
 pub use retry::{InterruptCheck, RetryPolicy};
 pub use transport::ENDPOINT_PATH;
 pub use velip_core as core;

@@ -178,6 +178,19 @@ pub(crate) fn delay(
     }
 }
 
+/// How long a walk waits before asking again after `err` was returned to
+/// its caller (so a loop that skips errors cannot flood the service): the
+/// `Retry-After` of a rate limit (60 s without one, as the service's list
+/// window is counted), the longest backoff after a server or network
+/// failure; `None` for errors that a new request cannot fix.
+pub(crate) fn cooldown(err: &Error, policy: &RetryPolicy) -> Option<Duration> {
+    match err {
+        Error::RateLimited(e) => Some(e.retry_after().unwrap_or(Duration::from_secs(60))),
+        Error::Server(_) | Error::Transport { .. } => Some(policy.max_backoff()),
+        _ => None,
+    }
+}
+
 /// Sleeps `total`, polling `interrupt` at least every 100 ms.
 pub(crate) fn wait(total: Duration, interrupt: Option<&InterruptCheck>) -> Result<(), Error> {
     let end = Instant::now() + total;

@@ -1,19 +1,31 @@
 //! [`CallIter`]: the auto-paging walk over a list query.
 
+mod checkpoint;
 mod dedup;
 mod pipeline;
 
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::mpsc::RecvTimeoutError;
+use std::time::Instant;
 
+use velip_core::model::Continuation;
+use velip_core::query::MAX_PAGE_SIZE;
 use velip_core::{CallRecord, Cursor, Page, Query};
+
+pub use checkpoint::WalkCheckpoint;
 
 use crate::paging::dedup::Dedup;
 use crate::paging::pipeline::{Delivery, Prefetcher};
-use crate::retry::Operation;
+use crate::retry::{self, Operation};
 use crate::sender::Sender;
 use crate::{Error, PagingError};
+
+/// Pages in a row that bring no new call (or whose cursor does not move
+/// below the calls seen) before the walk gives up with
+/// [`PagingError::NoProgress`]: a service that does not advance costs at
+/// most this many requests after the last page that did.
+const MAX_STALLS: u32 = 2;
 
 /// Iterator over every call a list query selects, fetching pages as needed
 /// (created by [`Client::list_calls`]).
@@ -27,10 +39,17 @@ use crate::{Error, PagingError};
 ///   arithmetic is done on ids. `has_more` decides whether another page is
 ///   fetched, never the number of rows.
 /// - A cursor that was already used in this walk (it does not advance, or
-///   it cycles) ends the walk with [`Error::CursorCycle`]; `has_more`
-///   without a `next_id` ends it with [`Error::CursorMissing`]. The records
-///   of that last page are yielded first; after the error the iterator is
-///   finished.
+///   it cycles) ends the walk with [`PagingError::CursorCycle`]; `has_more`
+///   without a `next_id` with [`PagingError::CursorMissing`]; a full page
+///   (as many records as the page size) without pagination, or without
+///   `has_more`, with [`PagingError::MissingPagination`] (the walk cannot
+///   know whether more calls exist; it is never taken for the end); two
+///   pages in a row that bring no new call, or whose cursor does not move
+///   below the calls already seen, with [`PagingError::NoProgress`] — at
+///   most three requests are spent on a service that does not advance,
+///   whatever the prefetch depth. The records of the last good page are
+///   yielded first; after the error the iterator is finished, and its
+///   [`checkpoint`](Self::checkpoint) names the page to ask again.
 ///
 /// # Prefetch
 ///
@@ -58,10 +77,25 @@ use crate::{Error, PagingError};
 ///
 /// # Errors and resuming
 ///
-/// An `Err` item does not end the walk: calling `next()` again re-fetches
-/// the same page (same cursor) and nothing already yielded is yielded again.
-/// After an authentication failure, every call returns that error at once
-/// without sending anything (see [`Error::Authentication`]).
+/// An `Err` item (other than a paging error) does not end the walk:
+/// calling `next()` again re-fetches the same page (same cursor) and
+/// nothing already yielded is yielded again. It does not resend early:
+/// after a rate limit the next call first waits out the `Retry-After`,
+/// after a server or network failure the longest backoff, when that wait
+/// is within the client's maximum wait; otherwise it returns the same error
+/// again without a request until the deadline passes — so a loop that
+/// skips errors sends at most one request per wait period. After an
+/// authentication failure, every call returns that error at once without
+/// sending anything (see [`Error::Authentication`]).
+///
+/// A walk's [`checkpoint`](Self::checkpoint) (serializable) says where it
+/// continues; [`Client::resume_calls`](crate::Client::resume_calls) resumes
+/// it — in another process, after a crash — with no record twice and none
+/// skipped. Records a field of which cannot be read are yielded with a
+/// [`Problem`](velip_core::Problem) (unless the client is
+/// [strict](crate::ClientBuilder::strict)); entries without a readable call
+/// id come in the page's [`rejected`](velip_core::Page::rejected) list
+/// ([`next_page`](Self::next_page)).
 ///
 /// ```no_run
 /// use velip_blocking::Client;
@@ -77,8 +111,13 @@ use crate::{Error, PagingError};
 /// ```
 pub struct CallIter {
     sender: Arc<Sender>,
+    /// Records per page asked for (a full page without pagination is not
+    /// the end).
+    page_size: u32,
     /// The query of the next page to fetch; `None` once the walk is over.
     next_query: Option<Query>,
+    /// After a paging error: the page to ask again on resume.
+    retry_query: Option<Query>,
     /// The cursor of the page in the buffer.
     current_cursor: Option<Cursor>,
     /// The page being yielded (records already filtered).
@@ -87,18 +126,26 @@ pub struct CallIter {
     last_meta: Option<Page>,
     /// An error to yield once the buffer is drained (ends the walk).
     pending_error: Option<Error>,
+    /// Until when the walk does not resend after an error, and the error.
+    cooldown: Option<(Instant, Error)>,
     dedup: Dedup,
+    /// The checkpoint as it was before the page in the buffer.
+    page_start: WalkCheckpoint,
     seen_cursors: HashSet<Cursor>,
+    /// Pages in a row without progress.
+    stalls: u32,
     pages: u64,
     yielded: u64,
     masked: bool,
     warnings: Vec<String>,
     /// How many pages ahead of the one consumed the walk reaches (0-2).
     depth: usize,
-    /// The helper thread, started with the first prefetch.
+    /// The helper threads, started with the first prefetch.
     prefetcher: Option<Prefetcher>,
     /// The query whose answer the helper thread owes us, if any.
     in_flight: Option<Query>,
+    /// Pages delivered by the pipeline's current chain.
+    chain_pages: u64,
 }
 
 impl std::fmt::Debug for CallIter {
@@ -115,15 +162,23 @@ impl std::fmt::Debug for CallIter {
 
 impl CallIter {
     pub(crate) fn new(sender: Arc<Sender>, query: Query) -> Self {
+        let page_size = query
+            .page_size()
+            .map_or(MAX_PAGE_SIZE, velip_core::query::PageSize::get);
         Self {
             sender,
+            page_size,
             current_cursor: query.cursor().cloned(),
             next_query: Some(query),
+            retry_query: None,
             buffer: Vec::new().into_iter(),
             last_meta: None,
             pending_error: None,
+            cooldown: None,
             dedup: Dedup::default(),
+            page_start: WalkCheckpoint::start(),
             seen_cursors: HashSet::new(),
+            stalls: 0,
             pages: 0,
             yielded: 0,
             masked: false,
@@ -131,16 +186,30 @@ impl CallIter {
             depth: 2,
             prefetcher: None,
             in_flight: None,
+            chain_pages: 0,
         }
+    }
+
+    /// A walk of `query` resumed at `checkpoint` (see
+    /// [`Client::resume_calls`](crate::Client::resume_calls)).
+    pub(crate) fn resume(sender: Arc<Sender>, query: &Query, checkpoint: &WalkCheckpoint) -> Self {
+        let mut it = Self::new(sender, query.with_cursor(checkpoint.cursor()));
+        if checkpoint.finished {
+            it.next_query = None;
+        }
+        it.dedup = Dedup::restore(checkpoint.recent_ids(), checkpoint.lowest_call_id);
+        it.pages = checkpoint.pages;
+        it.yielded = checkpoint.records;
+        it.page_start = checkpoint.clone();
+        it
     }
 
     /// Whether pages are fetched in the background while the current one
     /// is consumed (default: on, two pages ahead). It overlaps the
     /// service's and the network's time and the decoding with yours; the
     /// price is that a walk abandoned mid-way may have requested up to two
-    /// pages it never yields (requests of the 200-per-hour list quota), and
-    /// a page whose records fail to decode costs one request more when it
-    /// is fetched again. Turn it off for walks you stop early.
+    /// pages it never yields (requests of the 200-per-hour list quota).
+    /// Turn it off for walks you stop early.
     /// `prefetch(true)` is `prefetch_depth(2)`; `prefetch(false)` is
     /// `prefetch_depth(0)`.
     #[must_use]
@@ -152,12 +221,14 @@ impl CallIter {
     /// (values above 2 count as 2):
     ///
     /// - `0`: none; each page is fetched when the previous one is used up.
+    ///   An abandoned walk has spent nothing it did not yield.
     /// - `1`: the next page is fetched and decoded while this one is
     ///   consumed (one decoded page waits). Enough when your work per page
-    ///   takes longer than fetching and decoding one.
+    ///   takes longer than fetching and decoding one. An abandoned walk may
+    ///   have spent one request more than it yielded.
     /// - `2` (default): also, the page after next is requested while the
     ///   next one is decoded (one body of a few MiB more in memory). Fastest
-    ///   when your work per record is light.
+    ///   when your work per record is light; up to two requests more.
     #[must_use]
     pub fn prefetch_depth(mut self, pages: usize) -> Self {
         self.depth = pages.min(2);
@@ -174,8 +245,7 @@ impl CallIter {
         self.yielded
     }
 
-    /// Records skipped because they were already yielded in this walk (or
-    /// sat above the walk's low-watermark).
+    /// Records skipped because they were already yielded in this walk.
     pub fn duplicates_skipped(&self) -> u64 {
         self.dedup.skipped()
     }
@@ -201,11 +271,49 @@ impl CallIter {
     /// a page is only partly yielded, that page's own cursor (so a new walk
     /// re-reads it: nothing is lost, some records come again). `None` when
     /// the walk is finished or is still on its first page without a cursor.
+    /// Prefer [`checkpoint`](Self::checkpoint), which also skips what was
+    /// yielded.
     pub fn resume_cursor(&self) -> Option<&Cursor> {
         if self.buffer.len() > 0 {
             self.current_cursor.as_ref()
         } else {
-            self.next_query.as_ref().and_then(Query::cursor)
+            self.next_query
+                .as_ref()
+                .or(self.retry_query.as_ref())
+                .and_then(Query::cursor)
+        }
+    }
+
+    /// Where this walk continues, for [`Client::resume_calls`]: after the
+    /// pages consumed so far (by [`next_page`](Self::next_page), or `next`
+    /// up to a page's last record). While a page is only partly consumed,
+    /// the checkpoint is the one from before that page (a resumed walk
+    /// yields that whole page again): commit checkpoints with whole pages.
+    /// After a paging error it names the page to ask again.
+    ///
+    /// [`Client::resume_calls`]: crate::Client::resume_calls
+    pub fn checkpoint(&self) -> WalkCheckpoint {
+        if self.buffer.len() > 0 {
+            return self.page_start.clone();
+        }
+        self.boundary()
+    }
+
+    /// The checkpoint after everything yielded so far.
+    fn boundary(&self) -> WalkCheckpoint {
+        let next = self.next_query.as_ref().or(self.retry_query.as_ref());
+        WalkCheckpoint {
+            cursor: next.and_then(Query::cursor).map(|c| c.as_str().to_owned()),
+            finished: next.is_none(),
+            lowest_call_id: self.dedup.low(),
+            recent_call_ids: self
+                .dedup
+                .remembered()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            pages: self.pages,
+            records: self.yielded,
         }
     }
 
@@ -220,6 +328,7 @@ impl CallIter {
             self.yielded += rest.len() as u64;
             let mut page = self.last_meta.clone()?;
             page.records = rest;
+            page.rejected = Vec::new();
             return Some(Ok(page));
         }
         if let Some(e) = self.pending_error.take() {
@@ -236,10 +345,31 @@ impl CallIter {
         }
     }
 
+    /// Waits out the cooldown of the last error, or returns that error again
+    /// (nothing sent) while the wait is longer than the maximum wait.
+    fn cool_down(&mut self) -> Result<(), Error> {
+        let Some((until, err)) = &self.cooldown else {
+            return Ok(());
+        };
+        let left = until.saturating_duration_since(Instant::now());
+        if !left.is_zero() {
+            if left > self.sender.retry.max_retry_wait() {
+                return Err(err.clone());
+            }
+            log::info!(target: "velip", "waiting {:.1} s before asking again after: {err}", left.as_secs_f64());
+            retry::wait(left, self.sender.interrupt.as_ref())?;
+        }
+        self.cooldown = None;
+        Ok(())
+    }
+
     /// Fetches the next page into the buffer; returns its metadata.
     fn fetch(&mut self) -> Option<Result<Page, Error>> {
         let query = self.next_query.clone()?;
         if let Err(e) = self.sender.check_interrupt() {
+            return Some(Err(e));
+        }
+        if let Err(e) = self.cool_down() {
             return Some(Err(e));
         }
         let answer = if self.depth > 0 {
@@ -252,8 +382,14 @@ impl CallIter {
         };
         let mut page = match answer {
             Ok(p) => p,
-            Err(e) => return Some(Err(e)),
+            Err(e) => {
+                if let Some(d) = retry::cooldown(&e, &self.sender.retry) {
+                    self.cooldown = Some((Instant::now() + d, e.clone()));
+                }
+                return Some(Err(e));
+            }
         };
+        self.page_start = self.boundary();
         self.pages += 1;
         self.current_cursor = query.cursor().cloned();
         self.masked |= page.numbers_masked;
@@ -263,23 +399,45 @@ impl CallIter {
             self.warnings.push(w.clone());
         }
 
+        // What comes next, read before the records are taken out.
+        let continuation = match page.continuation(self.page_size) {
+            Continuation::Next(c) => Ok(Some(c.clone())),
+            Continuation::End => Ok(None),
+            Continuation::CursorMissing => Err(PagingError::CursorMissing),
+            Continuation::Unknown => Err(PagingError::MissingPagination {
+                records: page.records.len() + page.rejected.len(),
+            }),
+        };
         let records = std::mem::take(&mut page.records);
         let kept = self.dedup.filter(records);
 
-        // What comes next.
-        let next = if page.has_more() {
-            match page.next_cursor() {
-                None => Err(PagingError::CursorMissing.into()),
-                Some(c) if self.seen_cursors.contains(c) || Some(c) == query.cursor() => {
-                    Err(PagingError::CursorCycle {
-                        cursor: c.as_str().to_owned(),
-                    }
-                    .into())
-                }
-                Some(c) => Ok(Some(c.clone())),
+        let next = match continuation {
+            Ok(Some(c)) if self.seen_cursors.contains(&c) || Some(&c) == query.cursor() => {
+                Err(PagingError::CursorCycle {
+                    cursor: c.as_str().to_owned(),
+                })
             }
-        } else {
-            Ok(None)
+            Ok(Some(c)) => {
+                // Progress: new calls, and a cursor below every call seen
+                // (`last_id` selects ids up to it).
+                let below = match (c.as_str().parse::<u64>(), self.dedup.low()) {
+                    (Ok(n), Some(low)) => n < low,
+                    _ => true,
+                };
+                if kept.is_empty() || !below {
+                    self.stalls += 1;
+                } else {
+                    self.stalls = 0;
+                }
+                if self.stalls >= MAX_STALLS {
+                    Err(PagingError::NoProgress {
+                        requests: self.stalls,
+                    })
+                } else {
+                    Ok(Some(c))
+                }
+            }
+            other => other,
         };
         match next {
             Ok(Some(c)) => {
@@ -289,14 +447,24 @@ impl CallIter {
                 self.seen_cursors.insert(c.clone());
                 let next_query = query.with_cursor(Some(c));
                 if self.depth > 0 {
+                    // The fetcher may follow one cursor past the page
+                    // needed next only after a page that progressed.
+                    if let Some(p) = &self.prefetcher {
+                        p.gate.allow(self.chain_pages + u64::from(self.stalls == 0));
+                    }
                     self.request(&next_query);
                 }
                 self.next_query = Some(next_query);
             }
             Ok(None) => self.next_query = None,
             Err(e) => {
-                log::warn!(target: "velip", "{e}");
-                self.pending_error = Some(e);
+                log::warn!(target: "velip", "paging stopped: {e}");
+                // Nothing more is speculated; the checkpoint names this
+                // page, to ask again on resume.
+                self.prefetcher = None;
+                self.in_flight = None;
+                self.pending_error = Some(e.into());
+                self.retry_query = Some(query);
                 self.next_query = None;
             }
         }
@@ -314,6 +482,7 @@ impl CallIter {
             return Some(self.sender.execute(query, Operation::Read));
         }
         let delivery = self.wait_for_prefetch()?;
+        self.chain_pages += 1;
         // The pipeline delivers in order: this answers `query`.
         self.in_flight = delivery.following;
         if delivery.answer.is_err() {
@@ -340,6 +509,7 @@ impl CallIter {
         match &self.prefetcher {
             Some(p) if p.requests.send(query.clone()).is_ok() => {
                 self.in_flight = Some(query.clone());
+                self.chain_pages = 0;
                 true
             }
             _ => {

@@ -3,8 +3,10 @@
 //! consumed.
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Duration;
 
 use velip_core::{Cursor, Page, Query};
 
@@ -26,10 +28,77 @@ use crate::sender::Sender;
 /// consumed. The fetcher follows cursors on its own only while they
 /// are new to its chain; the walk checks every delivery against the query it
 /// wants and starts a new pipeline when they differ.
+///
+/// The speculation never outruns the walk's progress check: the fetcher
+/// follows the chain's k-th cursor only once the walk has allowed it
+/// ([`Gate`]), which the walk does one page ahead of the pages it has
+/// checked, and two ahead only after a page that brought new calls. A
+/// service that does not advance thus costs no request beyond those the
+/// walk's check needs.
 pub(super) struct Prefetcher {
     /// Starts a new chain at this query (only while the pipeline is idle).
     pub(super) requests: SyncSender<Query>,
     pub(super) answers: Receiver<Delivery>,
+    /// How far the fetcher may follow the current chain on its own.
+    pub(super) gate: Arc<Gate>,
+}
+
+impl Drop for Prefetcher {
+    fn drop(&mut self) {
+        self.gate.close();
+    }
+}
+
+/// How many cursors of the current chain the fetcher may follow on its own
+/// (the walk raises it as it checks pages); closed when the walk drops the
+/// pipeline, so a waiting fetcher ends.
+#[derive(Default)]
+pub(super) struct Gate {
+    allowed: Mutex<u64>,
+    changed: Condvar,
+    closed: AtomicBool,
+}
+
+impl Gate {
+    /// Allows following up to `n` cursors of the current chain (never
+    /// lowers it).
+    pub(super) fn allow(&self, n: u64) {
+        let mut a = self.allowed.lock().unwrap_or_else(PoisonError::into_inner);
+        if n > *a {
+            *a = n;
+            self.changed.notify_all();
+        }
+    }
+
+    /// A new chain starts: one cursor may be followed (the next page, which
+    /// the walk asks for anyway when the first page says there is one).
+    fn restart(&self) {
+        *self.allowed.lock().unwrap_or_else(PoisonError::into_inner) = 1;
+    }
+
+    fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        self.changed.notify_all();
+    }
+
+    /// Waits until the `k`-th cursor of the chain may be followed; `false`
+    /// when the pipeline was closed.
+    fn wait_for(&self, k: u64) -> bool {
+        let mut a = self.allowed.lock().unwrap_or_else(PoisonError::into_inner);
+        loop {
+            if self.closed.load(Ordering::SeqCst) {
+                return false;
+            }
+            if *a >= k {
+                return true;
+            }
+            a = self
+                .changed
+                .wait_timeout(a, Duration::from_millis(100))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
 }
 
 /// One page out of the pipeline.
@@ -51,6 +120,8 @@ impl Prefetcher {
         // into (at most one spare waits).
         let (spare_tx, spares) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
         let worker = Arc::clone(sender);
+        let gate = Arc::new(Gate::default());
+        let fetch_gate = Arc::clone(&gate);
         // Both threads end when the walk is dropped (its channel ends with
         // it). The waiting walk polls the interrupt check, not these threads.
         std::thread::Builder::new()
@@ -58,12 +129,22 @@ impl Prefetcher {
             .spawn(move || {
                 let mut seen: HashSet<Cursor> = HashSet::new();
                 let mut next: Option<Query> = None;
+                // Cursors of the current chain followed so far.
+                let mut followed = 0u64;
                 loop {
                     let query = match next.take() {
-                        Some(q) => q,
+                        Some(q) => {
+                            followed += 1;
+                            if !fetch_gate.wait_for(followed) {
+                                break;
+                            }
+                            q
+                        }
                         None => match chain_starts.recv() {
                             Ok(q) => {
                                 seen.clear();
+                                followed = 0;
+                                fetch_gate.restart();
                                 q
                             }
                             Err(_) => break,
@@ -113,7 +194,11 @@ impl Prefetcher {
                 }
             })
             .ok()?;
-        Some(Self { requests, answers })
+        Some(Self {
+            requests,
+            answers,
+            gate,
+        })
     }
 }
 

@@ -287,6 +287,7 @@ impl<'de> Visitor<'de> for PaginationSeed<'_> {
             match key.as_ref() {
                 "has_more" => {
                     let v: Scalar<'de> = map.next_value()?;
+                    p.has_more_sent = !matches!(v, Scalar::Null);
                     p.has_more = v
                         .flag()
                         .map_err(|m| field_fail(ctx, "pagination.has_more", m))?;

@@ -11,7 +11,7 @@ mod wire;
 
 pub use call_id::{CallId, CallIdError};
 pub use cursor::Cursor;
-pub use page::{Page, Pagination};
+pub use page::{Continuation, Page, Pagination};
 pub use problem::{Problem, RejectedRecord};
 pub use record::CallRecord;
 pub use status::{AmdResult, CallStatus};

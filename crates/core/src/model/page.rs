@@ -43,6 +43,54 @@ impl Page {
     pub fn has_more(&self) -> bool {
         self.pagination.as_ref().is_some_and(|p| p.has_more)
     }
+
+    /// What comes after this page, for a walk that asked for `page_size`
+    /// records per page (the one place this rule is written):
+    ///
+    /// - `has_more` true with a `next_id`: [`Continuation::Next`];
+    /// - `has_more` true without one: [`Continuation::CursorMissing`];
+    /// - `has_more` false: [`Continuation::End`];
+    /// - no `pagination`, or one without `has_more`: the end when the page
+    ///   is not full, else [`Continuation::Unknown`] (a full page cannot
+    ///   tell whether more calls exist; never read as the end).
+    ///
+    /// ```
+    /// use velip_core::decode::decode_page;
+    /// use velip_core::model::Continuation;
+    /// let full = decode_page(br#"{"return":{"status":"OK","status_code":"0"},"calls":[{"cd_id":2},{"cd_id":1}]}"#).unwrap();
+    /// assert_eq!(full.continuation(2), Continuation::Unknown);
+    /// assert_eq!(full.continuation(5000), Continuation::End);
+    /// ```
+    pub fn continuation(&self, page_size: u32) -> Continuation<'_> {
+        match &self.pagination {
+            Some(p) if p.has_more_sent => match (p.has_more, p.next_cursor.as_ref()) {
+                (true, Some(c)) => Continuation::Next(c),
+                (true, None) => Continuation::CursorMissing,
+                (false, _) => Continuation::End,
+            },
+            _ => {
+                let entries = self.records.len() + self.rejected.len();
+                if entries >= usize::try_from(page_size).unwrap_or(usize::MAX) {
+                    Continuation::Unknown
+                } else {
+                    Continuation::End
+                }
+            }
+        }
+    }
+}
+
+/// What comes after a page (see [`Page::continuation`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Continuation<'a> {
+    /// Another page, at this cursor.
+    Next(&'a Cursor),
+    /// The last page.
+    End,
+    /// `has_more` without a `next_id`.
+    CursorMissing,
+    /// A full page without `pagination` (or without `has_more`).
+    Unknown,
 }
 
 /// `return.pagination` of a page.
@@ -51,6 +99,9 @@ impl Page {
 pub struct Pagination {
     /// `has_more`: another page exists.
     pub has_more: bool,
+    /// Whether the answer sent `has_more` at all (a pagination object
+    /// without it cannot tell whether more calls exist).
+    pub has_more_sent: bool,
     /// `next_id`: the cursor to send as `last_id`; `None` when the service
     /// sent `""`, `null` or nothing.
     pub next_cursor: Option<Cursor>,
