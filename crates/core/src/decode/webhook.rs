@@ -3,7 +3,7 @@ use serde_json::{Map, Value};
 
 use super::DecodeError;
 use super::record::{Context, RecordOutcome, RecordSeed};
-use crate::model::{CallRecord, Pagination};
+use crate::model::{CallRecord, Pagination, RejectedRecord};
 
 /// What a webhook (`rurl`) delivery carries: the records, and in JSON mode
 /// the `pagination` object when the page was truncated.
@@ -14,6 +14,11 @@ pub struct WebhookPayload {
     pub records: Vec<CallRecord>,
     /// `return.pagination` of a JSON delivery, when present.
     pub pagination: Option<Pagination>,
+    /// Entries of a JSON delivery's `calls` that cannot be read as calls (no
+    /// readable `cd_id`, or not an object), kept with their raw JSON text so
+    /// that a receiver stores them too. Always empty for a form delivery,
+    /// which fails as a whole instead.
+    pub rejected: Vec<RejectedRecord>,
 }
 
 /// Decodes a webhook delivery by its `Content-Type`: `application/json`
@@ -46,11 +51,13 @@ pub fn decode_webhook(body: &[u8], content_type: &str) -> Result<WebhookPayload,
         Ok(WebhookPayload {
             records: raw.records,
             pagination: raw.pagination,
+            rejected: raw.rejected,
         })
     } else {
         decode_webhook_form(body).map(|r| WebhookPayload {
             records: vec![r],
             pagination: None,
+            rejected: Vec::new(),
         })
     }
 }
@@ -99,6 +106,7 @@ impl WebhookPayload {
             _ => decode_webhook_form(query).map(|r| Self {
                 records: vec![r],
                 pagination: None,
+                rejected: Vec::new(),
             }),
         }
     }
@@ -233,6 +241,16 @@ mod tests {
                 .unwrap()
                 .records
         );
+    }
+
+    #[test]
+    fn unreadable_entries_of_a_json_delivery_are_kept() {
+        let body = br#"{"return":{"status_code":"0"},"calls":[{"cd_id":1},{"cd_status":"OK"},7]}"#;
+        let p = decode_webhook(body, "application/json").unwrap();
+        assert_eq!(p.records.len(), 1);
+        let idx: Vec<usize> = p.rejected.iter().map(|r| r.index).collect();
+        assert_eq!(idx, [1, 2]);
+        assert_eq!(p.rejected[0].raw, r#"{"cd_status":"OK"}"#);
     }
 
     #[test]
