@@ -11,6 +11,8 @@ use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::thread::JoinHandle;
+#[cfg(test)]
+use std::time::Duration;
 use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot};
@@ -187,4 +189,87 @@ fn run<S: Sink>(
         return Err("the sink panicked".into());
     }
     sink.close()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc as std_mpsc;
+
+    use velip_core::query::WebhookMethod;
+
+    use super::*;
+
+    /// Reports each batch's size; the first commit waits for a go.
+    struct Gate {
+        entered: std_mpsc::Sender<usize>,
+        go: std_mpsc::Receiver<()>,
+        first: bool,
+    }
+
+    impl Sink for Gate {
+        fn commit(&mut self, batch: &[Delivery]) -> Result<(), SinkError> {
+            let _ = self.entered.send(batch.len());
+            if std::mem::take(&mut self.first) {
+                let _ = self.go.recv();
+            }
+            Ok(())
+        }
+    }
+
+    fn delivery(n: u64) -> Delivery {
+        Delivery::decode(WebhookMethod::Post, None, format!("cd_id={n}").into()).unwrap()
+    }
+
+    #[test]
+    fn deliveries_that_wait_are_committed_as_one_batch() {
+        let (entered_tx, entered) = std_mpsc::channel();
+        let (go, go_rx) = std_mpsc::channel();
+        let sink = Gate {
+            entered: entered_tx,
+            go: go_rx,
+            first: true,
+        };
+        let metrics = Arc::new(Metrics::new());
+        let committer = Arc::new(Committer::start(sink, 4096, 64, Arc::clone(&metrics)).unwrap());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let c = Arc::clone(&committer);
+            let first = tokio::spawn(async move { c.submit(delivery(0)).await });
+            // The first batch is in the sink; ten more arrive meanwhile.
+            let first_size = tokio::task::spawn_blocking(move || {
+                let n = entered.recv().unwrap();
+                (n, entered)
+            });
+            let (n, entered) = first_size.await.unwrap();
+            assert_eq!(n, 1);
+            let waiting: Vec<_> = (1..=10)
+                .map(|i| {
+                    let c = Arc::clone(&committer);
+                    tokio::spawn(async move { c.submit(delivery(i)).await })
+                })
+                .collect();
+            // Let all ten reach the queue, then release the first batch.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            go.send(()).unwrap();
+            assert_eq!(first.await.unwrap(), Ok(1));
+            let mut sequences = Vec::new();
+            for w in waiting {
+                sequences.push(w.await.unwrap().unwrap());
+            }
+            sequences.sort_unstable();
+            assert_eq!(sequences, (2..=11).collect::<Vec<u64>>());
+            assert_eq!(entered.recv().unwrap(), 10, "one batch for the ten");
+        });
+        committer.close().unwrap();
+        assert_eq!(metrics.snapshot().durable_writes, 2);
+        // Closed: later deliveries are refused.
+        assert_eq!(
+            rt.block_on(committer.submit(delivery(99))),
+            Err(Unavailable)
+        );
+        assert!(!committer.is_healthy());
+    }
 }
