@@ -11,6 +11,11 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::Parser;
+
+/// mimalloc, as the Python extension uses: many small short-lived
+/// allocations per request.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use velip_webhook::{JsonLinesSink, ReceiverConfig, Server};
 
 /// Receive Velip webhook deliveries into a JSON-lines file.

@@ -394,7 +394,11 @@ async fn deliver(State(inner): State<Arc<Inner>>, req: Request) -> Response {
     delivery.remote_addr = remote;
     let calls = delivery.records().len();
     let unreadable = delivery.payload.rejected.len();
-    let ids = summarize_ids(&delivery);
+    let ids = if log::log_enabled!(log::Level::Info) {
+        summarize_ids(&delivery)
+    } else {
+        String::new()
+    };
     let format = delivery.format();
     let size = delivery.raw.len();
     match inner.committer.submit(delivery).await {
@@ -417,7 +421,7 @@ async fn deliver(State(inner): State<Arc<Inner>>, req: Request) -> Response {
         Err(_) => inner.refuse(
             &seen,
             RejectReason::Unavailable,
-            &format!("{calls} call(s) [{ids}] not stored"),
+            &format!("{calls} call(s) not stored"),
         ),
     }
 }

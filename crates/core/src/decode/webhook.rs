@@ -4,6 +4,7 @@ use serde_json::{Map, Value};
 use super::DecodeError;
 use super::record::{Context, RecordOutcome, RecordSeed};
 use crate::model::{CallRecord, Pagination, RejectedRecord};
+use crate::query::WebhookFormat;
 
 /// What a webhook (`rurl`) delivery carries: the records, and in JSON mode
 /// the `pagination` object when the page was truncated.
@@ -19,6 +20,11 @@ pub struct WebhookPayload {
     /// that a receiver stores them too. Always empty for a form delivery,
     /// which fails as a whole instead.
     pub rejected: Vec<RejectedRecord>,
+    /// How the delivery was written: [`WebhookFormat::Json`] (a page-shaped
+    /// body, or a GET `json` parameter) or [`WebhookFormat::Form`] (one
+    /// call), as the decoder read it (`Content-Type`, else the body's
+    /// first character).
+    pub format: WebhookFormat,
 }
 
 /// Decodes a webhook delivery by its `Content-Type`: `application/json`
@@ -52,12 +58,14 @@ pub fn decode_webhook(body: &[u8], content_type: &str) -> Result<WebhookPayload,
             records: raw.records,
             pagination: raw.pagination,
             rejected: raw.rejected,
+            format: WebhookFormat::Json,
         })
     } else {
         decode_webhook_form(body).map(|r| WebhookPayload {
             records: vec![r],
             pagination: None,
             rejected: Vec::new(),
+            format: WebhookFormat::Form,
         })
     }
 }
@@ -107,6 +115,7 @@ impl WebhookPayload {
                 records: vec![r],
                 pagination: None,
                 rejected: Vec::new(),
+                format: WebhookFormat::Form,
             }),
         }
     }
@@ -194,21 +203,22 @@ pub fn decode_webhook_form(body: &[u8]) -> Result<CallRecord, DecodeError> {
     }
     let ctx = Context::default();
     ctx.set_record(Some(0));
-    let text = String::from_utf8_lossy(body);
+    // The body as text only when something must quote it.
+    let text = || String::from_utf8_lossy(body);
     let outcome = RecordSeed {
         ctx: &ctx,
         strict: false,
     }
     .deserialize(Value::Object(map))
-    .map_err(|e| DecodeError::from_serde(&e, &text, &ctx, None))?;
+    .map_err(|e| DecodeError::from_serde(&e, &text(), &ctx, None))?;
     match outcome {
         RecordOutcome::Record(mut r) => {
             if !r.problems.is_empty() {
-                r.raw_json = Some(text.into_owned());
+                r.raw_json = Some(text().into_owned());
             }
             Ok(r)
         }
-        RecordOutcome::Rejected(p) => Err(DecodeError::rejected(&p, &text)),
+        RecordOutcome::Rejected(p) => Err(DecodeError::rejected(&p, &text())),
     }
 }
 
@@ -229,6 +239,7 @@ mod tests {
         let q = form_encode(&[("json", PAGE)]);
         let p = WebhookPayload::from_query(q.as_bytes()).unwrap();
         assert_eq!(p.records.len(), 2);
+        assert_eq!(p.format, WebhookFormat::Json);
         assert_eq!(p.records[0].call_id.to_string(), "42_9");
         assert_eq!(p.records[0].route.as_deref(), Some("São Paulo"));
         assert_eq!(p.pagination.unwrap().next_cursor.unwrap().as_str(), "7");
@@ -270,6 +281,7 @@ mod tests {
         ]);
         let p = WebhookPayload::from_query(q.as_bytes()).unwrap();
         assert_eq!(p.records.len(), 1);
+        assert_eq!(p.format, WebhookFormat::Form);
         assert!(p.pagination.is_none());
         let r = &p.records[0];
         assert_eq!(r.call_id.number(), 30003);
