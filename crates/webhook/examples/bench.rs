@@ -72,15 +72,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("receiver pid {pid} at {url}, file {}", out.display());
     println!("rss at start: {} MiB", rss_mib(pid, "VmRSS"));
 
-    let result = run(&args, &url, pid);
+    run(&args, &url, pid);
     child.kill()?;
     child.wait()?;
-    let size = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+    let size = std::fs::metadata(&out).map_or(0, |m| m.len());
     println!("file: {:.1} MiB", mib(size));
-    result
+    Ok(())
 }
 
-fn run(args: &Args, url: &str, pid: u32) -> Result<(), Box<dyn std::error::Error>> {
+fn run(args: &Args, url: &str, pid: u32) {
     // Warm-up: connections, page cache, allocator.
     phase(url, 2_000, 8, 1, |_| Body::Form, None);
 
@@ -101,7 +101,7 @@ fn run(args: &Args, url: &str, pid: u32) -> Result<(), Box<dyn std::error::Error
     stats.print("form", 1);
     println!("receiver rss (MiB) by progress:");
     for (done, rss) in samples {
-        println!("  {:>9} deliveries: {rss:.1}", done);
+        println!("  {done:>9} deliveries: {rss:.1}");
     }
     println!("  peak (VmHWM): {:.1}", rss_mib(pid, "VmHWM"));
 
@@ -120,7 +120,6 @@ fn run(args: &Args, url: &str, pid: u32) -> Result<(), Box<dyn std::error::Error
     );
     stats.print("json", page_calls);
     println!("  peak (VmHWM): {:.1} MiB", rss_mib(pid, "VmHWM"));
-    Ok(())
 }
 
 /// The receiver side: logs off, JSON-lines sink.
@@ -290,11 +289,11 @@ impl RssWatch {
         let (p, s) = (Arc::clone(&progress), Arc::clone(&stop));
         let thread = std::thread::spawn(move || {
             let mut samples = Vec::new();
-            let mut last = Instant::now() - Duration::from_secs(10);
+            let mut last: Option<Instant> = None;
             while s.load(Ordering::Relaxed) == 0 {
-                if last.elapsed() >= Duration::from_secs(5) {
+                if last.is_none_or(|t| t.elapsed() >= Duration::from_secs(5)) {
                     samples.push((p.load(Ordering::Relaxed), rss_mib(pid, "VmRSS")));
-                    last = Instant::now();
+                    last = Some(Instant::now());
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
