@@ -314,6 +314,24 @@ impl ReceiverConfig {
         self.tls.as_ref()
     }
 
+    /// Whether a request with these headers passes the configured checks
+    /// (Basic credentials, required headers), compared in constant time:
+    /// the one rule the receiver applies, for bindings and other HTTP
+    /// stacks (Python's `velip.webhooks`).
+    ///
+    /// ```
+    /// use axum::http::{HeaderMap, HeaderValue};
+    /// let config = velip_webhook::ReceiverConfig::new().require_header("X-Velip-Key: k1")?;
+    /// let mut headers = HeaderMap::new();
+    /// assert!(!config.authorizes(&headers));
+    /// headers.insert("x-velip-key", HeaderValue::from_static("k1"));
+    /// assert!(config.authorizes(&headers));
+    /// # Ok::<(), velip_webhook::ConfigError>(())
+    /// ```
+    pub fn authorizes(&self, headers: &axum::http::HeaderMap) -> bool {
+        crate::auth::Authenticator::new(self).allows(headers)
+    }
+
     /// Checks every rule, naming the field that breaks one.
     ///
     /// # Errors
