@@ -11,6 +11,7 @@ use velip_core::{CallId, CallRecord, DecodeOptions, Page, Query, Secret, Validat
 use crate::Error;
 use crate::credentials::Credentials;
 use crate::paging::CallIter;
+use crate::push::PushWalk;
 use crate::retry::{InterruptCheck, Operation, RetryPolicy};
 use crate::sender::Sender;
 use crate::transport::Transport;
@@ -197,6 +198,40 @@ impl Client {
             .into());
         }
         self.sender.execute(query, Operation::Push)
+    }
+
+    /// Pushes every call the query selects to its webhook, one request per
+    /// page (see [`PushWalk`]): page size 5000 unless the query has one.
+    ///
+    /// # Errors
+    /// [`Error::Validation`] when the query has no webhook.
+    pub fn push_calls(&self, query: Query) -> Result<PushWalk, Error> {
+        self.resume_push(query, &crate::WalkCheckpoint::start())
+    }
+
+    /// Resumes a push at a checkpoint ([`PushWalk::checkpoint`]).
+    ///
+    /// # Errors
+    /// [`Error::Validation`] when the query has no webhook.
+    pub fn resume_push(
+        &self,
+        query: Query,
+        checkpoint: &crate::WalkCheckpoint,
+    ) -> Result<PushWalk, Error> {
+        if query.webhook().is_none() {
+            return Err(ValidationError::single(
+                "webhook",
+                "rurl",
+                ViolationCode::WebhookMissing,
+                "a push needs a query with a webhook (rurl)",
+            )
+            .into());
+        }
+        Ok(PushWalk::new(
+            Arc::clone(&self.sender),
+            &with_page_size(query),
+            checkpoint,
+        ))
     }
 
     /// Replaces the credentials with a token (sent the way the builder

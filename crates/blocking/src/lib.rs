@@ -67,6 +67,7 @@ mod credentials;
 mod error;
 pub mod ledger;
 mod paging;
+mod push;
 mod retry;
 mod sender;
 mod transport;
@@ -79,6 +80,7 @@ pub use config::{
 pub use credentials::Credentials;
 pub use error::{ConfigError, Error, ErrorKind, PagingError, TransportKind};
 pub use paging::{CallIter, WalkCheckpoint};
+pub use push::{PushWalk, PushedPage};
 pub use retry::{InterruptCheck, RetryPolicy};
 pub use transport::ENDPOINT_PATH;
 pub use velip_core as core;

@@ -69,6 +69,11 @@ pub(crate) struct Global {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub(crate) quiet: bool,
 
+    /// Fail on a record field that cannot be read (instead of leaving it
+    /// empty with a note in the `problems` column).
+    #[arg(long, global = true)]
+    pub(crate) strict: bool,
+
     /// Start the embedded sandbox (a local simulator with generated data) and
     /// use it: no account, no network.
     #[arg(long, global = true)]
@@ -120,6 +125,7 @@ pub(crate) enum CallCommand {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::doc_markdown)] // the doc comments are `--help` text, not rustdoc
 pub(crate) enum CallsCommand {
     /// List calls to stdout.
     List {
@@ -145,9 +151,13 @@ pub(crate) enum CallsCommand {
         /// File format; default: from the extension (`.csv`, `.jsonl`).
         #[arg(long, value_enum)]
         format: Option<ExportFormat>,
-        /// Continue an interrupted export of the same query from its checkpoint.
-        #[arg(long)]
+        /// Continue an interrupted export of the same selection from its
+        /// checkpoint, or start one when there is none (safe in cron).
+        #[arg(long, conflicts_with = "restart")]
         resume: bool,
+        /// Discard an earlier, interrupted export of this file and start over.
+        #[arg(long)]
+        restart: bool,
         #[command(flatten)]
         csv: CsvOptions,
     },
@@ -171,7 +181,8 @@ pub(crate) enum CallsCommand {
         /// HTTP Basic user for the deliveries.
         #[arg(long, value_name = "USER")]
         rurl_user: Option<String>,
-        /// HTTP Basic password for the deliveries.
+        /// HTTP Basic password for the deliveries [default:
+        /// $VELIP_RURL_PASSWORD].
         #[arg(
             long,
             env = "VELIP_RURL_PASSWORD",
@@ -179,6 +190,16 @@ pub(crate) enum CallsCommand {
             value_name = "PASSWORD"
         )]
         rurl_password: Option<String>,
+        /// Continue an interrupted push of the same selection (or start one).
+        #[arg(long, conflicts_with = "restart")]
+        resume: bool,
+        /// Discard an interrupted push of this selection and start over.
+        #[arg(long)]
+        restart: bool,
+        /// Where the push's checkpoint is kept [default: the state folder,
+        /// $VELIP_STATE_DIR or ~/.local/state/velip].
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
     },
 }
 
@@ -230,6 +251,16 @@ pub(crate) struct CsvOptions {
     /// Brazil. Default: RFC 4180 with `,` and decimal dots.
     #[arg(long, value_enum, value_name = "LOCALE")]
     pub(crate) csv_locale: Option<CsvLocale>,
+}
+
+impl CsvOptions {
+    /// The store's CSV dialect.
+    pub(crate) fn dialect(self) -> velip_store::rows::csv::CsvDialect {
+        match self.csv_locale {
+            Some(CsvLocale::PtBr) => velip_store::rows::csv::CsvDialect::PtBr,
+            _ => velip_store::rows::csv::CsvDialect::Rfc4180,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

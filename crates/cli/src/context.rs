@@ -60,6 +60,7 @@ impl Context {
             sandbox = Some(sb);
         }
         b = b
+            .strict(g.strict)
             .timeout(g.timeout)
             .max_retries(g.retries)
             .user_agent_suffix(format!("cli/{}", env!("CARGO_PKG_VERSION")));

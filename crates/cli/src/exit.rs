@@ -31,6 +31,15 @@ impl From<Error> for Failure {
     }
 }
 
+impl From<velip_store::StoreError> for Failure {
+    fn from(e: velip_store::StoreError) -> Self {
+        match e {
+            velip_store::StoreError::Io { .. } => Self::Io(e.to_string()),
+            other => Self::Usage(other.to_string()),
+        }
+    }
+}
+
 impl From<velip_core::ValidationError> for Failure {
     fn from(e: velip_core::ValidationError) -> Self {
         Self::Sdk(Error::Validation(e))

@@ -13,7 +13,6 @@ macro_rules! note {
 }
 
 mod args;
-mod checkpoint;
 mod commands;
 mod context;
 mod exit;
@@ -68,6 +67,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             out,
             format,
             resume,
+            restart,
             csv,
         }) => commands::export::run(
             &ctx,
@@ -76,6 +76,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                 out,
                 format: *format,
                 resume: *resume,
+                restart: *restart,
                 csv: *csv,
             },
         ),
@@ -87,6 +88,9 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             rurl_headers,
             rurl_user,
             rurl_password,
+            resume,
+            restart,
+            checkpoint,
         }) => commands::push::run(
             &ctx,
             filters,
@@ -97,6 +101,9 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                 headers: rurl_headers,
                 user: rurl_user.as_deref(),
                 password: rurl_password.as_deref(),
+                resume: *resume,
+                restart: *restart,
+                checkpoint: checkpoint.as_deref(),
             },
         ),
         Command::Decode(_) => Ok(()),

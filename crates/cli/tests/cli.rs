@@ -23,11 +23,18 @@ fn fixtures() -> PathBuf {
 }
 
 /// Runs `velip` against `sb` with its full-numbers token in the environment.
+fn state_dir() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("temp dir"))
+        .path()
+}
+
 fn velip(sb: &Sandbox, args: &[&str]) -> Output {
     let out = Command::new(BIN)
         .args(["--base-url", sb.url(), "--retries", "0", "--timeout", "10"])
         .args(args)
         .env("VELIP_TOKEN", sb.token())
+        .env("VELIP_STATE_DIR", state_dir())
         .env_remove("VELIP_BASE_URL")
         .output()
         .expect("velip runs");
@@ -315,17 +322,14 @@ fn decode_every_fixture() {
 fn push_to_webhook() {
     let sb = sandbox(500);
     let receiver = velip_sandbox::WebhookReceiver::start().unwrap();
-    let o = velip(
-        &sb,
-        &[
+    let push = |extra: &[&str]| {
+        let mut args = vec![
             "calls",
             "push",
-            RANGE[0],
-            RANGE[1],
-            RANGE[2],
-            RANGE[3],
+            "--campaign-id",
+            "1007",
             "--page-size",
-            "3",
+            "20",
             "--rurl",
             receiver.url(),
             "--rurl-type",
@@ -336,13 +340,66 @@ fn push_to_webhook() {
             "hook",
             "--rurl-password",
             "pw-secret-1",
-        ],
-    );
+        ];
+        args.extend_from_slice(extra);
+        velip(&sb, &args)
+    };
+    let o = push(&[]);
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_no_secret(&o, "pw-secret-1");
-    assert!(stdout(&o).starts_with("accepted"), "{}", stdout(&o));
-    let got = receiver.wait_for(1, Duration::from_secs(10));
-    assert_eq!(got.len(), 1);
+    let text = stdout(&o);
+    let pages = text.lines().filter(|l| l.starts_with("page ")).count();
+    assert!(pages >= 2, "the whole selection, page by page: {text}");
+    assert!(
+        text.lines()
+            .last()
+            .unwrap()
+            .starts_with(&format!("pushed {pages} pages")),
+        "{text}"
+    );
+    // Every call of the campaign was delivered, once per page.
+    let expected = velip(
+        &sb,
+        &[
+            "calls",
+            "list",
+            "--campaign-id",
+            "1007",
+            "--format",
+            "jsonl",
+        ],
+    );
+    let calls = stdout(&expected).lines().count();
+    let got = receiver.wait_for(pages, Duration::from_secs(10));
+    assert_eq!(got.len(), pages);
+    let delivered: usize = got
+        .iter()
+        .map(|r| {
+            velip_core::decode::decode_page(&r.body)
+                .unwrap()
+                .records
+                .len()
+        })
+        .sum();
+    assert_eq!(delivered, calls);
+
+    // A push that fails mid-way resumes at the page that failed.
+    sb.reset();
+    sb.set_faults(FaultPlan::new().on_request(2, Fault::ConnectionReset));
+    let before = receiver.requests().len();
+    let o = push(&[]);
+    assert_eq!(code(&o), 9, "{}", stderr(&o));
+    assert!(stderr(&o).contains("--resume"), "{}", stderr(&o));
+    let o = push(&[]);
+    assert_eq!(code(&o), 2, "a checkpoint exists: {}", stderr(&o));
+    let o = push(&["--resume"]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let got = receiver.wait_for(before + pages, Duration::from_secs(10));
+    assert_eq!(
+        got.len(),
+        before + pages,
+        "each page pushed once more, no page twice"
+    );
 }
 
 #[test]

@@ -5,3 +5,17 @@
 //! rows and the cursor of the next page; in a file sink, the data is
 //! flushed before the checkpoint that counts it is replaced), so a resume
 //! never writes a record twice and never skips one.
+//!
+//! - [`Sink`]: the trait every sink implements.
+//! - [`files`]: CSV and JSON-lines exports ([`files::FileExport`]).
+//! - [`rows`]: a record as a CSV row or a JSON line (also for standard
+//!   output).
+
+pub mod files;
+pub mod rows;
+
+mod error;
+mod sink;
+
+pub use error::StoreError;
+pub use sink::Sink;

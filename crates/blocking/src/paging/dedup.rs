@@ -4,9 +4,12 @@
 //! (calls inserted at the head while paging push records of one page into
 //! the next) or when the service misbehaves; either way the repeat is a
 //! call of a recent page. The walk remembers the ids it yielded on its last
-//! two pages and skips those; an id it never yielded is never skipped, even
-//! when it is above the walk's lowest id so far. (A service that serves an
-//! old page again is caught by the walk's progress check, not here.)
+//! two pages and skips those; on a page that progresses (one of its calls
+//! is older than every call yielded so far), an id it never yielded is never
+//! skipped, even when it is above the walk's lowest id. A page that does
+//! not progress is the service serving again what the walk has passed: its
+//! calls above the lowest id are not yielded (they were, pages ago), and
+//! the walk's progress check counts the page as a stall.
 
 use std::collections::{HashSet, VecDeque};
 
@@ -41,13 +44,20 @@ impl Dedup {
     }
 
     /// Drops the records of one page already yielded (on a recent page or
-    /// earlier on this one); returns the rest, in order, and how many of
-    /// them are new. Remembers the page's ids.
-    pub(crate) fn filter(&mut self, records: Vec<CallRecord>) -> Vec<CallRecord> {
+    /// earlier on this one, or above the lowest id on a page that does not
+    /// progress); returns the rest, in order, and whether the page
+    /// progressed. Remembers the page's ids.
+    pub(crate) fn filter(&mut self, records: Vec<CallRecord>) -> (Vec<CallRecord>, bool) {
+        let low_before = self.low;
+        let progressed = match low_before {
+            None => true,
+            Some(low) => records.is_empty() || records.iter().any(|r| r.call_id.number() < low),
+        };
         let mut this_page: HashSet<CallId> = HashSet::with_capacity(records.len());
         let mut kept = Vec::with_capacity(records.len());
         for r in records {
-            if self.seen(&r.call_id) || this_page.contains(&r.call_id) {
+            let regressed = !progressed && low_before.is_some_and(|l| r.call_id.number() > l);
+            if regressed || self.seen(&r.call_id) || this_page.contains(&r.call_id) {
                 self.skipped += 1;
                 continue;
             }
@@ -62,7 +72,7 @@ impl Dedup {
             }
             self.recent.push_back(this_page);
         }
-        kept
+        (kept, progressed)
     }
 
     /// The ids remembered (for a checkpoint), oldest page first.
@@ -96,7 +106,7 @@ mod tests {
             .collect()
     }
 
-    fn ids(r: &[CallRecord]) -> Vec<u64> {
+    fn ids((r, _): &(Vec<CallRecord>, bool)) -> Vec<u64> {
         r.iter().map(|r| r.call_id.number()).collect()
     }
 
@@ -104,12 +114,18 @@ mod tests {
     fn repeats_are_skipped_and_never_seen_ids_kept() {
         let mut d = Dedup::default();
         assert_eq!(ids(&d.filter(recs(&[10, 9, 9, 7]))), [10, 9, 7]);
-        // 8 was never yielded: kept, although above the lowest id (7).
+        // 8 was never yielded: kept, although above the lowest id (7), on a
+        // page that progresses (6).
         assert_eq!(ids(&d.filter(recs(&[9, 8, 6]))), [8, 6]);
         assert_eq!(d.skipped(), 2);
         assert_eq!(d.low(), Some(6));
         assert_eq!(ids(&d.filter(recs(&[5]))), [5]);
-        // Two pages remembered: 10 (three pages ago) is forgotten.
-        assert_eq!(ids(&d.filter(recs(&[6, 10]))), [10]);
+        // A page that does not progress: what is above the lowest id was
+        // passed already (10, three pages ago and forgotten, is not yielded).
+        let (kept, progressed) = d.filter(recs(&[10, 9]));
+        assert!(kept.is_empty() && !progressed);
+        // A progressing page with a forgotten old id keeps it: it cannot
+        // be told from a never-seen one.
+        assert_eq!(ids(&d.filter(recs(&[10, 4]))), [10, 4]);
     }
 }

@@ -409,7 +409,7 @@ impl CallIter {
             }),
         };
         let records = std::mem::take(&mut page.records);
-        let kept = self.dedup.filter(records);
+        let (kept, progressed) = self.dedup.filter(records);
 
         let next = match continuation {
             Ok(Some(c)) if self.seen_cursors.contains(&c) || Some(&c) == query.cursor() => {
@@ -424,7 +424,7 @@ impl CallIter {
                     (Ok(n), Some(low)) => n < low,
                     _ => true,
                 };
-                if kept.is_empty() || !below {
+                if kept.is_empty() || !below || !progressed {
                     self.stalls += 1;
                 } else {
                     self.stalls = 0;
@@ -437,6 +437,11 @@ impl CallIter {
                     Ok(Some(c))
                 }
             }
+            // An end announced on a page that went back over calls already
+            // passed cannot be trusted: the walk would stop short.
+            Ok(None) if !progressed => Err(PagingError::NoProgress {
+                requests: self.stalls + 1,
+            }),
             other => other,
         };
         match next {

@@ -7,7 +7,6 @@ use velip_core::decode::{BodyKind, HttpAnswer, classify_answer, decode_webhook_f
 
 use crate::args::DecodeArgs;
 use crate::exit::Failure;
-use crate::output;
 
 pub(crate) fn run(a: &DecodeArgs) -> Result<(), Failure> {
     let mut body = Vec::new();
@@ -31,12 +30,12 @@ pub(crate) fn run(a: &DecodeArgs) -> Result<(), Failure> {
     // answer body is classified like a live answer of unknown HTTP status.
     if a.form || sniff_body(&body) == BodyKind::Form {
         let r = decode_webhook_form(&body).map_err(velip_blocking::Error::Decode)?;
-        output::write_jsonl(&mut out, &r).map_err(io)?;
+        velip_store::rows::jsonl::write_record(&mut out, &r).map_err(io)?;
         return out.flush().map_err(io);
     }
     let page = classify_answer(&HttpAnswer::saved(&body)).map_err(velip_blocking::Error::from)?;
     for r in &page.records {
-        output::write_jsonl(&mut out, r).map_err(io)?;
+        velip_store::rows::jsonl::write_record(&mut out, r).map_err(io)?;
     }
     out.flush().map_err(io)?;
     if let Some(w) = &page.warning {

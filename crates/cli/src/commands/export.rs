@@ -1,16 +1,17 @@
-//! `velip calls export`: stream every matching call to a CSV or JSON-lines
-//! file in constant memory, resumable (see [`crate::checkpoint`]).
+//! `velip calls export`: every matching call to a CSV or JSON-lines file,
+//! page by page in constant memory, resumable (the sink is
+//! `velip_store::files::FileExport`: each page and its checkpoint are
+//! committed together).
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::Instant;
 
-use crate::args::{CsvLocale, CsvOptions, ExportFormat, Filters};
-use crate::checkpoint::{Checkpoint, Paths};
+use velip_store::Sink;
+use velip_store::files::{FileExport, FileFormat, ResumeMode};
+
+use crate::args::{CsvOptions, ExportFormat, Filters};
 use crate::context::Context;
 use crate::exit::Failure;
-use crate::output::{self, csv_out::CsvOut};
 use crate::progress::Progress;
 
 /// The export's options.
@@ -18,6 +19,7 @@ pub(crate) struct ExportArgs<'a> {
     pub(crate) out: &'a Path,
     pub(crate) format: Option<ExportFormat>,
     pub(crate) resume: bool,
+    pub(crate) restart: bool,
     pub(crate) csv: CsvOptions,
 }
 
@@ -40,133 +42,44 @@ fn format_for(out: &Path, given: Option<ExportFormat>) -> Result<ExportFormat, F
     }
 }
 
-enum Sink {
-    Csv(Box<CsvOut<BufWriter<File>>>),
-    Jsonl(BufWriter<File>),
-}
-
-impl Sink {
-    /// Flushes everything to the file and returns its length.
-    fn flush_to_disk(&mut self) -> std::io::Result<u64> {
-        let w = match self {
-            Self::Csv(c) => {
-                c.flush()?;
-                c.get_ref()
-            }
-            Self::Jsonl(w) => {
-                w.flush()?;
-                &*w
-            }
-        };
-        let mut f: &File = w.get_ref();
-        f.sync_data()?;
-        f.stream_position()
-    }
-}
-
 pub(crate) fn run(ctx: &Context, filters: &Filters, a: &ExportArgs<'_>) -> Result<(), Failure> {
-    let format = format_for(a.out, a.format)?;
-    let base = filters.builder(5000).build()?;
-    let paths = Paths::for_output(a.out);
-    let format_tag = match (format, a.csv.csv_locale) {
-        (ExportFormat::Jsonl, _) => "jsonl".to_owned(),
-        (ExportFormat::Csv, Some(CsvLocale::PtBr)) => "csv;pt-BR".to_owned(),
-        (ExportFormat::Csv, _) => "csv".to_owned(),
+    let format = match format_for(a.out, a.format)? {
+        ExportFormat::Csv => FileFormat::Csv(a.csv.dialect()),
+        ExportFormat::Jsonl => FileFormat::Jsonl,
     };
-    let query_key: Vec<(String, String)> = base
+    let base = filters.builder(5000).build()?;
+    let selection: Vec<(String, String)> = base
         .with_cursor(None)
         .to_redacted_pairs()
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
-
-    let existing = Checkpoint::load(&paths.checkpoint)?;
-    let mut cp = match (a.resume, existing) {
-        (true, Some(cp)) => {
-            if cp.query != query_key || cp.format != format_tag {
-                return Err(Failure::Usage(format!(
-                    "the checkpoint {} belongs to another export (other filters or format); run that export with --resume, or delete it",
-                    paths.checkpoint.display()
-                )));
-            }
-            cp
-        }
-        (true, None) => {
-            return Err(Failure::Usage(format!(
-                "nothing to resume: no checkpoint at {}",
-                paths.checkpoint.display()
-            )));
-        }
-        (false, Some(_)) => {
-            return Err(Failure::Usage(format!(
-                "an interrupted export of {} exists; continue it with --resume, or delete {} to start over",
-                a.out.display(),
-                paths.checkpoint.display()
-            )));
-        }
-        (false, None) => Checkpoint {
-            version: 1,
-            query: query_key,
-            format: format_tag,
-            cursor: base.cursor().map(|c| c.as_str().to_owned()),
-            bytes: 0,
-            records: 0,
-            pages: 0,
-            last_call_id: None,
-        },
+    let mode = match (a.resume, a.restart) {
+        (_, true) => ResumeMode::Restart,
+        (true, false) => ResumeMode::ResumeOrStart,
+        (false, false) => ResumeMode::Fresh,
     };
-
-    // The partial file must hold at least what the checkpoint says was
-    // written; otherwise resuming would leave a hole.
-    if a.resume {
-        let have = std::fs::metadata(&paths.partial).map_or(0, |m| m.len());
-        if have < cp.bytes {
-            return Err(Failure::Usage(format!(
-                "cannot resume: {} is missing or shorter than its checkpoint says ({have} of {} bytes); delete {} to start the export over",
-                paths.partial.display(),
-                cp.bytes,
-                paths.checkpoint.display()
-            )));
-        }
+    // The output is checked (and an earlier checkpoint read) before any
+    // request is sent.
+    let (mut sink, start) = FileExport::open(a.out, format, selection, mode)?;
+    let resumed = start.pages() > 0 || start.cursor().is_some();
+    if resumed && !ctx.quiet {
+        note!(
+            "resuming the export of {} after {} records",
+            a.out.display(),
+            sink.checkpoint().records
+        );
     }
-    let mut file = OpenOptions::new()
-        .create(true)
-        .write(true)
-        .truncate(!a.resume)
-        .open(&paths.partial)
-        .map_err(|e| Failure::io(paths.partial.display(), e))?;
-    // Drop whatever a half-written page left after the checkpoint.
-    file.set_len(cp.bytes)
-        .and_then(|()| file.seek(SeekFrom::Start(cp.bytes)).map(|_| ()))
-        .map_err(|e| Failure::io(paths.partial.display(), e))?;
-    let writer = BufWriter::with_capacity(1 << 16, file);
-    let mut sink = match format {
-        ExportFormat::Csv => {
-            let mut c = CsvOut::new(writer, a.csv.csv_locale);
-            if cp.bytes == 0 {
-                c.header()
-                    .map_err(|e| Failure::io(paths.partial.display(), e))?;
-            }
-            Sink::Csv(Box::new(c))
-        }
-        ExportFormat::Jsonl => Sink::Jsonl(writer),
-    };
-    if cp.bytes == 0 {
-        cp.bytes = sink
-            .flush_to_disk()
-            .map_err(|e| Failure::io(paths.partial.display(), e))?;
-        cp.save(&paths.checkpoint)?;
-    }
-
-    let query = base.with_cursor(cp.cursor.as_deref().and_then(velip_core::Cursor::parse));
     // One page ahead: memory stays flat however long the export (a second
     // page ahead exports ~1.5x faster here but peaks ~30% higher on long
     // walks; BENCHMARKS.md, section 3).
-    let mut walk = ctx.client.list_calls(query).prefetch_depth(1);
+    let mut walk = ctx
+        .client
+        .resume_calls(base.clone(), &start)
+        .prefetch_depth(1);
     let mut progress = Progress::new(ctx.quiet);
     let started = Instant::now();
-    let records_before = cp.records;
-    let io = |e: std::io::Error| Failure::io(paths.partial.display(), e);
+    let records_before = sink.checkpoint().records;
     let result = loop {
         if ctx.is_interrupted() {
             break Err(Failure::from(velip_blocking::Error::Interrupted));
@@ -176,20 +89,8 @@ pub(crate) fn run(ctx: &Context, filters: &Filters, a: &ExportArgs<'_>) -> Resul
             Some(Err(e)) => break Err(Failure::from(e)),
             Some(Ok(p)) => p,
         };
-        for r in &page.records {
-            match &mut sink {
-                Sink::Csv(c) => c.record(r).map_err(io)?,
-                Sink::Jsonl(w) => output::write_jsonl(w, r).map_err(io)?,
-            }
-        }
-        cp.bytes = sink.flush_to_disk().map_err(io)?;
-        cp.records += page.records.len() as u64;
-        cp.pages += 1;
-        if let Some(last) = page.records.last() {
-            cp.last_call_id = Some(last.call_id.to_string());
-        }
-        cp.cursor = walk.resume_cursor().map(|c| c.as_str().to_owned());
-        cp.save(&paths.checkpoint)?;
+        sink.write_page(&page, &walk.checkpoint())?;
+        let cp = sink.checkpoint();
         progress.update(cp.records, cp.pages, walk.warnings().len());
     };
     progress.finish();
@@ -200,18 +101,15 @@ pub(crate) fn run(ctx: &Context, filters: &Filters, a: &ExportArgs<'_>) -> Resul
     }
     match result {
         Ok(()) => {
-            drop(sink);
-            std::fs::rename(&paths.partial, a.out).map_err(|e| Failure::io(a.out.display(), e))?;
-            std::fs::remove_file(&paths.checkpoint)
-                .map_err(|e| Failure::io(paths.checkpoint.display(), e))?;
+            let summary = sink.finish()?;
             if !ctx.quiet {
                 let secs = started.elapsed().as_secs_f64().max(0.001);
                 #[allow(clippy::cast_precision_loss)] // a rate for humans
-                let rate = (cp.records - records_before) as f64 / secs;
+                let rate = (summary.records - records_before) as f64 / secs;
                 note!(
                     "exported {} records in {} pages to {} ({rate:.0} records/s){}",
-                    cp.records,
-                    cp.pages,
+                    summary.records,
+                    summary.pages,
                     a.out.display(),
                     if walk.numbers_masked() {
                         "; phone numbers are masked for this token"
@@ -219,20 +117,37 @@ pub(crate) fn run(ctx: &Context, filters: &Filters, a: &ExportArgs<'_>) -> Resul
                         ""
                     }
                 );
+                if summary.records_with_problems > 0 {
+                    note!(
+                        "note: {} records have fields that could not be read: those fields are empty and the `problems` {} says what was there",
+                        summary.records_with_problems,
+                        if matches!(format, FileFormat::Jsonl) {
+                            "key"
+                        } else {
+                            "column"
+                        }
+                    );
+                }
+                if let Some(f) = &summary.rejected_file {
+                    note!(
+                        "note: {} entries without a readable call id were kept in {}",
+                        summary.rejected,
+                        f.display()
+                    );
+                }
             }
             Ok(())
         }
         Err(f) => {
+            let records = sink.checkpoint().records;
             if !ctx.quiet {
                 note!(
-                    "export stopped after {} records; continue with the same command plus --resume",
-                    cp.records
+                    "export stopped after {records} records; run the same command with --resume to continue"
                 );
             }
             Err(match f {
                 Failure::Interrupted(_) => Failure::Interrupted(format!(
-                    "interrupted after {} records (checkpoint saved)",
-                    cp.records
+                    "interrupted after {records} records (checkpoint saved)"
                 )),
                 other => other,
             })

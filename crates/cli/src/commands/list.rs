@@ -8,7 +8,9 @@ use velip_core::CallRecord;
 use crate::args::{CsvOptions, Filters, ListFormat};
 use crate::context::Context;
 use crate::exit::Failure;
-use crate::output::{self, csv_out::CsvOut};
+use velip_store::rows::{csv::CsvWriter, jsonl};
+
+use crate::output;
 
 /// Feeds up to `limit` records to `write`; an SDK error stops the walk after
 /// what was already written.
@@ -51,7 +53,7 @@ pub(crate) fn run(
         ListFormat::Table => output::table::header(&mut out)
             .map_err(|e| Failure::io("stdout", e))
             .and_then(|()| drain(&mut iter, limit, |_, r| output::table::record(&mut out, r))),
-        ListFormat::Jsonl => drain(&mut iter, limit, |_, r| output::write_jsonl(&mut out, r)),
+        ListFormat::Jsonl => drain(&mut iter, limit, |_, r| jsonl::write_record(&mut out, r)),
         ListFormat::Json => {
             let res = out
                 .write_all(b"[")
@@ -68,7 +70,7 @@ pub(crate) fn run(
             res
         }
         ListFormat::Csv => {
-            let mut w = CsvOut::new(&mut out, csv.csv_locale);
+            let mut w = CsvWriter::new(&mut out, csv.dialect());
             let res = w
                 .header()
                 .map_err(|e| Failure::io("stdout", e))

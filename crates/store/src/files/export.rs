@@ -1,0 +1,319 @@
+//! [`FileExport`]: a walk exported to a CSV or JSON-lines file, resumable
+//! after any failure with no record twice and none skipped.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use velip_blocking::WalkCheckpoint;
+use velip_core::Page;
+
+use super::checkpoint::{ExportCheckpoint, VERSION};
+use super::durable;
+use super::paths::ExportPaths;
+use crate::rows::csv::{CsvDialect, CsvWriter};
+use crate::rows::jsonl;
+use crate::{Sink, StoreError};
+
+/// The format of an exported file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum FileFormat {
+    /// CSV with a header, in a dialect.
+    Csv(CsvDialect),
+    /// One JSON object per line.
+    Jsonl,
+}
+
+impl FileFormat {
+    /// How the checkpoint names it.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Self::Csv(d) => d.tag(),
+            Self::Jsonl => "jsonl",
+        }
+    }
+}
+
+/// What to do with a checkpoint left by an earlier run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResumeMode {
+    /// Start a new export; an existing checkpoint is an error (it names
+    /// `--resume` and `--restart`).
+    Fresh,
+    /// Continue the export the checkpoint describes when there is one (it
+    /// must be of the same selection and format), else start a new one —
+    /// the way `wget -c` does, so one command line can go in cron.
+    ResumeOrStart,
+    /// Discard any checkpoint and partial data and start over.
+    Restart,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExportSummary {
+    /// Records in the file.
+    pub records: u64,
+    /// Of which with problems (a field that could not be read; see the
+    /// `problems` column or key).
+    pub records_with_problems: u64,
+    /// Entries without a readable call id, written to the rejected file.
+    pub rejected: u64,
+    /// Pages written (over every run of a resumed export).
+    pub pages: u64,
+    /// The rejected file, when there were any.
+    pub rejected_file: Option<std::path::PathBuf>,
+}
+
+enum Rows {
+    Csv(Box<CsvWriter<BufWriter<File>>>),
+    Jsonl(BufWriter<File>),
+}
+
+/// An export of a walk to a CSV or JSON-lines file.
+///
+/// Records go to `OUT.partial`, entries without a readable call id to
+/// `OUT.rejected.jsonl`; after each page both are flushed and synced, then
+/// `OUT.checkpoint.json` is replaced (durably) with the walk's checkpoint
+/// and the byte lengths it counts. A resume cuts both files back to those
+/// lengths (dropping a page half written when the process died) and
+/// continues the walk from the checkpoint: no record twice, none skipped.
+/// On success the partial file is renamed to `OUT` and the checkpoint
+/// removed.
+pub struct FileExport {
+    paths: ExportPaths,
+    rows: Rows,
+    rejected: Option<BufWriter<File>>,
+    cp: ExportCheckpoint,
+}
+
+impl std::fmt::Debug for FileExport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileExport")
+            .field("paths", &self.paths)
+            .field("checkpoint", &self.cp)
+            .finish_non_exhaustive()
+    }
+}
+
+fn open_rw(path: &Path, truncate: bool) -> Result<File, StoreError> {
+    OpenOptions::new()
+        .create(true)
+        .read(true)
+        .write(true)
+        .truncate(truncate)
+        .open(path)
+        .map_err(|e| StoreError::io(path, e))
+}
+
+/// Cuts `file` back to `len` bytes and positions at its end.
+fn cut_to(file: &mut File, path: &Path, len: u64) -> Result<(), StoreError> {
+    file.set_len(len)
+        .and_then(|()| file.seek(SeekFrom::Start(len)).map(|_| ()))
+        .map_err(|e| StoreError::io(path, e))
+}
+
+impl FileExport {
+    /// Opens an export to `out`, checking the place first (see
+    /// [`ExportPaths::for_output`]) and handling an earlier run's checkpoint
+    /// per `mode`. Returns the export and the walk checkpoint to start from
+    /// ([`WalkCheckpoint::start`] for a new export).
+    ///
+    /// # Errors
+    /// [`StoreError::Output`] for a place that cannot be written;
+    /// [`StoreError::Checkpoint`] for a checkpoint of another selection or
+    /// format (naming what differs), a damaged one, or a partial file
+    /// shorter than its checkpoint; [`StoreError::Io`].
+    pub fn open(
+        out: &Path,
+        format: FileFormat,
+        selection: Vec<(String, String)>,
+        mode: ResumeMode,
+    ) -> Result<(Self, WalkCheckpoint), StoreError> {
+        let paths = ExportPaths::for_output(out)?;
+        let existing = match mode {
+            ResumeMode::Restart => None,
+            _ => ExportCheckpoint::load(&paths.checkpoint)?,
+        };
+        let resumed = match (mode, existing) {
+            (ResumeMode::Fresh, Some(_)) => {
+                return Err(StoreError::Checkpoint(format!(
+                    "an interrupted export of {} exists ({}): continue it with --resume, or start over with --restart",
+                    out.display(),
+                    paths.checkpoint.display()
+                )));
+            }
+            (_, Some(cp)) => {
+                if let Some(diff) = cp.mismatch(&selection, format.tag()) {
+                    return Err(StoreError::Checkpoint(format!(
+                        "the checkpoint {} belongs to another export ({diff}): run that export with --resume, or discard it with --restart",
+                        paths.checkpoint.display()
+                    )));
+                }
+                Some(cp)
+            }
+            (_, None) => None,
+        };
+
+        let mut file = open_rw(&paths.partial, resumed.is_none())?;
+        let cp = if let Some(cp) = resumed {
+            let have = file.metadata().map_or(0, |m| m.len());
+            if have < cp.data_bytes {
+                return Err(StoreError::Checkpoint(format!(
+                    "cannot resume: {} is shorter than its checkpoint says ({have} of {} bytes); start over with --restart",
+                    paths.partial.display(),
+                    cp.data_bytes
+                )));
+            }
+            cut_to(&mut file, &paths.partial, cp.data_bytes)?;
+            cp
+        } else {
+            let _ = std::fs::remove_file(&paths.rejected);
+            ExportCheckpoint {
+                version: VERSION,
+                selection,
+                format: format.tag().to_owned(),
+                data_bytes: 0,
+                rejected_bytes: 0,
+                records: 0,
+                records_with_problems: 0,
+                rejected: 0,
+                pages: 0,
+                walk: WalkCheckpoint::start(),
+            }
+        };
+        let writer = BufWriter::with_capacity(1 << 16, file);
+        let rows = match format {
+            FileFormat::Csv(d) => Rows::Csv(Box::new(CsvWriter::new(writer, d))),
+            FileFormat::Jsonl => Rows::Jsonl(writer),
+        };
+        let rejected = if cp.rejected_bytes > 0 {
+            let mut f = open_rw(&paths.rejected, false)?;
+            cut_to(&mut f, &paths.rejected, cp.rejected_bytes)?;
+            Some(BufWriter::new(f))
+        } else {
+            None
+        };
+        let walk = cp.walk.clone();
+        let mut export = Self {
+            paths,
+            rows,
+            rejected,
+            cp,
+        };
+        if export.cp.data_bytes == 0 {
+            if let Rows::Csv(c) = &mut export.rows {
+                c.header().map_err(|e| export.data_err(e))?;
+            }
+            export.cp.data_bytes = export.sync_data()?;
+            export.cp.save(&export.paths.checkpoint)?;
+        }
+        Ok((export, walk))
+    }
+
+    /// The files of this export.
+    pub fn paths(&self) -> &ExportPaths {
+        &self.paths
+    }
+
+    /// The last committed checkpoint.
+    pub fn checkpoint(&self) -> &ExportCheckpoint {
+        &self.cp
+    }
+
+    fn data_err(&self, e: std::io::Error) -> StoreError {
+        StoreError::io(&self.paths.partial, e)
+    }
+
+    /// Flushes and syncs the data file; returns its length.
+    fn sync_data(&mut self) -> Result<u64, StoreError> {
+        let path = self.paths.partial.clone();
+        let err = |e| StoreError::io(&path, e);
+        let mut f: &File = match &mut self.rows {
+            // The CSV writer flushes its buffer and the BufWriter below it.
+            Rows::Csv(c) => {
+                c.flush().map_err(err)?;
+                c.get_ref().get_ref()
+            }
+            Rows::Jsonl(w) => {
+                w.flush().map_err(err)?;
+                w.get_ref()
+            }
+        };
+        f.sync_data().map_err(err)?;
+        f.stream_position().map_err(err)
+    }
+
+    /// Removes the checkpoint and renames the partial file to the output.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`].
+    pub fn finish(mut self) -> Result<ExportSummary, StoreError> {
+        self.sync_data()?;
+        let rejected_file = if let Some(mut r) = self.rejected.take() {
+            r.flush()
+                .and_then(|()| r.get_ref().sync_data())
+                .map_err(|e| StoreError::io(&self.paths.rejected, e))?;
+            Some(self.paths.rejected.clone())
+        } else {
+            None
+        };
+        drop(self.rows);
+        std::fs::rename(&self.paths.partial, &self.paths.out)
+            .map_err(|e| StoreError::io(&self.paths.out, e))?;
+        durable::sync_parent(&self.paths.out)?;
+        std::fs::remove_file(&self.paths.checkpoint)
+            .map_err(|e| StoreError::io(&self.paths.checkpoint, e))?;
+        Ok(ExportSummary {
+            records: self.cp.records,
+            records_with_problems: self.cp.records_with_problems,
+            rejected: self.cp.rejected,
+            pages: self.cp.pages,
+            rejected_file,
+        })
+    }
+}
+
+impl Sink for FileExport {
+    fn write_page(&mut self, page: &Page, walk: &WalkCheckpoint) -> Result<(), StoreError> {
+        for r in &page.records {
+            match &mut self.rows {
+                Rows::Csv(c) => c.record(r),
+                Rows::Jsonl(w) => jsonl::write_record(w, r),
+            }
+            .map_err(|e| StoreError::io(&self.paths.partial, e))?;
+        }
+        if !page.rejected.is_empty() {
+            if self.rejected.is_none() {
+                let f = open_rw(&self.paths.rejected, true)?;
+                self.rejected = Some(BufWriter::new(f));
+            }
+            let path = self.paths.rejected.clone();
+            let w = self.rejected.as_mut().ok_or_else(|| {
+                StoreError::io(&path, std::io::Error::other("rejected file not open"))
+            })?;
+            for r in &page.rejected {
+                jsonl::write_rejected(w, r).map_err(|e| StoreError::io(&path, e))?;
+            }
+            w.flush()
+                .and_then(|()| w.get_ref().sync_data())
+                .map_err(|e| StoreError::io(&path, e))?;
+            self.cp.rejected_bytes = w
+                .get_mut()
+                .stream_position()
+                .map_err(|e| StoreError::io(&path, e))?;
+        }
+        self.cp.data_bytes = self.sync_data()?;
+        self.cp.records += page.records.len() as u64;
+        self.cp.records_with_problems += page
+            .records
+            .iter()
+            .filter(|r| !r.problems.is_empty())
+            .count() as u64;
+        self.cp.rejected += page.rejected.len() as u64;
+        self.cp.pages += 1;
+        self.cp.walk = walk.clone();
+        self.cp.save(&self.paths.checkpoint)
+    }
+}

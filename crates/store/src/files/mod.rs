@@ -1,0 +1,12 @@
+//! File sinks: an export to CSV or JSON lines, resumable, with its
+//! checkpoint file.
+
+mod checkpoint;
+mod durable;
+mod export;
+mod paths;
+
+pub use checkpoint::ExportCheckpoint;
+pub use durable::{load_json, save_json};
+pub use export::{ExportSummary, FileExport, FileFormat, ResumeMode};
+pub use paths::ExportPaths;

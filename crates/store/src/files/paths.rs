@@ -1,0 +1,68 @@
+//! Where an export to a file writes: the output and its side files, checked
+//! before anything is sent.
+
+use std::path::{Path, PathBuf};
+
+use crate::StoreError;
+
+/// The files of an export to `out`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportPaths {
+    /// The output, written last (renamed from `partial`).
+    pub out: PathBuf,
+    /// `OUT.partial`: the data while the export runs.
+    pub partial: PathBuf,
+    /// `OUT.checkpoint.json`: where the export continues.
+    pub checkpoint: PathBuf,
+    /// `OUT.rejected.jsonl`: entries without a readable call id.
+    pub rejected: PathBuf,
+}
+
+impl ExportPaths {
+    /// The files of an export to `out`, after checking that `out` can be
+    /// written: not a folder (`--out .`), in a folder that exists, not
+    /// standard output (`-`: a stream cannot be resumed).
+    ///
+    /// # Errors
+    /// [`StoreError::Output`] saying what is wrong with `out`.
+    pub fn for_output(out: &Path) -> Result<Self, StoreError> {
+        if out.as_os_str() == "-" {
+            return Err(StoreError::Output(
+                "`-` (standard output) cannot be resumed: give a file name, or use `velip calls list`".to_owned(),
+            ));
+        }
+        let ends_like_folder = out
+            .as_os_str()
+            .to_string_lossy()
+            .ends_with(std::path::MAIN_SEPARATOR)
+            || out.file_name().is_none();
+        if ends_like_folder || out.is_dir() {
+            return Err(StoreError::Output(format!(
+                "{} is a folder: give a file name such as {}",
+                out.display(),
+                Path::new(out).join("calls.csv").display()
+            )));
+        }
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        if !parent.is_dir() {
+            return Err(StoreError::Output(format!(
+                "the folder {} does not exist (create it first)",
+                parent.display()
+            )));
+        }
+        let with = |suffix: &str| {
+            let mut s = out.as_os_str().to_owned();
+            s.push(suffix);
+            PathBuf::from(s)
+        };
+        Ok(Self {
+            out: out.to_path_buf(),
+            partial: with(".partial"),
+            checkpoint: with(".checkpoint.json"),
+            rejected: with(".rejected.jsonl"),
+        })
+    }
+}
