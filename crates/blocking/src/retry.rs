@@ -186,7 +186,13 @@ pub(crate) fn delay(
 pub(crate) fn cooldown(err: &Error, policy: &RetryPolicy) -> Option<Duration> {
     match err {
         Error::RateLimited(e) => Some(e.retry_after().unwrap_or(Duration::from_secs(60))),
-        Error::Server(_) | Error::Transport { .. } => Some(policy.max_backoff()),
+        Error::Server(_)
+        | Error::Transport {
+            kind: TransportKind::Connect | TransportKind::Reset | TransportKind::Timeout,
+            ..
+        } => Some(policy.max_backoff()),
+        // A TLS failure (an untrusted certificate) is not fixed by asking
+        // again soon; it is not a request to the service either.
         _ => None,
     }
 }

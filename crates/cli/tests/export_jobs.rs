@@ -318,3 +318,31 @@ fn resume_starts_fresh_without_a_checkpoint_and_restart_discards_one() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert_exactly_the_selection(&out, "restarted");
 }
+
+#[test]
+fn decode_form_reads_one_delivery_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("deliveries.txt");
+    std::fs::write(
+        &file,
+        "cd_id=1&cd_status=OK&value=0%2C050\ncd_id=2&cd_status=BUSY\n\n?cd_id=3&dur=7\ncd_status=OK\n",
+    )
+    .unwrap();
+    let o = Command::new(BIN)
+        .args(["decode", "--form", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let out = String::from_utf8(o.stdout.clone()).unwrap();
+    let ids: Vec<String> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["call_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids, ["1", "2", "3"], "never mixed into one record");
+    assert_eq!(code(&o), 10, "the bad line is reported: {}", stderr(&o));
+    assert!(stderr(&o).contains("line 5"), "{}", stderr(&o));
+}

@@ -3,7 +3,7 @@
 
 use std::io::{Read, Write};
 
-use velip_core::decode::{BodyKind, HttpAnswer, classify_answer, decode_webhook_form, sniff_body};
+use velip_core::decode::{BodyKind, HttpAnswer, WebhookPayload, classify_answer, sniff_body};
 
 use crate::args::DecodeArgs;
 use crate::exit::Failure;
@@ -29,9 +29,23 @@ pub(crate) fn run(a: &DecodeArgs) -> Result<(), Failure> {
     // Without --form, what the body holds is sniffed (core's one rule); an
     // answer body is classified like a live answer of unknown HTTP status.
     if a.form || sniff_body(&body) == BodyKind::Form {
-        let r = decode_webhook_form(&body).map_err(velip_blocking::Error::Decode)?;
-        velip_store::rows::jsonl::write_record(&mut out, &r).map_err(io)?;
-        return out.flush().map_err(io);
+        // One delivery per line (a GET delivery's query string too); a line
+        // that cannot be read is reported and the others still printed.
+        let mut first_error = None;
+        for (line, r) in WebhookPayload::from_form_lines(&body) {
+            match r {
+                Ok(r) => velip_store::rows::jsonl::write_record(&mut out, &r).map_err(io)?,
+                Err(e) => {
+                    note!("line {line}: {e}");
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        out.flush().map_err(io)?;
+        return match first_error {
+            Some(e) => Err(Failure::from(velip_blocking::Error::Decode(e))),
+            None => Ok(()),
+        };
     }
     let page = classify_answer(&HttpAnswer::saved(&body)).map_err(velip_blocking::Error::from)?;
     for r in &page.records {
