@@ -121,7 +121,7 @@ fn an_explicit_connect_proxy_carries_the_requests() {
     assert_eq!(page.records.len(), 10);
     let target = format!("127.0.0.1:{}", sb.addr().port());
     assert!(
-        proxy.connect_targets().iter().any(|t| *t == target),
+        proxy.connect_targets().contains(&target),
         "{:?}",
         proxy.connect_targets()
     );
