@@ -118,6 +118,11 @@ typedef enum {
      */
     VELIP_NOT_FOUND = 25,
     /**
+     * The request budget (`velip_client_config_set_max_requests`) is
+     * spent; nothing was sent.
+     */
+    VELIP_BUDGET = 26,
+    /**
      * Network failure: connect, TLS, reset, timeout.
      */
     VELIP_TRANSPORT = 30,

@@ -18,6 +18,7 @@ from velip._enums import AmdResult, CallStatus
 from velip._errors import (
     ApiError,
     AuthenticationError,
+    BudgetError,
     ConfigError,
     CursorCycleError,
     DecodeError,
@@ -50,6 +51,7 @@ __all__ = [
     "AmdResult",
     "ApiError",
     "AuthenticationError",
+    "BudgetError",
     "CallIterator",
     "CallRecord",
     "CallStatus",

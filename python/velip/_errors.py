@@ -18,6 +18,7 @@ contain tokens or passwords.
     │   └── RequestTimeoutError (also TimeoutError)
     ├── DecodeError
     ├── PagingError (CursorCycleError is its old name)
+    ├── BudgetError
     └── NotFoundError (also LookupError)
 
 Each class corresponds to one error kind of the Rust client
@@ -31,6 +32,7 @@ from typing import NamedTuple, Optional, Sequence
 __all__ = [
     "ApiError",
     "AuthenticationError",
+    "BudgetError",
     "ConfigError",
     "CursorCycleError",
     "DecodeError",
@@ -247,6 +249,11 @@ class PagingError(VelipError):
 
 CursorCycleError = PagingError
 """The old name of :class:`PagingError`."""
+
+
+class BudgetError(VelipError):
+    """The client's request budget (``max_requests``) is spent: nothing was
+    sent. Resume the job later, or give it a larger budget."""
 
 
 class NotFoundError(VelipError, LookupError):

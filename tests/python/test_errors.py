@@ -315,6 +315,7 @@ def test_every_error_kind_has_its_class() -> None:
         "paging": "PagingError",
         "not_found": "NotFoundError",
         "interrupted": "KeyboardInterrupt",
+        "budget": "BudgetError",
     }
     for cls in table.values():
         assert cls == "KeyboardInterrupt" or hasattr(velip, cls)

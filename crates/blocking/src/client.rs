@@ -13,7 +13,7 @@ use crate::credentials::Credentials;
 use crate::paging::CallIter;
 use crate::push::PushWalk;
 use crate::retry::{InterruptCheck, Operation, RetryPolicy};
-use crate::sender::Sender;
+use crate::sender::{QuotaSettings, Sender};
 use crate::transport::Transport;
 
 /// The synchronous Velip client.
@@ -64,6 +64,7 @@ impl Client {
         retry: RetryPolicy,
         interrupt: Option<InterruptCheck>,
         options: DecodeOptions,
+        quota: QuotaSettings,
     ) -> Self {
         Self {
             sender: Arc::new(Sender::new(
@@ -73,8 +74,32 @@ impl Client {
                 interrupt,
                 user_agent,
                 options,
+                quota,
             )),
         }
+    }
+
+    /// Requests this client (and its clones) has sent so far: every
+    /// attempt that may have reached the service, retries included.
+    pub fn requests_sent(&self) -> u64 {
+        self.sender.requests_sent()
+    }
+
+    /// What the ledger knows about these credentials on this service: list
+    /// requests in the window, lookups today, `Retry-After` deadlines, a
+    /// lock-out (`None` when the ledger is off). Shared by every process of
+    /// the user.
+    pub fn quota_report(&self) -> Option<crate::ledger::AccountReport> {
+        self.sender.account().report()
+    }
+
+    /// Clears the authentication lock-out of the current credentials, in
+    /// this process and in the ledger shared by the user's processes
+    /// (`velip auth reset` does the same); whether there was one. Do it
+    /// once the credentials are fixed: every further failure counts
+    /// towards the service's permanent IP ban.
+    pub fn reset_lockout(&self) -> bool {
+        self.sender.reset_lockout()
     }
 
     /// The `User-Agent` sent: `velip/<version>` and the suffix, if any.

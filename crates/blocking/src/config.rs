@@ -11,7 +11,10 @@ use std::time::Duration;
 use velip_core::Secret;
 
 use crate::credentials::Credentials;
+use crate::ledger::{Ledger, Limits};
+use crate::quota::{RateLimitPolicy, WaitCallback};
 use crate::retry::{InterruptCheck, RetryPolicy};
+use crate::sender::QuotaSettings;
 use crate::transport::{ProxySetting, TlsSetting, Transport, TransportSettings};
 use crate::{Client, Error};
 
@@ -88,6 +91,12 @@ pub struct ClientBuilder {
     pub(crate) user_agent_suffix: Option<String>,
     pub(crate) interrupt: Option<InterruptCheck>,
     pub(crate) strict: bool,
+    ledger: Option<Ledger>,
+    state_dir: Option<PathBuf>,
+    limits: Limits,
+    policy: RateLimitPolicy,
+    on_wait: Option<WaitCallback>,
+    max_requests: Option<u64>,
 }
 
 impl Default for ClientBuilder {
@@ -110,6 +119,12 @@ impl Default for ClientBuilder {
             user_agent_suffix: None,
             interrupt: None,
             strict: false,
+            ledger: None,
+            state_dir: None,
+            limits: Limits::default(),
+            policy: RateLimitPolicy::Fail,
+            on_wait: None,
+            max_requests: None,
         }
     }
 }
@@ -140,6 +155,10 @@ impl fmt::Debug for ClientBuilder {
             .field("platform_roots", &self.platform_roots)
             .field("user_agent_suffix", &self.user_agent_suffix)
             .field("strict", &self.strict)
+            .field("state_dir", &self.state_dir)
+            .field("limits", &self.limits)
+            .field("on_rate_limit", &self.policy)
+            .field("max_requests", &self.max_requests)
             .finish_non_exhaustive()
     }
 }
@@ -333,6 +352,62 @@ impl ClientBuilder {
         self
     }
 
+    /// What to do when the ledger knows a request would be refused (the
+    /// list quota used up, a `Retry-After` not passed): fail at once (the
+    /// default) or wait, within a maximum (at most 24 h). See
+    /// [`RateLimitPolicy`].
+    pub fn on_rate_limit(mut self, policy: RateLimitPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Called when a quota wait starts and about once a second while it
+    /// lasts (without one, the start is logged at `info` on target
+    /// `velip`).
+    pub fn on_wait(mut self, f: WaitCallback) -> Self {
+        self.on_wait = Some(f);
+        self
+    }
+
+    /// A request budget: after this many requests (every attempt that may
+    /// reach the service, retries included) the client sends nothing more
+    /// and returns [`Error::NotSent`] of kind
+    /// [`ErrorKind::Budget`](crate::ErrorKind::Budget). At least 1.
+    pub fn max_requests(mut self, n: u64) -> Self {
+        self.max_requests = Some(n);
+        self
+    }
+
+    /// The list quota the ledger enforces: `requests` per sliding `window`
+    /// (default 200 per hour, the service's; for accounts with other
+    /// limits).
+    pub fn list_quota(mut self, requests: u32, window: Duration) -> Self {
+        self.limits = self.limits.with_list_quota(requests, window);
+        self
+    }
+
+    /// The daily cap of point lookups, when known (default: learned from
+    /// the service's first daily `429`).
+    pub fn daily_lookup_cap(mut self, cap: u32) -> Self {
+        self.limits = self.limits.with_daily_lookups(Some(cap));
+        self
+    }
+
+    /// Keep the ledger in this folder instead of the default state folder
+    /// (`VELIP_STATE_DIR`, `$XDG_STATE_HOME/velip`,
+    /// `~/.local/state/velip`).
+    pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.state_dir = Some(dir.into());
+        self
+    }
+
+    /// Use this ledger (e.g. [`Ledger::in_memory`] in tests, or
+    /// [`Ledger::disabled`]); wins over [`state_dir`](Self::state_dir).
+    pub fn ledger(mut self, ledger: Ledger) -> Self {
+        self.ledger = Some(ledger);
+        self
+    }
+
     /// The credentials the builder resolves to (explicit ones over the
     /// environment), checked.
     fn resolve_credentials(&self) -> Result<Credentials, Error> {
@@ -426,6 +501,12 @@ impl ClientBuilder {
             retry = retry.with_max_retry_wait(w);
         }
         check_duration("max_retry_wait", retry.max_retry_wait(), true)?;
+        if let RateLimitPolicy::Wait { max_wait } = self.policy {
+            check_duration("on_rate_limit", max_wait, true)?;
+        }
+        if self.max_requests == Some(0) {
+            return Err(Error::config("max_requests", "must be at least 1"));
+        }
         check_duration("retry_policy", retry.max_backoff(), true)?;
 
         let mut user_agent = format!("velip/{}", crate::VERSION);
@@ -482,6 +563,18 @@ impl ClientBuilder {
         let transport = Transport::new(&settings)?;
         // Checked last, so that a bad option is reported even without them.
         let credentials = self.resolve_credentials()?;
+        let ledger = match (&self.ledger, &self.state_dir) {
+            (Some(l), _) => l.clone(),
+            (None, Some(dir)) => Ledger::in_folder(dir.clone()),
+            (None, None) => Ledger::shared(),
+        };
+        let quota = QuotaSettings {
+            ledger,
+            limits: self.limits,
+            policy: self.policy,
+            on_wait: self.on_wait.clone(),
+            max_requests: self.max_requests,
+        };
         Ok(Client::from_parts(
             transport,
             settings.user_agent,
@@ -493,6 +586,7 @@ impl ClientBuilder {
             } else {
                 velip_core::DecodeOptions::LENIENT
             },
+            quota,
         ))
     }
 }

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use velip_core::{ApiError, ApiErrorKind, DecodeError, ResponseError, ValidationError};
 
+use crate::ledger::Refusal;
+
 /// What went wrong below HTTP (no usable answer was received).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -72,11 +74,16 @@ pub enum ErrorKind {
     NotFound,
     /// The interrupt check asked to stop.
     Interrupted,
+    /// The job's request budget ([`ClientBuilder::max_requests`]) is spent;
+    /// nothing was sent.
+    ///
+    /// [`ClientBuilder::max_requests`]: crate::ClientBuilder::max_requests
+    Budget,
 }
 
 impl ErrorKind {
     /// Every kind, in declaration order (for tables and tests).
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 13] = [
         Self::Validation,
         Self::Config,
         Self::Authentication,
@@ -89,6 +96,7 @@ impl ErrorKind {
         Self::Paging,
         Self::NotFound,
         Self::Interrupted,
+        Self::Budget,
     ];
 
     /// A stable snake-case name: `validation`, `rate_limited`, ...
@@ -106,6 +114,7 @@ impl ErrorKind {
             Self::Paging => "paging",
             Self::NotFound => "not_found",
             Self::Interrupted => "interrupted",
+            Self::Budget => "budget",
         }
     }
 }
@@ -146,6 +155,27 @@ pub enum PagingError {
     MissingPagination {
         /// Records on that page.
         records: usize,
+    },
+}
+
+/// Why a request was not sent: the ledger shared by the user's processes
+/// knows the service would refuse it, or the job's budget is spent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotSent {
+    /// The ledger refused: these credentials are locked out after an
+    /// authentication failure (here or in another process; clear it with
+    /// [`Client::reset_lockout`](crate::Client::reset_lockout) or
+    /// `velip auth reset`), the quota is used up, or a `Retry-After` has not
+    /// passed.
+    #[error("{0}")]
+    Ledger(Refusal),
+    /// [`ClientBuilder::max_requests`](crate::ClientBuilder::max_requests):
+    /// the job may send no more requests.
+    #[error("the request budget is spent ({limit} requests)")]
+    Budget {
+        /// The budget.
+        limit: u64,
     },
 }
 
@@ -248,16 +278,29 @@ pub enum Error {
     /// asked to stop.
     #[error("interrupted")]
     Interrupted,
+    /// Refused here, **nothing sent** (see [`NotSent`]). Its kind is the
+    /// service's answer it stands for: an authentication lock-out is
+    /// [`ErrorKind::Authentication`], a quota or `Retry-After` refusal
+    /// [`ErrorKind::RateLimited`] (with [`Error::retry_after`]), a spent
+    /// budget [`ErrorKind::Budget`].
+    #[error("not sent: {0}")]
+    NotSent(NotSent),
 }
 
 impl Error {
     /// The classification (see [`ErrorKind`]).
     pub fn kind(&self) -> ErrorKind {
+        if let Self::NotSent(NotSent::Ledger(r)) = self
+            && r.is_locked_out()
+        {
+            return ErrorKind::Authentication;
+        }
         match self {
             Self::Validation(_) => ErrorKind::Validation,
             Self::Config(_) => ErrorKind::Config,
             Self::Authentication(_) => ErrorKind::Authentication,
-            Self::RateLimited(_) => ErrorKind::RateLimited,
+            // A refusal of the ledger stands for the answer it avoids.
+            Self::RateLimited(_) | Self::NotSent(NotSent::Ledger(_)) => ErrorKind::RateLimited,
             Self::Forbidden(_) => ErrorKind::Forbidden,
             Self::Api(_) => ErrorKind::Api,
             Self::Server(_) => ErrorKind::Server,
@@ -266,7 +309,14 @@ impl Error {
             Self::Paging(_) => ErrorKind::Paging,
             Self::NotFound { .. } => ErrorKind::NotFound,
             Self::Interrupted => ErrorKind::Interrupted,
+            Self::NotSent(NotSent::Budget { .. }) => ErrorKind::Budget,
         }
+    }
+
+    /// Whether the request was refused here and never sent (the ledger or
+    /// the budget said no): retrying it now sends nothing either.
+    pub fn not_sent(&self) -> bool {
+        matches!(self, Self::NotSent(_))
     }
 
     /// Whether trying the same request again later may succeed: transport
@@ -303,8 +353,12 @@ impl Error {
     }
 
     /// The service's `status_code` (`"102"`, `"105"`, `"429"`, ...), when
-    /// the answer carried one.
+    /// the answer carried one (for a lock-out, the code of the failure that
+    /// caused it).
     pub fn api_code(&self) -> Option<&str> {
+        if let Self::NotSent(NotSent::Ledger(Refusal::LockedOut { code, .. })) = self {
+            return Some(code.as_str()).filter(|c| !c.is_empty());
+        }
         self.api_error()
             .map(ApiError::code)
             .filter(|c| !c.is_empty())
@@ -324,15 +378,23 @@ impl Error {
     }
 
     /// The delay the service asked for (`Retry-After`), when it sent a
-    /// valid one (on a rate limit or a 503).
+    /// valid one (on a rate limit or a 503); for a quota refusal of the
+    /// ledger, the time until a request fits.
     pub fn retry_after(&self) -> Option<Duration> {
+        if let Self::NotSent(NotSent::Ledger(r)) = self {
+            return r.free_at().map(|t| {
+                t.duration_since(std::time::SystemTime::now())
+                    .unwrap_or(Duration::ZERO)
+            });
+        }
         self.api_error().and_then(ApiError::retry_after)
     }
 
-    /// Whether this is an authentication failure (never retried; the
-    /// credentials are locked out until replaced).
+    /// Whether this is an authentication failure, or a refusal to send with
+    /// credentials locked out after one (never retried; the credentials are
+    /// locked out until replaced or cleared).
     pub fn is_authentication(&self) -> bool {
-        matches!(self, Self::Authentication(_))
+        self.kind() == ErrorKind::Authentication
     }
 
     /// A configuration error on `option`.

@@ -68,6 +68,7 @@ mod error;
 pub mod ledger;
 mod paging;
 mod push;
+mod quota;
 mod retry;
 mod sender;
 mod transport;
@@ -78,9 +79,10 @@ pub use config::{
     MAX_RETRIES, env,
 };
 pub use credentials::Credentials;
-pub use error::{ConfigError, Error, ErrorKind, PagingError, TransportKind};
+pub use error::{ConfigError, Error, ErrorKind, NotSent, PagingError, TransportKind};
 pub use paging::{CallIter, WalkCheckpoint};
 pub use push::{PushWalk, PushedPage};
+pub use quota::{RateLimitPolicy, WaitCallback, WaitNotice};
 pub use retry::{InterruptCheck, RetryPolicy};
 pub use transport::ENDPOINT_PATH;
 pub use velip_core as core;

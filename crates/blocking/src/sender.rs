@@ -3,16 +3,29 @@
 //! the [`Client`](crate::Client) and every page of a walk goes through it.
 
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use velip_core::{DecodeOptions, Page, Query};
 
-use crate::Error;
 use crate::answer::{self, Fetched};
 use crate::credentials::Credentials;
+use crate::ledger::{self, Account, Ledger, Limits, Refusal, Scope, WaitError};
+use crate::quota::{RateLimitPolicy, WaitCallback, WaitNotice};
 use crate::retry::{self, InterruptCheck, Operation, RetryPolicy};
-use crate::transport::{Failure, Transport};
+use crate::transport::{Failure, Phase, Transport};
+use crate::{Error, NotSent};
+
+/// The quota and ban protection of a client: the ledger shared by the
+/// user's processes, the policy when it refuses, the job's budget.
+pub(crate) struct QuotaSettings {
+    pub(crate) ledger: Ledger,
+    pub(crate) limits: Limits,
+    pub(crate) policy: RateLimitPolicy,
+    pub(crate) on_wait: Option<WaitCallback>,
+    pub(crate) max_requests: Option<u64>,
+}
 
 /// The shared state behind a client and its walks.
 pub(crate) struct Sender {
@@ -22,16 +35,30 @@ pub(crate) struct Sender {
     pub(crate) token_in_body: bool,
     pub(crate) user_agent: String,
     pub(crate) options: DecodeOptions,
+    pub(crate) quota: QuotaSettings,
+    base_url: url::Url,
+    /// Requests sent so far (that may have reached the service).
+    sent: AtomicU64,
     auth: Mutex<AuthState>,
 }
 
 /// The credentials in use and the lock-out after an authentication failure.
 struct AuthState {
     credentials: Credentials,
+    /// The ledger's view of these credentials on this service.
+    account: Account,
     /// Bumped whenever credentials are replaced.
     generation: u64,
     /// The authentication error that locked these credentials out.
     locked: Option<Error>,
+}
+
+fn ledger_credential(c: &Credentials) -> ledger::Credential<'_> {
+    match c {
+        Credentials::Token { token, .. } => ledger::Credential::Token(token),
+        Credentials::Basic { user, password } => ledger::Credential::Basic { user, password },
+        Credentials::None => ledger::Credential::None,
+    }
 }
 
 impl fmt::Debug for Sender {
@@ -46,7 +73,68 @@ impl fmt::Debug for Sender {
     }
 }
 
+/// The refusal of a request with credentials locked out in this process.
+fn lockout_refusal(e: &Error) -> Error {
+    Error::NotSent(NotSent::Ledger(Refusal::LockedOut {
+        since: std::time::SystemTime::now(),
+        code: e.api_code().unwrap_or_default().to_owned(),
+        message: e
+            .api_error()
+            .map_or_else(|| e.to_string(), |a| a.message().to_owned()),
+    }))
+}
+
 impl Sender {
+    /// Asks the ledger (and the budget) whether a request may go, waiting
+    /// per the policy; counts it when it may.
+    fn permit(
+        &self,
+        account: &Account,
+        scope: Scope,
+        interrupt: Option<&InterruptCheck>,
+    ) -> Result<ledger::Permit, Error> {
+        if let Some(limit) = self.quota.max_requests
+            && self.sent.load(Ordering::SeqCst) >= limit
+        {
+            return Err(Error::NotSent(NotSent::Budget { limit }));
+        }
+        let permit = match self.quota.policy {
+            RateLimitPolicy::Fail => account
+                .ask(scope)
+                .map_err(|r| Error::NotSent(NotSent::Ledger(r)))?,
+            RateLimitPolicy::Wait { max_wait } => {
+                let stop = || interrupt.is_some_and(|f| f());
+                let on_wait = self.quota.on_wait.clone();
+                account
+                    .ask_waiting(scope, max_wait, &stop, &mut |why, w| {
+                        let notice = WaitNotice {
+                            reason: why.to_string(),
+                            until: w.until,
+                            remaining: w.remaining,
+                            waited: w.waited,
+                        };
+                        match &on_wait {
+                            Some(f) => f(&notice),
+                            None if w.waited.is_zero() => log::info!(
+                                target: "velip",
+                                "{}: waiting {} s",
+                                notice.reason,
+                                notice.remaining.as_secs()
+                            ),
+                            None => {}
+                        }
+                    })
+                    .map_err(|e| match e {
+                        WaitError::Interrupted => Error::Interrupted,
+                        WaitError::Refused(r) => Error::NotSent(NotSent::Ledger(r)),
+                    })?
+            }
+        };
+        self.sent.fetch_add(1, Ordering::SeqCst);
+        Ok(permit)
+    }
+
+    #[allow(clippy::too_many_arguments)] // the parts of a built client
     pub(crate) fn new(
         transport: Transport,
         credentials: Credentials,
@@ -54,8 +142,15 @@ impl Sender {
         interrupt: Option<InterruptCheck>,
         user_agent: String,
         options: DecodeOptions,
+        quota: QuotaSettings,
     ) -> Self {
         let token_in_body = matches!(credentials, Credentials::Token { in_body: true, .. });
+        let base_url = url::Url::parse(transport.endpoint())
+            .unwrap_or_else(|_| url::Url::parse(crate::DEFAULT_BASE_URL).expect("valid default"));
+        let account =
+            quota
+                .ledger
+                .account(&base_url, ledger_credential(&credentials), quota.limits);
         Self {
             transport,
             retry,
@@ -63,12 +158,39 @@ impl Sender {
             token_in_body,
             user_agent,
             options,
+            quota,
+            base_url,
+            sent: AtomicU64::new(0),
             auth: Mutex::new(AuthState {
                 credentials,
+                account,
                 generation: 0,
                 locked: None,
             }),
         }
+    }
+
+    /// Requests sent so far by this client and its clones (those that may
+    /// have reached the service).
+    pub(crate) fn requests_sent(&self) -> u64 {
+        self.sent.load(Ordering::SeqCst)
+    }
+
+    /// The ledger's view of the current credentials.
+    pub(crate) fn account(&self) -> Account {
+        self.lock_auth().account.clone()
+    }
+
+    /// Clears the authentication lock-out of the current credentials, here
+    /// and in the ledger; whether there was one.
+    pub(crate) fn reset_lockout(&self) -> bool {
+        let mut a = self.lock_auth();
+        let here = a.locked.take().is_some();
+        let shared = a.account.reset_lockout();
+        if here || shared {
+            a.generation += 1;
+        }
+        here || shared
     }
 
     fn lock_auth(&self) -> MutexGuard<'_, AuthState> {
@@ -88,6 +210,10 @@ impl Sender {
             log::debug!(target: "velip", "credentials unchanged; the authentication lock-out stays");
             return;
         }
+        a.account =
+            self.quota
+                .ledger
+                .account(&self.base_url, ledger_credential(&c), self.quota.limits);
         a.credentials = c;
         a.generation += 1;
         a.locked = None;
@@ -103,36 +229,45 @@ impl Sender {
 
     /// Sends `query` with retries; the page it answers or the error.
     pub(crate) fn execute(&self, query: &Query, op: Operation) -> Result<Page, Error> {
-        self.send(query, op, self.interrupt.as_ref(), None)?
+        self.send(query, op, self.interrupt.as_ref(), true, None)?
             .decode()
     }
 
     /// Sends `query` with retries like [`Sender::execute`], but a successful
-    /// answer comes back undecoded when its head can be read alone. No
-    /// interrupt check: for background fetches, whose waiting caller polls
-    /// the check itself. `buffer`: where to read the answer's body (a spare
-    /// one from an earlier page).
-    pub(crate) fn fetch_undecoded(&self, query: &Query, buffer: Vec<u8>) -> Result<Fetched, Error> {
-        self.send(query, Operation::Read, None, Some(buffer))
+    /// answer comes back undecoded when its head can be read alone. For
+    /// background fetches: `stop` ends waits (retry backoff, the quota) but
+    /// a request in flight runs to its end (the waiting caller polls the
+    /// interrupt check itself). `buffer`: where to read the answer's body
+    /// (a spare one from an earlier page).
+    pub(crate) fn fetch_undecoded(
+        &self,
+        query: &Query,
+        buffer: Vec<u8>,
+        stop: &InterruptCheck,
+    ) -> Result<Fetched, Error> {
+        self.send(query, Operation::Read, Some(stop), false, Some(buffer))
     }
 
-    /// The retry loop.
+    /// The retry loop. `interrupt` stops waits; with `abandon_in_flight`
+    /// it also abandons a request in flight.
     fn send(
         &self,
         query: &Query,
         op: Operation,
         interrupt: Option<&InterruptCheck>,
+        abandon_in_flight: bool,
         mut defer: Option<Vec<u8>>,
     ) -> Result<Fetched, Error> {
         let deferring = defer.is_some();
-        let (credentials, generation) = {
+        let (credentials, generation, account) = {
             let a = self.lock_auth();
             if let Some(e) = &a.locked {
                 log::debug!(target: "velip", "refusing to send: these credentials failed authentication ({e})");
-                return Err(e.clone());
+                return Err(lockout_refusal(e));
             }
-            (a.credentials.clone(), a.generation)
+            (a.credentials.clone(), a.generation, a.account.clone())
         };
+        let mut scope = Scope::for_request(query.request_kind());
         let mut scrubber = credentials.scrubber();
         if let Some(pw) = query.webhook().and_then(|w| w.password()) {
             scrubber.push(pw.clone());
@@ -168,8 +303,9 @@ impl Sender {
             if interrupt.is_some_and(|f| f()) {
                 return Err(Error::Interrupted);
             }
+            let mut permit = self.permit(&account, scope, interrupt)?;
             let started = Instant::now();
-            let outcome = match interrupt.map(|f| &**f) {
+            let outcome = match interrupt.filter(|_| abandon_in_flight).map(|f| &**f) {
                 None => self.transport.post_form_into(
                     &body,
                     authorization.as_deref(),
@@ -222,6 +358,29 @@ impl Sender {
                     (Err(Error::Transport { kind, message }), Some(phase))
                 }
             };
+            // Tell the ledger how it ended (a connection that could not
+            // be made was never a request).
+            match &result {
+                Ok(fetched) => {
+                    if let (velip_core::RequestKind::CorrelationLookup, Fetched::Decoded(p)) =
+                        (query.request_kind(), fetched)
+                    {
+                        scope = Scope::for_request(
+                            query.request_kind().for_match_count(p.records.len()),
+                        );
+                        permit.reclassify(scope);
+                    }
+                    account.tell(permit, ledger::Answer::Ok);
+                }
+                Err(Error::Transport { .. }) if phase == Some(Phase::Connect) => {
+                    self.sent.fetch_sub(1, Ordering::SeqCst);
+                    account.tell(permit, ledger::Answer::NotSent);
+                }
+                Err(e) => match e.api_error() {
+                    Some(api) => account.tell(permit, ledger::Answer::from_api_error(api)),
+                    None => account.tell(permit, ledger::Answer::Ok),
+                },
+            }
             let err = match result {
                 Ok(page) => return Ok(page),
                 Err(e) => e,

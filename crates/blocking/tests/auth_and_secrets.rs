@@ -35,20 +35,31 @@ fn an_auth_failure_is_sent_once_and_then_refused_locally_until_new_credentials()
     assert_eq!(log.len(), 2);
     assert_eq!(sb.local_client_status().recent_failures, 1);
 
-    // Every later call, on any clone, returns the same error at once.
+    // Every later call, on any clone, is refused at once, nothing sent: an
+    // authentication error that says so, with the code that caused it.
+    let refused = |r: Error| {
+        assert_eq!(r.kind(), velip_blocking::ErrorKind::Authentication, "{r:?}");
+        assert!(r.not_sent() && r.is_authentication(), "{r:?}");
+        assert_eq!(r.api_code(), e.api_code());
+        assert!(
+            r.to_string()
+                .starts_with("not sent: these credentials failed authentication"),
+            "{r}"
+        );
+    };
     let clone = c.clone();
-    assert_eq!(clone.get_call("42_2").unwrap_err(), e);
-    assert_eq!(c.list_page(&everything().build().unwrap()).unwrap_err(), e);
+    refused(clone.get_call("42_2").unwrap_err());
+    refused(c.list_page(&everything().build().unwrap()).unwrap_err());
     let mut it = c.list_calls(everything().build().unwrap());
-    assert_eq!(it.next().unwrap().unwrap_err(), e);
-    assert_eq!(it.next().unwrap().unwrap_err(), e);
+    refused(it.next().unwrap().unwrap_err());
+    refused(it.next().unwrap().unwrap_err());
     assert_eq!(sb.request_log().len(), 2);
     assert_eq!(sb.local_client_status().recent_failures, 1);
     assert_eq!(c.auth_lockout(), Some(e.clone()));
 
     // Setting the very token that failed is not "new credentials".
     c.set_token(BAD_TOKEN).unwrap();
-    assert_eq!(c.get_call("42_3").unwrap_err(), e);
+    refused(c.get_call("42_3").unwrap_err());
     assert_eq!(sb.request_log().len(), 2);
 
     // New credentials lift the lock-out; the same iterator now resumes.

@@ -20,10 +20,11 @@ pub fn fast_retries() -> RetryPolicy {
     RetryPolicy::default().with_backoff(Duration::from_millis(10), Duration::from_millis(40))
 }
 
-/// A builder pointed at the sandbox, with its full-numbers token, no proxy
-/// and fast retries.
+/// A builder pointed at the sandbox, with its full-numbers token, no proxy,
+/// fast retries and a ledger of its own (in memory).
 pub fn builder(sb: &Sandbox) -> ClientBuilder {
     Client::builder()
+        .ledger(velip_blocking::ledger::Ledger::in_memory())
         .base_url(sb.url())
         .token(sb.token())
         .no_proxy()
@@ -34,6 +35,7 @@ pub fn builder(sb: &Sandbox) -> ClientBuilder {
 /// [`builder`] without credentials (for tests that set their own).
 pub fn bare_builder(sb: &Sandbox) -> ClientBuilder {
     Client::builder()
+        .ledger(velip_blocking::ledger::Ledger::in_memory())
         .base_url(sb.url())
         .no_proxy()
         .retry_policy(fast_retries())

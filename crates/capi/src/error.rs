@@ -69,6 +69,7 @@ pub(crate) fn status_of(kind: ErrorKind) -> velip_status {
         ErrorKind::Paging => velip_status::VELIP_PAGING,
         ErrorKind::NotFound => velip_status::VELIP_NOT_FOUND,
         ErrorKind::Interrupted => velip_status::VELIP_INTERRUPTED,
+        ErrorKind::Budget => velip_status::VELIP_BUDGET,
         // `Api`, and kinds added later until they get a status of their own.
         _ => velip_status::VELIP_API_ERROR,
     }

@@ -50,6 +50,9 @@ pub enum velip_status {
     VELIP_SERVER_ERROR = 24,
     /// No record with this call id.
     VELIP_NOT_FOUND = 25,
+    /// The request budget (`velip_client_config_set_max_requests`) is
+    /// spent; nothing was sent.
+    VELIP_BUDGET = 26,
     /// Network failure: connect, TLS, reset, timeout.
     VELIP_TRANSPORT = 30,
     /// An answer could not be decoded.
@@ -86,6 +89,7 @@ impl velip_status {
             Self::VELIP_API_ERROR => c"error answer from the service",
             Self::VELIP_SERVER_ERROR => c"server error",
             Self::VELIP_NOT_FOUND => c"call not found",
+            Self::VELIP_BUDGET => c"request budget spent",
             Self::VELIP_TRANSPORT => c"network error",
             Self::VELIP_DECODE => c"cannot decode the answer",
             Self::VELIP_PAGING => c"paging cannot continue",
@@ -112,7 +116,7 @@ pub extern "C" fn velip_status_str(status: u32) -> *const c_char {
     }
 }
 
-const ALL: [velip_status; 20] = [
+const ALL: [velip_status; 21] = [
     velip_status::VELIP_OK,
     velip_status::VELIP_NULL_PARAMETER,
     velip_status::VELIP_INVALID_UTF8,
@@ -128,6 +132,7 @@ const ALL: [velip_status; 20] = [
     velip_status::VELIP_API_ERROR,
     velip_status::VELIP_SERVER_ERROR,
     velip_status::VELIP_NOT_FOUND,
+    velip_status::VELIP_BUDGET,
     velip_status::VELIP_TRANSPORT,
     velip_status::VELIP_DECODE,
     velip_status::VELIP_PAGING,
@@ -145,7 +150,7 @@ mod tests {
         assert_eq!(
             values,
             [
-                0, 1, 2, 3, 4, 5, 6, 10, 11, 20, 21, 22, 23, 24, 25, 30, 40, 41, 42, 99
+                0, 1, 2, 3, 4, 5, 6, 10, 11, 20, 21, 22, 23, 24, 25, 26, 30, 40, 41, 42, 99
             ]
         );
     }

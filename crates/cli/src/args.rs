@@ -26,8 +26,9 @@ Exit codes:
   2 usage                8 server error (5xx)
   3 validation           9 transport (connect, timeout)
   4 authentication      10 undecodable answer
-  5 forbidden (IP)      11 cursor cycle
- 12 call not found     130 interrupted (Ctrl-C)";
+  5 forbidden (IP)      11 paging cannot go on
+ 12 call not found      13 request budget spent
+130 interrupted (Ctrl-C)";
 
 /// Options of every command.
 #[derive(Debug, Args)]
@@ -74,6 +75,30 @@ pub(crate) struct Global {
     #[arg(long, global = true)]
     pub(crate) strict: bool,
 
+    /// When the quota is used up, fail at once (exit 6) instead of waiting
+    /// (`calls export`, `calls push` wait by default; the others never do).
+    #[arg(long, global = true)]
+    pub(crate) no_wait: bool,
+
+    /// The longest quota wait, in seconds (default: 3700, one hourly window
+    /// and a minute).
+    #[arg(long, global = true, default_value = "3700", value_parser = parse_seconds, value_name = "SECONDS")]
+    pub(crate) max_wait: std::time::Duration,
+
+    /// Send at most this many requests (retries included); the job stops
+    /// with exit 13 and can be resumed.
+    #[arg(long, global = true, value_name = "N")]
+    pub(crate) max_requests: Option<u64>,
+
+    /// The account's list quota, requests per window (default: 200, the
+    /// service's).
+    #[arg(long, global = true, value_name = "N")]
+    pub(crate) list_quota: Option<u32>,
+
+    /// The list quota's window, in seconds (default: 3600).
+    #[arg(long, global = true, default_value = "3600", value_parser = parse_seconds, value_name = "SECONDS")]
+    pub(crate) list_window: std::time::Duration,
+
     /// Start the embedded sandbox (a local simulator with generated data) and
     /// use it: no account, no network.
     #[arg(long, global = true)]
@@ -101,6 +126,24 @@ pub(crate) enum Command {
     /// Turn a saved answer body or webhook payload into JSON lines of
     /// normalized records.
     Decode(DecodeArgs),
+    /// What the quota ledger knows for these credentials: list requests in
+    /// the window, lookups today, Retry-After deadlines, a lock-out.
+    Quota {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = RecordFormat::Text)]
+        format: RecordFormat,
+    },
+    /// Credentials: clear a lock-out after an authentication failure.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuthCommand {
+    /// Clear the lock-out of these credentials (after fixing them): every
+    /// process of yours refuses to send with credentials that failed
+    /// authentication, since repeated failures get the IP banned for good.
+    Reset,
 }
 
 #[derive(Debug, Subcommand)]

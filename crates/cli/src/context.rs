@@ -19,7 +19,9 @@ pub(crate) struct Context {
 }
 
 impl Context {
-    pub(crate) fn new(g: &Global) -> Result<Self, Failure> {
+    /// The client for a command; `waits`: the quota is waited for (jobs:
+    /// export, push) unless `--no-wait`.
+    pub(crate) fn new(g: &Global, waits: bool) -> Result<Self, Failure> {
         let interrupted = Arc::new(AtomicBool::new(false));
         {
             let flag = Arc::clone(&interrupted);
@@ -58,6 +60,33 @@ impl Context {
                 token = Some(sb.token().to_owned());
             }
             sandbox = Some(sb);
+        }
+        if waits && !g.no_wait {
+            let quiet = g.quiet;
+            b = b
+                .on_rate_limit(velip_blocking::RateLimitPolicy::Wait {
+                    max_wait: g.max_wait,
+                })
+                .on_wait(Arc::new({
+                    // One line per wait (the callback also comes about once
+                    // a second while it lasts).
+                    let last = std::sync::Mutex::new(None);
+                    move |n: &velip_blocking::WaitNotice| {
+                        let mut last = last
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner);
+                        if !quiet && *last != Some(n.until) {
+                            *last = Some(n.until);
+                            note!("{}", crate::quota::wait_line(n));
+                        }
+                    }
+                }));
+        }
+        if let Some(n) = g.max_requests {
+            b = b.max_requests(n);
+        }
+        if let Some(n) = g.list_quota {
+            b = b.list_quota(n, g.list_window);
         }
         b = b
             .strict(g.strict)

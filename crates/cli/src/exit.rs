@@ -61,6 +61,7 @@ pub(crate) fn exit_code(kind: ErrorKind) -> u8 {
         ErrorKind::Paging => 11,
         ErrorKind::NotFound => 12,
         ErrorKind::Interrupted => 130,
+        ErrorKind::Budget => 13,
         // Kinds added later, until they get a code of their own.
         _ => 1,
     }
@@ -124,6 +125,18 @@ impl Failure {
                     _ => None,
                 })
             }
+            ErrorKind::Authentication if e.not_sent() => Some(
+                "every velip process of yours refuses to send with these credentials since they failed; fix them (--token or VELIP_TOKEN), then clear the lock-out with `velip auth reset`".to_owned(),
+            ),
+            ErrorKind::RateLimited if e.not_sent() => Some(format!(
+                "the list quota is shared by every velip process of yours (see `velip quota`){}; an export continues with --resume",
+                e.retry_after()
+                    .map(|d| format!("; a request fits in {} s", d.as_secs()))
+                    .unwrap_or_default()
+            )),
+            ErrorKind::Budget => Some(
+                "the job sent as many requests as --max-requests allows; run it again with --resume to continue".to_owned(),
+            ),
             ErrorKind::Authentication => Some(
                 match e.api_error().and_then(velip_core::ApiError::code_number) {
                     Some(199) => "this IP is banned permanently by Velip; only Velip staff can lift the ban: contact support, and do not retry",
@@ -223,6 +236,7 @@ mod tests {
                 ("paging", 11),
                 ("not_found", 12),
                 ("interrupted", 130),
+                ("budget", 13),
             ]
         );
     }

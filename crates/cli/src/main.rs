@@ -19,12 +19,13 @@ mod exit;
 mod filters;
 mod output;
 mod progress;
+mod quota;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-use args::{CallCommand, CallsCommand, Cli, Command};
+use args::{AuthCommand, CallCommand, CallsCommand, Cli, Command};
 use exit::Failure;
 
 fn init_logging(g: &args::Global) {
@@ -48,7 +49,11 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     if let Command::Decode(a) = &cli.command {
         return commands::decode::run(a);
     }
-    let ctx = context::Context::new(&cli.global)?;
+    let waits = matches!(
+        cli.command,
+        Command::Calls(CallsCommand::Export { .. } | CallsCommand::Push { .. })
+    );
+    let ctx = context::Context::new(&cli.global, waits)?;
     match &cli.command {
         Command::Call(CallCommand::Get { call_id, format }) => {
             commands::call::get(&ctx, call_id, *format)
@@ -106,6 +111,14 @@ fn run(cli: &Cli) -> Result<(), Failure> {
                 checkpoint: checkpoint.as_deref(),
             },
         ),
+        Command::Quota { format } => {
+            commands::quota::show(&ctx, *format);
+            Ok(())
+        }
+        Command::Auth(AuthCommand::Reset) => {
+            commands::quota::reset(&ctx);
+            Ok(())
+        }
         Command::Decode(_) => Ok(()),
     }
 }

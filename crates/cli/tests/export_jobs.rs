@@ -98,7 +98,9 @@ fn every_failure_then_resume_gives_exactly_the_selection() {
         ),
         (
             "429",
-            FaultPlan::new().on_request(4, Fault::RateLimited(RetryAfter::Seconds(3600))),
+            // With --retries 0 the export stops on it; the resume waits
+            // out the Retry-After the ledger remembers (2 s).
+            FaultPlan::new().on_request(4, Fault::RateLimited(RetryAfter::Seconds(2))),
             6,
         ),
         (
@@ -268,6 +270,7 @@ fn bad_records_are_kept_with_their_problems() {
 fn the_output_place_is_checked_before_any_request() {
     let sb = sandbox();
     let dir = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
     let missing = dir.path().join("no/such/folder/calls.csv");
     let folder = dir.path().to_str().unwrap().to_owned();
     let cases = [
@@ -278,7 +281,7 @@ fn the_output_place_is_checked_before_any_request() {
         ("-".to_owned(), "standard output"),
     ];
     for (out, says) in cases {
-        let o = run(&sb, dir.path(), &export_args(&out, &["--format", "csv"]));
+        let o = run(&sb, state.path(), &export_args(&out, &["--format", "csv"]));
         assert_eq!(code(&o), 2, "{out}: {}", stderr(&o));
         assert!(stderr(&o).contains(says), "{out}: {}", stderr(&o));
     }

@@ -93,6 +93,7 @@ pub(crate) fn class_of(kind: ErrorKind) -> &'static str {
         ErrorKind::Paging => "PagingError",
         ErrorKind::NotFound => "NotFoundError",
         ErrorKind::Interrupted => "KeyboardInterrupt",
+        ErrorKind::Budget => "BudgetError",
         // Kinds added later, until they get a class of their own.
         _ => "VelipError",
     }

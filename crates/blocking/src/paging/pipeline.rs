@@ -81,6 +81,10 @@ impl Gate {
         self.changed.notify_all();
     }
 
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
     /// Waits until the `k`-th cursor of the chain may be followed; `false`
     /// when the pipeline was closed.
     fn wait_for(&self, k: u64) -> bool {
@@ -122,6 +126,14 @@ impl Prefetcher {
         let worker = Arc::clone(sender);
         let gate = Arc::new(Gate::default());
         let fetch_gate = Arc::clone(&gate);
+        // Waits in the fetcher (backoff, the quota) end when the walk drops
+        // the pipeline or is interrupted: an abandoned walk sends nothing
+        // more after them.
+        let stop: crate::retry::InterruptCheck = {
+            let gate = Arc::clone(&gate);
+            let interrupt = sender.interrupt.clone();
+            Arc::new(move || gate.is_closed() || interrupt.as_ref().is_some_and(|f| f()))
+        };
         // Both threads end when the walk is dropped (its channel ends with
         // it). The waiting walk polls the interrupt check, not these threads.
         std::thread::Builder::new()
@@ -151,7 +163,7 @@ impl Prefetcher {
                         },
                     };
                     let buffer = spares.try_recv().unwrap_or_default();
-                    let fetched = worker.fetch_undecoded(&query, buffer);
+                    let fetched = worker.fetch_undecoded(&query, buffer, &stop);
                     if let Some(c) = query.cursor() {
                         seen.insert(c.clone());
                     }

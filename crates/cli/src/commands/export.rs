@@ -98,6 +98,13 @@ pub(crate) fn run(ctx: &Context, filters: &Filters, a: &ExportArgs<'_>) -> Resul
         for w in walk.warnings() {
             note!("warning: {w}");
         }
+        note!(
+            "{}",
+            crate::quota::summary(
+                ctx.client.requests_sent(),
+                ctx.client.quota_report().as_ref()
+            )
+        );
     }
     match result {
         Ok(()) => {

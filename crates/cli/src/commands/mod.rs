@@ -5,3 +5,4 @@ pub(crate) mod decode;
 pub(crate) mod export;
 pub(crate) mod list;
 pub(crate) mod push;
+pub(crate) mod quota;

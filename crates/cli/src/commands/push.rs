@@ -164,6 +164,15 @@ pub(crate) fn run(ctx: &Context, filters: &Filters, a: &PushArgs<'_>) -> Result<
             }
         }
     };
+    if !ctx.quiet {
+        note!(
+            "{}",
+            crate::quota::summary(
+                ctx.client.requests_sent(),
+                ctx.client.quota_report().as_ref()
+            )
+        );
+    }
     match result {
         Ok(()) => {
             if let Some(p) = &cp_path {
