@@ -239,12 +239,12 @@ fn fail_fast_with_no_wait_and_a_budget() {
         );
         a
     };
-    let argv = args(&["--no-wait"]);
+    let no_wait = args(&["--no-wait"]);
     let o = run(
         &sb,
         state.path(),
         sb.token(),
-        &argv.iter().map(String::as_str).collect::<Vec<_>>(),
+        &no_wait.iter().map(String::as_str).collect::<Vec<_>>(),
     );
     assert_eq!(code(&o), 6, "{}", stderr(&o));
     assert!(
