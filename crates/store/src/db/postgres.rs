@@ -21,20 +21,21 @@ use super::schema::{self, HISTORY_POSTGRES, SCHEMA_VERSION};
 use super::state::{StateKey, StoredState, SyncState};
 use super::store::{OpenOptions, SchemaInfo};
 
-/// The session temp table `COPY` fills before the merge: the record
-/// columns as the client sends them (JSON and money as text, cast by the
-/// merge) plus the content hash.
-const INCOMING: &str = "CREATE TEMP TABLE IF NOT EXISTS velip_incoming (
-    call_id text, call_number bigint, status text, amd text, campaign_id bigint,
-    campaign_ref text, correlation_id text, origin text, destination text,
-    destination_masked boolean, date date, dial_time time, answer_time time,
-    hangup_time time, dialed_at timestamptz, answered_at timestamptz,
-    hung_up_at timestamptz, duration_seconds integer, dtmf text, route text,
-    rate text, value text, recording_url text, recording_seconds integer,
-    extra text, problems text, raw_json text, content_hash bigint
-) ON COMMIT DELETE ROWS";
+/// The session temp table the changed rows are copied into before the
+/// `UPDATE ... FROM` (same columns as `calls`; emptied at each commit).
+const INCOMING: &str =
+    "CREATE TEMP TABLE IF NOT EXISTS velip_incoming (LIKE calls) ON COMMIT DELETE ROWS";
 
-const INCOMING_TYPES: [Type; 28] = [
+/// The columns `COPY` writes, into `calls` (new rows) and `velip_incoming`
+/// (changed rows), with their binary types.
+const COPY_COLUMNS: &str = "account, call_id, call_number, status, amd, campaign_id, campaign_ref, \
+     correlation_id, origin, destination, destination_masked, date, dial_time, answer_time, \
+     hangup_time, dialed_at, answered_at, hung_up_at, duration_seconds, dtmf, route, rate, value, \
+     recording_url, recording_seconds, extra, problems, raw_json, first_seen_at, updated_at, \
+     source, content_hash";
+
+const COPY_TYPES: [Type; 32] = [
+    Type::TEXT,
     Type::TEXT,
     Type::INT8,
     Type::TEXT,
@@ -53,17 +54,45 @@ const INCOMING_TYPES: [Type; 28] = [
     Type::TIMESTAMPTZ,
     Type::TIMESTAMPTZ,
     Type::INT4,
+    Type::JSONB,
     Type::TEXT,
-    Type::TEXT,
-    Type::TEXT,
-    Type::TEXT,
+    Type::NUMERIC,
+    Type::NUMERIC,
     Type::TEXT,
     Type::INT4,
+    Type::JSONB,
+    Type::JSONB,
     Type::TEXT,
-    Type::TEXT,
+    Type::TIMESTAMPTZ,
+    Type::TIMESTAMPTZ,
     Type::TEXT,
     Type::INT8,
 ];
+
+/// JSON text sent as `jsonb` (binary form: version 1, then the text).
+#[derive(Debug)]
+struct JsonText<'a>(&'a str);
+
+impl ToSql for JsonText<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        if *ty == Type::JSONB {
+            out.extend_from_slice(&[1]);
+        }
+        out.extend_from_slice(self.0.as_bytes());
+        Ok(postgres::types::IsNull::No)
+    }
+
+    postgres::types::accepts!(JSON, JSONB);
+    postgres::types::to_sql_checked!();
+}
+
+/// The advisory lock key serialising the writes of one account, per schema
+/// (held to the end of each transaction that upserts).
+const WRITE_KEY: &str = "hashtextextended('velip:write:' || current_schema() || ':' || $1, 0)";
 
 /// The advisory lock key of an account's sync, per schema.
 const SYNC_KEY: &str = "hashtextextended('velip:sync:' || current_schema() || ':' || $1, 0)";
@@ -116,7 +145,7 @@ pub(crate) fn map_err(db: &str, doing: &str, e: postgres::Error) -> DbError {
         }
         Some(c) if *c == SqlState::INVALID_CATALOG_NAME => (
             DbErrorKind::Unreachable,
-            "the database does not exist; create it (createdb NAME) or fix the name",
+            "create it (createdb NAME) or fix the name in the URL",
         ),
         Some(c)
             if *c == SqlState::ADMIN_SHUTDOWN
@@ -164,14 +193,23 @@ impl PgDb {
         options: &OpenOptions,
     ) -> Result<(Self, SchemaInfo), DbError> {
         let mut client = config.connect(NoTls).map_err(|e| {
-            let mut err = map_err(db, "connecting", e);
-            if err.kind() == DbErrorKind::Other {
-                err = DbError::new(
-                    DbErrorKind::Unreachable,
-                    format!("cannot reach {err}; check that the server runs and that host, port, user and database name are right"),
-                );
+            if e.code().is_some() {
+                return map_err(db, "connecting", e);
             }
-            err
+            let mut text = e.to_string();
+            if let Some(src) = std::error::Error::source(&e) {
+                let src = src.to_string();
+                if !text.contains(&src) {
+                    text = format!("{text}: {src}");
+                }
+            }
+            DbError::new(
+                DbErrorKind::Unreachable,
+                format!(
+                    "cannot reach PostgreSQL database {db}: {text}; check that the server runs and that host, port, user and database name are right"
+                ),
+            )
+            .with_source(e)
         })?;
         let err = |doing: &str| {
             let doing = doing.to_owned();
@@ -398,69 +436,41 @@ fn version(c: &mut impl GenericClient, db: &str) -> Result<u32, DbError> {
     Ok(u32::try_from(v).unwrap_or(0))
 }
 
-fn merge_sql() -> String {
-    let cols = RECORD_COLUMNS.join(", ");
-    let select: Vec<String> = RECORD_COLUMNS
-        .iter()
-        .map(|c| match *c {
-            "dtmf" | "extra" | "problems" => format!("{c}::jsonb"),
-            "rate" | "value" => format!("{c}::numeric(18,3)"),
-            _ => (*c).to_owned(),
-        })
-        .collect();
+fn update_sql() -> String {
     let sets: Vec<String> = RECORD_COLUMNS
         .iter()
         .skip(1)
-        .map(|c| format!("{c} = EXCLUDED.{c}"))
+        .chain(&["updated_at", "source", "content_hash"])
+        .map(|c| format!("{c} = i.{c}"))
         .collect();
     format!(
-        "WITH up AS (
-            INSERT INTO calls AS c (account, {cols}, content_hash, first_seen_at, updated_at, source)
-            SELECT $1, {}, content_hash, $2, $2, $3 FROM velip_incoming ORDER BY call_id
-            ON CONFLICT (account, call_id) DO UPDATE SET {}, content_hash = EXCLUDED.content_hash,
-                updated_at = EXCLUDED.updated_at, source = EXCLUDED.source
-            WHERE c.content_hash IS DISTINCT FROM EXCLUDED.content_hash
-            RETURNING (xmax = 0) AS inserted
-        )
-        SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up",
-        select.join(", "),
+        "UPDATE calls c SET {} FROM velip_incoming i WHERE c.account = i.account AND c.call_id = i.call_id",
         sets.join(", ")
     )
 }
 
-/// Upserts `records` (already deduplicated) in the open transaction.
-/// `incoming_used` says whether this transaction already filled the temp
-/// table (it is emptied at commit, and here before a second batch).
-pub(crate) fn upsert(
+/// Writes `rows` with `COPY ... FROM STDIN (FORMAT binary)` into `table`.
+fn copy_rows(
     tx: &mut postgres::Transaction<'_>,
-    db: &str,
-    records: &[&CallRecord],
-    meta: &WriteMeta,
-    incoming_used: &mut bool,
-) -> Result<UpsertCounts, DbError> {
-    let err = |e| map_err(db, "writing calls", e);
-    if records.is_empty() {
-        return Ok(UpsertCounts::default());
-    }
-    if *incoming_used {
-        tx.batch_execute("TRUNCATE velip_incoming").map_err(err)?;
-    }
-    *incoming_used = true;
-    let copy = format!(
-        "COPY velip_incoming ({}, content_hash) FROM STDIN (FORMAT binary)",
-        RECORD_COLUMNS.join(", ")
-    );
-    let sink = tx.copy_in(&copy).map_err(err)?;
-    let mut writer = BinaryCopyInWriter::new(sink, &INCOMING_TYPES);
-    for record in records {
-        let row = Row::new(record);
+    table: &str,
+    rows: &[&Row<'_>],
+    account: &str,
+    now: &DateTime<Utc>,
+    source: &str,
+) -> Result<(), postgres::Error> {
+    let sink = tx.copy_in(&format!(
+        "COPY {table} ({COPY_COLUMNS}) FROM STDIN (FORMAT binary)"
+    ))?;
+    let mut writer = BinaryCopyInWriter::new(sink, &COPY_TYPES);
+    for row in rows {
         let utc = |t: &Option<DateTime<chrono_tz::Tz>>| t.as_ref().map(|t| t.with_timezone(&Utc));
-        let dialed_at = utc(&row.dialed_at);
-        let answered_at = utc(&row.answered_at);
-        let hung_up_at = utc(&row.hung_up_at);
-        let rate = row.rate.map(|d| d.to_string());
-        let value = row.value.map(|d| d.to_string());
-        let values: [&(dyn ToSql + Sync); 28] = [
+        let (dialed_at, answered_at, hung_up_at) = (
+            utc(&row.dialed_at),
+            utc(&row.answered_at),
+            utc(&row.hung_up_at),
+        );
+        let values: [&(dyn ToSql + Sync); 32] = [
+            &account,
             &row.call_id,
             &row.call_number,
             &row.status,
@@ -479,35 +489,89 @@ pub(crate) fn upsert(
             &answered_at,
             &hung_up_at,
             &row.duration_seconds,
-            &row.dtmf,
+            &JsonText(&row.dtmf),
             &row.route,
-            &rate,
-            &value,
+            &row.rate,
+            &row.value,
             &row.recording_url,
             &row.recording_seconds,
-            &row.extra,
-            &row.problems,
+            &JsonText(&row.extra),
+            &JsonText(&row.problems),
             &row.raw_json,
+            now,
+            now,
+            &source,
             &row.content_hash,
         ];
-        writer.write(&values).map_err(err)?;
+        writer.write(&values)?;
     }
-    writer.finish().map_err(err)?;
-    let now = Utc::now();
-    let counts = tx
-        .query_one(
-            &merge_sql(),
-            &[&meta.account(), &now, &meta.source().as_str()],
+    writer.finish()?;
+    Ok(())
+}
+
+/// Upserts `records` (already deduplicated) in the open transaction: takes
+/// the account's write lock (to the end of the transaction; how long it
+/// waited is added to `waited`), reads the stored hashes of these ids,
+/// then copies the new rows straight into `calls` and the changed ones
+/// through `velip_incoming` into an `UPDATE`. Unchanged rows are not sent.
+pub(crate) fn upsert(
+    tx: &mut postgres::Transaction<'_>,
+    db: &str,
+    records: &[&CallRecord],
+    meta: &WriteMeta,
+    incoming_used: &mut bool,
+    waited: &mut Duration,
+) -> Result<UpsertCounts, DbError> {
+    let err = |e| map_err(db, "writing calls", e);
+    if records.is_empty() {
+        return Ok(UpsertCounts::default());
+    }
+    let account = meta.account();
+    let start = Instant::now();
+    tx.execute(
+        &format!("SELECT pg_advisory_xact_lock({WRITE_KEY})"),
+        &[&account],
+    )
+    .map_err(err)?;
+    *waited += start.elapsed();
+
+    let rows: Vec<Row<'_>> = records.iter().map(|r| Row::new(r)).collect();
+    let ids: Vec<&str> = rows.iter().map(|r| r.call_id.as_str()).collect();
+    let stored: HashMap<String, i64> = tx
+        .query(
+            "SELECT call_id, content_hash FROM calls WHERE account = $1 AND call_id = ANY($2)",
+            &[&account, &ids],
         )
-        .map_err(err)?;
-    let inserted: i64 = counts.get(0);
-    let updated: i64 = counts.get(1);
-    let inserted = u64::try_from(inserted).unwrap_or(0);
-    let updated = u64::try_from(updated).unwrap_or(0);
+        .map_err(err)?
+        .into_iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    let mut new = Vec::new();
+    let mut changed = Vec::new();
+    for row in &rows {
+        match stored.get(&row.call_id) {
+            None => new.push(row),
+            Some(&hash) if hash != row.content_hash => changed.push(row),
+            Some(_) => {}
+        }
+    }
+    let now = Utc::now();
+    let source = meta.source().as_str();
+    if !new.is_empty() {
+        copy_rows(tx, "calls", &new, account, &now, source).map_err(err)?;
+    }
+    if !changed.is_empty() {
+        if *incoming_used {
+            tx.batch_execute("TRUNCATE velip_incoming").map_err(err)?;
+        }
+        *incoming_used = true;
+        copy_rows(tx, "velip_incoming", &changed, account, &now, source).map_err(err)?;
+        tx.execute(&update_sql(), &[]).map_err(err)?;
+    }
     Ok(UpsertCounts {
-        inserted,
-        updated,
-        unchanged: records.len() as u64 - inserted - updated,
+        inserted: new.len() as u64,
+        updated: changed.len() as u64,
+        unchanged: (rows.len() - new.len() - changed.len()) as u64,
         superseded: 0,
     })
 }

@@ -87,12 +87,14 @@ pub(crate) const SQLITE: [&str; 2] = [
 ];
 
 /// PostgreSQL migrations; `POSTGRES[i]` reaches version `i + 1`. Money is
-/// `numeric(18,3)` (exact), JSON is `jsonb`, instants `timestamptz`.
+/// `numeric(18,3)` (exact), JSON is `jsonb`, instants `timestamptz`; the
+/// key columns compare bytes (`COLLATE "C"`: ids and labels need no
+/// linguistic order, and the index stays fast under any database locale).
 pub(crate) const POSTGRES: [&str; 2] = [
     // 1: the calls.
-    "CREATE TABLE calls (
-        account text NOT NULL,
-        call_id text NOT NULL,
+    r#"CREATE TABLE calls (
+        account text COLLATE "C" NOT NULL,
+        call_id text COLLATE "C" NOT NULL,
         call_number bigint,
         status text,
         amd text,
@@ -124,11 +126,11 @@ pub(crate) const POSTGRES: [&str; 2] = [
         source text NOT NULL CHECK (source IN ('pull', 'push')),
         content_hash bigint NOT NULL,
         PRIMARY KEY (account, call_id)
-    );",
+    );"#,
     // 2: the sync state, and an index of the calls still in progress.
-    "CREATE TABLE velip_sync_state (
-        account text NOT NULL,
-        selection_key text NOT NULL,
+    r#"CREATE TABLE velip_sync_state (
+        account text COLLATE "C" NOT NULL,
+        selection_key text COLLATE "C" NOT NULL,
         state jsonb NOT NULL,
         newest_call_id text,
         pending_count bigint NOT NULL DEFAULT 0,
@@ -137,7 +139,7 @@ pub(crate) const POSTGRES: [&str; 2] = [
         updated_at timestamptz NOT NULL,
         PRIMARY KEY (account, selection_key)
     );
-    CREATE INDEX calls_in_progress ON calls (account, call_number) WHERE status IS NULL;",
+    CREATE INDEX calls_in_progress ON calls (account, call_number) WHERE status IS NULL;"#,
 ];
 
 /// The message for a database whose schema is newer than this build's.

@@ -78,11 +78,11 @@ pub(crate) fn map_err(db: &str, doing: &str, e: rusqlite::Error) -> DbError {
 }
 
 fn text_date(d: NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    d.to_string() // ISO 8601, YYYY-MM-DD
 }
 
 fn text_time(t: NaiveTime) -> String {
-    t.format("%H:%M:%S").to_string()
+    t.to_string() // HH:MM:SS (the wire has whole seconds)
 }
 
 fn text_instant<Tz: chrono::TimeZone>(t: &DateTime<Tz>) -> String
@@ -403,79 +403,82 @@ impl Drop for SqliteTx<'_> {
     }
 }
 
-fn insert_sql() -> String {
-    let cols = RECORD_COLUMNS.join(", ");
-    let marks: Vec<String> = (1..=RECORD_COLUMNS.len() + 5)
-        .map(|i| format!("?{i}"))
-        .collect();
-    format!(
-        "INSERT INTO calls (account, {cols}, first_seen_at, updated_at, source, content_hash) VALUES ({})",
-        marks.join(", ")
-    )
-}
+/// Rows per `INSERT` statement (32 parameters each, well under SQLite's
+/// 32,766).
+const CHUNK: usize = 64;
 
-fn update_sql() -> String {
-    // Same parameter numbers as the insert; first_seen_at (?29) is kept.
-    let n = RECORD_COLUMNS.len();
+/// Parameters per row.
+const PARAMS: usize = RECORD_COLUMNS.len() + 5;
+
+/// The upsert of `rows` rows: insert, or rewrite when the content hash
+/// differs; `RETURNING rowid` tells inserted rows (a rowid above the
+/// table's largest before) from rewritten ones, and unchanged rows return
+/// nothing.
+fn upsert_sql(rows: usize) -> String {
+    let cols = RECORD_COLUMNS.join(", ");
+    let one = format!("({})", vec!["?"; PARAMS].join(", "));
+    let values = vec![one; rows].join(", ");
     let sets: Vec<String> = RECORD_COLUMNS
         .iter()
-        .enumerate()
         .skip(1)
-        .map(|(i, c)| format!("{c} = ?{}", i + 2))
+        .map(|c| format!("{c} = excluded.{c}"))
         .collect();
     format!(
-        "UPDATE calls SET {}, updated_at = ?{}, source = ?{}, content_hash = ?{} WHERE account = ?1 AND call_id = ?2",
-        sets.join(", "),
-        n + 3,
-        n + 4,
-        n + 5
+        "INSERT INTO calls (account, {cols}, first_seen_at, updated_at, source, content_hash) VALUES {values}
+         ON CONFLICT (account, call_id) DO UPDATE SET {}, updated_at = excluded.updated_at,
+             source = excluded.source, content_hash = excluded.content_hash
+         WHERE content_hash IS NOT excluded.content_hash
+         RETURNING rowid",
+        sets.join(", ")
     )
 }
 
-/// Binds the 32 parameters shared by the insert and the update.
+/// Binds one row's 32 parameters after `base`.
 fn bind(
     stmt: &mut Statement<'_>,
+    base: usize,
     account: &str,
     row: &Row<'_>,
     now: &str,
     source: Source,
 ) -> rusqlite::Result<()> {
-    stmt.raw_bind_parameter(1, account)?;
-    stmt.raw_bind_parameter(2, &row.call_id)?;
-    stmt.raw_bind_parameter(3, row.call_number)?;
-    stmt.raw_bind_parameter(4, row.status.as_deref())?;
-    stmt.raw_bind_parameter(5, row.amd.as_deref())?;
-    stmt.raw_bind_parameter(6, row.campaign_id)?;
-    stmt.raw_bind_parameter(7, row.campaign_ref.as_deref())?;
-    stmt.raw_bind_parameter(8, row.correlation_id.as_deref())?;
-    stmt.raw_bind_parameter(9, row.origin.as_deref())?;
-    stmt.raw_bind_parameter(10, row.destination.as_deref())?;
-    stmt.raw_bind_parameter(11, row.destination_masked)?;
-    stmt.raw_bind_parameter(12, row.date.map(text_date))?;
-    stmt.raw_bind_parameter(13, row.dial_time.map(text_time))?;
-    stmt.raw_bind_parameter(14, row.answer_time.map(text_time))?;
-    stmt.raw_bind_parameter(15, row.hangup_time.map(text_time))?;
-    stmt.raw_bind_parameter(16, row.dialed_at.as_ref().map(text_instant))?;
-    stmt.raw_bind_parameter(17, row.answered_at.as_ref().map(text_instant))?;
-    stmt.raw_bind_parameter(18, row.hung_up_at.as_ref().map(text_instant))?;
-    stmt.raw_bind_parameter(19, row.duration_seconds)?;
-    stmt.raw_bind_parameter(20, &row.dtmf)?;
-    stmt.raw_bind_parameter(21, row.route.as_deref())?;
-    stmt.raw_bind_parameter(22, row.rate.map(|d| d.to_string()))?;
-    stmt.raw_bind_parameter(23, row.value.map(|d| d.to_string()))?;
-    stmt.raw_bind_parameter(24, row.recording_url.as_deref())?;
-    stmt.raw_bind_parameter(25, row.recording_seconds)?;
-    stmt.raw_bind_parameter(26, &row.extra)?;
-    stmt.raw_bind_parameter(27, &row.problems)?;
-    stmt.raw_bind_parameter(28, row.raw_json)?;
-    stmt.raw_bind_parameter(29, now)?;
-    stmt.raw_bind_parameter(30, now)?;
-    stmt.raw_bind_parameter(31, source.as_str())?;
-    stmt.raw_bind_parameter(32, row.content_hash)?;
+    stmt.raw_bind_parameter(base + 1, account)?;
+    stmt.raw_bind_parameter(base + 2, &row.call_id)?;
+    stmt.raw_bind_parameter(base + 3, row.call_number)?;
+    stmt.raw_bind_parameter(base + 4, row.status.as_deref())?;
+    stmt.raw_bind_parameter(base + 5, row.amd.as_deref())?;
+    stmt.raw_bind_parameter(base + 6, row.campaign_id)?;
+    stmt.raw_bind_parameter(base + 7, row.campaign_ref.as_deref())?;
+    stmt.raw_bind_parameter(base + 8, row.correlation_id.as_deref())?;
+    stmt.raw_bind_parameter(base + 9, row.origin.as_deref())?;
+    stmt.raw_bind_parameter(base + 10, row.destination.as_deref())?;
+    stmt.raw_bind_parameter(base + 11, row.destination_masked)?;
+    stmt.raw_bind_parameter(base + 12, row.date.map(text_date))?;
+    stmt.raw_bind_parameter(base + 13, row.dial_time.map(text_time))?;
+    stmt.raw_bind_parameter(base + 14, row.answer_time.map(text_time))?;
+    stmt.raw_bind_parameter(base + 15, row.hangup_time.map(text_time))?;
+    stmt.raw_bind_parameter(base + 16, row.dialed_at.as_ref().map(text_instant))?;
+    stmt.raw_bind_parameter(base + 17, row.answered_at.as_ref().map(text_instant))?;
+    stmt.raw_bind_parameter(base + 18, row.hung_up_at.as_ref().map(text_instant))?;
+    stmt.raw_bind_parameter(base + 19, row.duration_seconds)?;
+    stmt.raw_bind_parameter(base + 20, &row.dtmf)?;
+    stmt.raw_bind_parameter(base + 21, row.route.as_deref())?;
+    stmt.raw_bind_parameter(base + 22, row.rate.map(|d| d.to_string()))?;
+    stmt.raw_bind_parameter(base + 23, row.value.map(|d| d.to_string()))?;
+    stmt.raw_bind_parameter(base + 24, row.recording_url.as_deref())?;
+    stmt.raw_bind_parameter(base + 25, row.recording_seconds)?;
+    stmt.raw_bind_parameter(base + 26, &row.extra)?;
+    stmt.raw_bind_parameter(base + 27, &row.problems)?;
+    stmt.raw_bind_parameter(base + 28, row.raw_json)?;
+    stmt.raw_bind_parameter(base + 29, now)?;
+    stmt.raw_bind_parameter(base + 30, now)?;
+    stmt.raw_bind_parameter(base + 31, source.as_str())?;
+    stmt.raw_bind_parameter(base + 32, row.content_hash)?;
     Ok(())
 }
 
-/// Upserts `records` (already deduplicated) inside the open transaction.
+/// Upserts `records` (already deduplicated) inside the open write
+/// transaction (which keeps other writers out, so the rowids are ours).
 pub(crate) fn upsert(
     conn: &Connection,
     db: &str,
@@ -484,32 +487,36 @@ pub(crate) fn upsert(
 ) -> Result<UpsertCounts, DbError> {
     let err = |e| map_err(db, "writing calls", e);
     let now = text_utc(Utc::now());
-    let mut select = conn
-        .prepare_cached("SELECT content_hash FROM calls WHERE account = ?1 AND call_id = ?2")
+    let largest: i64 = conn
+        .prepare_cached("SELECT coalesce(max(rowid), 0) FROM calls")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
         .map_err(err)?;
-    let mut insert = conn.prepare_cached(&insert_sql()).map_err(err)?;
-    let mut update = conn.prepare_cached(&update_sql()).map_err(err)?;
     let mut counts = UpsertCounts::default();
-    for record in records {
-        let row = Row::new(record);
-        let stored: Option<i64> = select
-            .query_row(rusqlite::params![meta.account(), row.call_id], |r| r.get(0))
-            .optional()
+    for chunk in records.chunks(CHUNK) {
+        let rows: Vec<Row<'_>> = chunk.iter().map(|r| Row::new(r)).collect();
+        let mut stmt = conn.prepare_cached(&upsert_sql(rows.len())).map_err(err)?;
+        for (i, row) in rows.iter().enumerate() {
+            bind(
+                &mut stmt,
+                i * PARAMS,
+                meta.account(),
+                row,
+                &now,
+                meta.source(),
+            )
             .map_err(err)?;
-        match stored {
-            Some(hash) if hash == row.content_hash => counts.unchanged += 1,
-            Some(_) => {
-                bind(&mut update, meta.account(), &row, &now, meta.source()).map_err(err)?;
-                update.raw_execute().map_err(err)?;
-                counts.updated += 1;
-            }
-            None => {
-                bind(&mut insert, meta.account(), &row, &now, meta.source()).map_err(err)?;
-                insert.raw_execute().map_err(err)?;
+        }
+        let mut written = stmt.raw_query();
+        while let Some(r) = written.next().map_err(err)? {
+            let rowid: i64 = r.get(0).map_err(err)?;
+            if rowid > largest {
                 counts.inserted += 1;
+            } else {
+                counts.updated += 1;
             }
         }
     }
+    counts.unchanged = records.len() as u64 - counts.inserted - counts.updated;
     Ok(counts)
 }
 

@@ -211,9 +211,10 @@ impl Store {
     /// and its sync state commit together: a crash at any point leaves
     /// either both or neither.
     ///
-    /// SQLite allows one writer at a time: the transaction first waits for
-    /// the write lock (up to the busy timeout, see
-    /// [`Transaction::waited`]). PostgreSQL serialises writers row by row.
+    /// Writers are serialised: SQLite allows one write transaction at a
+    /// time (the transaction first waits for the write lock, up to the busy
+    /// timeout); in PostgreSQL an upsert takes a per-account advisory lock
+    /// held to the end of the transaction. See [`Transaction::waited`].
     ///
     /// # Errors
     /// `f`'s error, or a [`DbError`] (converted with `From`) from starting
@@ -358,7 +359,7 @@ impl Transaction<'_> {
         let mut counts = match &mut self.inner {
             TxInner::Sqlite(tx) => sqlite::upsert(tx.conn(), self.name, &kept, meta)?,
             TxInner::Postgres { tx, incoming_used } => {
-                pg::upsert(tx, self.name, &kept, meta, incoming_used)?
+                pg::upsert(tx, self.name, &kept, meta, incoming_used, &mut self.waited)?
             }
         };
         counts.superseded = superseded;
@@ -400,9 +401,10 @@ impl Transaction<'_> {
         }
     }
 
-    /// How long this transaction waited for another writer before it
-    /// started (SQLite's write lock; [`Duration::ZERO`] when it was free,
-    /// and always for PostgreSQL).
+    /// How long this transaction waited for other writers so far
+    /// ([`Duration::ZERO`] when it did not): SQLite's write lock, taken at
+    /// the start; PostgreSQL's per-account write lock, taken by the first
+    /// [`upsert`](Self::upsert) of each account.
     pub fn waited(&self) -> Duration {
         self.waited
     }
