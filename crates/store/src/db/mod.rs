@@ -43,6 +43,7 @@
 
 mod error;
 mod meta;
+mod plan;
 mod postgres;
 mod row;
 mod schema;

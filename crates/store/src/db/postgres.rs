@@ -16,6 +16,7 @@ use velip_core::{CallId, CallRecord};
 
 use super::error::{DbError, DbErrorKind};
 use super::meta::{UpsertCounts, WriteMeta};
+use super::plan::Plan;
 use super::row::{READ_COLUMNS, RECORD_COLUMNS, ReadRow, Row, StoredCall};
 use super::schema::{self, HISTORY_POSTGRES, SCHEMA_VERSION};
 use super::state::{StateKey, StoredState, SyncState};
@@ -546,34 +547,21 @@ pub(crate) fn upsert(
         .into_iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect();
-    let mut new = Vec::new();
-    let mut changed = Vec::new();
-    for row in &rows {
-        match stored.get(&row.call_id) {
-            None => new.push(row),
-            Some(&hash) if hash != row.content_hash => changed.push(row),
-            Some(_) => {}
-        }
-    }
+    let plan = Plan::new(&rows, &stored);
     let now = Utc::now();
     let source = meta.source().as_str();
-    if !new.is_empty() {
-        copy_rows(tx, "calls", &new, account, &now, source).map_err(err)?;
+    if !plan.new.is_empty() {
+        copy_rows(tx, "calls", &plan.new, account, &now, source).map_err(err)?;
     }
-    if !changed.is_empty() {
+    if !plan.changed.is_empty() {
         if *incoming_used {
             tx.batch_execute("TRUNCATE velip_incoming").map_err(err)?;
         }
         *incoming_used = true;
-        copy_rows(tx, "velip_incoming", &changed, account, &now, source).map_err(err)?;
+        copy_rows(tx, "velip_incoming", &plan.changed, account, &now, source).map_err(err)?;
         tx.execute(&update_sql(), &[]).map_err(err)?;
     }
-    Ok(UpsertCounts {
-        inserted: new.len() as u64,
-        updated: changed.len() as u64,
-        unchanged: (rows.len() - new.len() - changed.len()) as u64,
-        superseded: 0,
-    })
+    Ok(plan.counts())
 }
 
 pub(crate) fn save_state(

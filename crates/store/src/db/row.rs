@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use velip_core::{AmdResult, CallId, CallRecord, CallStatus, Decimal, Destination, Problem};
-use xxhash_rust::xxh3::Xxh3;
+use xxhash_rust::xxh3::xxh3_64;
 
 use super::error::{DbError, DbErrorKind};
 use super::meta::Source;
@@ -300,8 +300,8 @@ impl<'r> Row<'r> {
     /// hashes mean "unchanged, nothing to write". The instants are derived
     /// from date and times, so they are not hashed again.
     fn hash(&self) -> i64 {
-        let mut h = Hasher(Xxh3::new());
-        h.0.update(&[HASH_FORM]);
+        let mut h = Hasher(Vec::with_capacity(512));
+        h.0.push(HASH_FORM);
         h.text(Some(&self.call_id));
         h.int(self.call_number);
         h.text(self.status.as_deref());
@@ -329,30 +329,33 @@ impl<'r> Row<'r> {
         h.text(Some(&self.problems));
         h.text(self.raw_json);
         // The hash is stored in a signed 64-bit column: keep the bits.
-        i64::from_ne_bytes(h.0.digest().to_ne_bytes())
+        i64::from_ne_bytes(xxh3_64(&h.0).to_ne_bytes())
     }
 }
 
-struct Hasher(Xxh3);
+/// The hashed form: each value tagged (absent / present), texts with
+/// their length, so no two different rows share a form. Hashed in one go
+/// (cheaper than streaming many small pieces).
+struct Hasher(Vec<u8>);
 
 impl Hasher {
     fn text(&mut self, value: Option<&str>) {
         match value {
-            None => self.0.update(&[0]),
+            None => self.0.push(0),
             Some(s) => {
-                self.0.update(&[1]);
-                self.0.update(&(s.len() as u64).to_le_bytes());
-                self.0.update(s.as_bytes());
+                self.0.push(1);
+                self.0.extend_from_slice(&(s.len() as u64).to_le_bytes());
+                self.0.extend_from_slice(s.as_bytes());
             }
         }
     }
 
     fn int(&mut self, value: Option<i64>) {
         match value {
-            None => self.0.update(&[0]),
+            None => self.0.push(0),
             Some(v) => {
-                self.0.update(&[1]);
-                self.0.update(&v.to_le_bytes());
+                self.0.push(1);
+                self.0.extend_from_slice(&v.to_le_bytes());
             }
         }
     }

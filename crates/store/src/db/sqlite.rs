@@ -13,6 +13,7 @@ use velip_core::CallId;
 
 use super::error::{DbError, DbErrorKind};
 use super::meta::{Source, UpsertCounts, WriteMeta};
+use super::plan::Plan;
 use super::row::{READ_COLUMNS, RECORD_COLUMNS, ReadRow, Row, StoredCall};
 use super::schema::{self, HISTORY_SQLITE, SCHEMA_VERSION};
 use super::state::{StateKey, StoredState, SyncState};
@@ -407,30 +408,59 @@ impl Drop for SqliteTx<'_> {
 /// 32,766).
 const CHUNK: usize = 64;
 
+/// Call ids per lookup of the stored hashes.
+const LOOKUP: usize = 500;
+
 /// Parameters per row.
 const PARAMS: usize = RECORD_COLUMNS.len() + 5;
 
-/// The upsert of `rows` rows: insert, or rewrite when the content hash
-/// differs; `RETURNING rowid` tells inserted rows (a rowid above the
-/// table's largest before) from rewritten ones, and unchanged rows return
-/// nothing.
-fn upsert_sql(rows: usize) -> String {
+/// The insert of `rows` rows.
+fn insert_sql(rows: usize) -> String {
     let cols = RECORD_COLUMNS.join(", ");
     let one = format!("({})", vec!["?"; PARAMS].join(", "));
-    let values = vec![one; rows].join(", ");
+    format!(
+        "INSERT INTO calls (account, {cols}, first_seen_at, updated_at, source, content_hash) VALUES {}",
+        vec![one; rows].join(", ")
+    )
+}
+
+/// The rewrite of one row, with the insert's parameter numbers
+/// (`first_seen_at`, ?29, is kept).
+fn update_sql() -> String {
     let sets: Vec<String> = RECORD_COLUMNS
         .iter()
+        .enumerate()
         .skip(1)
-        .map(|c| format!("{c} = excluded.{c}"))
+        .map(|(i, c)| format!("{c} = ?{}", i + 2))
         .collect();
     format!(
-        "INSERT INTO calls (account, {cols}, first_seen_at, updated_at, source, content_hash) VALUES {values}
-         ON CONFLICT (account, call_id) DO UPDATE SET {}, updated_at = excluded.updated_at,
-             source = excluded.source, content_hash = excluded.content_hash
-         WHERE content_hash IS NOT excluded.content_hash
-         RETURNING rowid",
+        "UPDATE calls SET {}, updated_at = ?30, source = ?31, content_hash = ?32 WHERE account = ?1 AND call_id = ?2",
         sets.join(", ")
     )
+}
+
+/// The stored content hashes of these rows' call ids.
+fn stored_hashes(
+    conn: &Connection,
+    account: &str,
+    rows: &[Row<'_>],
+) -> rusqlite::Result<HashMap<String, i64>> {
+    let mut stored = HashMap::new();
+    for chunk in rows.chunks(LOOKUP) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT call_id, content_hash FROM calls WHERE account = ? AND call_id IN ({marks})"
+        ))?;
+        stmt.raw_bind_parameter(1, account)?;
+        for (i, row) in chunk.iter().enumerate() {
+            stmt.raw_bind_parameter(i + 2, &row.call_id)?;
+        }
+        let mut found = stmt.raw_query();
+        while let Some(r) = found.next()? {
+            stored.insert(r.get(0)?, r.get(1)?);
+        }
+    }
+    Ok(stored)
 }
 
 /// Binds one row's 32 parameters after `base`.
@@ -478,7 +508,9 @@ fn bind(
 }
 
 /// Upserts `records` (already deduplicated) inside the open write
-/// transaction (which keeps other writers out, so the rowids are ours).
+/// transaction (which keeps other writers out between the lookup and the
+/// writes): looks up the stored hashes, inserts the new rows in multi-row
+/// statements, rewrites the changed ones, and sends nothing for the rest.
 pub(crate) fn upsert(
     conn: &Connection,
     db: &str,
@@ -487,37 +519,40 @@ pub(crate) fn upsert(
 ) -> Result<UpsertCounts, DbError> {
     let err = |e| map_err(db, "writing calls", e);
     let now = text_utc(Utc::now());
-    let largest: i64 = conn
-        .prepare_cached("SELECT coalesce(max(rowid), 0) FROM calls")
-        .and_then(|mut s| s.query_row([], |r| r.get(0)))
-        .map_err(err)?;
-    let mut counts = UpsertCounts::default();
-    for chunk in records.chunks(CHUNK) {
-        let rows: Vec<Row<'_>> = chunk.iter().map(|r| Row::new(r)).collect();
-        let mut stmt = conn.prepare_cached(&upsert_sql(rows.len())).map_err(err)?;
-        for (i, row) in rows.iter().enumerate() {
-            bind(
-                &mut stmt,
-                i * PARAMS,
-                meta.account(),
-                row,
-                &now,
-                meta.source(),
-            )
-            .map_err(err)?;
+    let (account, source) = (meta.account(), meta.source());
+    let rows: Vec<Row<'_>> = records.iter().map(|r| Row::new(r)).collect();
+    let stored = stored_hashes(conn, account, &rows).map_err(err)?;
+    let plan = Plan::new(&rows, &stored);
+    let insert_chunk = |stmt: &mut Statement<'_>, chunk: &[&Row<'_>]| -> rusqlite::Result<()> {
+        for (i, row) in chunk.iter().enumerate() {
+            bind(stmt, i * PARAMS, account, row, &now, source)?;
         }
-        let mut written = stmt.raw_query();
-        while let Some(r) = written.next().map_err(err)? {
-            let rowid: i64 = r.get(0).map_err(err)?;
-            if rowid > largest {
-                counts.inserted += 1;
-            } else {
-                counts.updated += 1;
-            }
+        stmt.raw_execute().map(drop)
+    };
+    // The full-size statement is prepared once per call; the last, shorter
+    // chunk gets its own.
+    let mut full = if plan.new.len() >= CHUNK {
+        Some(conn.prepare_cached(&insert_sql(CHUNK)).map_err(err)?)
+    } else {
+        None
+    };
+    for chunk in plan.new.chunks(CHUNK) {
+        match full.as_mut() {
+            Some(stmt) if chunk.len() == CHUNK => insert_chunk(stmt, chunk),
+            _ => conn
+                .prepare_cached(&insert_sql(chunk.len()))
+                .and_then(|mut stmt| insert_chunk(&mut stmt, chunk)),
+        }
+        .map_err(err)?;
+    }
+    if !plan.changed.is_empty() {
+        let mut stmt = conn.prepare_cached(&update_sql()).map_err(err)?;
+        for row in &plan.changed {
+            bind(&mut stmt, 0, account, row, &now, source).map_err(err)?;
+            stmt.raw_execute().map_err(err)?;
         }
     }
-    counts.unchanged = records.len() as u64 - counts.inserted - counts.updated;
-    Ok(counts)
+    Ok(plan.counts())
 }
 
 pub(crate) fn save_state(
