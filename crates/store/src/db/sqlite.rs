@@ -3,6 +3,7 @@
 //! lock file per account for [`Store::lock_account`](super::Store::lock_account).
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -76,21 +77,6 @@ pub(crate) fn map_err(db: &str, doing: &str, e: rusqlite::Error) -> DbError {
         format!("SQLite database {db}: {doing} failed: {e}{sep}{advice}"),
     )
     .with_source(e)
-}
-
-fn text_date(d: NaiveDate) -> String {
-    d.to_string() // ISO 8601, YYYY-MM-DD
-}
-
-fn text_time(t: NaiveTime) -> String {
-    t.to_string() // HH:MM:SS (the wire has whole seconds)
-}
-
-fn text_instant<Tz: chrono::TimeZone>(t: &DateTime<Tz>) -> String
-where
-    Tz::Offset: std::fmt::Display,
-{
-    t.to_rfc3339_opts(SecondsFormat::Secs, false)
 }
 
 fn text_utc(t: DateTime<Utc>) -> String {
@@ -464,6 +450,43 @@ fn stored_hashes(
 }
 
 /// Binds one row's 32 parameters after `base`.
+/// Binds a value as text written into `scratch` (SQLite copies a bound
+/// text, so one buffer serves every value), or NULL.
+fn bind_text(
+    stmt: &mut Statement<'_>,
+    index: usize,
+    value: Option<impl std::fmt::Display>,
+    scratch: &mut String,
+) -> rusqlite::Result<()> {
+    match value {
+        None => stmt.raw_bind_parameter(index, rusqlite::types::Null),
+        Some(v) => {
+            scratch.clear();
+            let _ = write!(scratch, "{v}");
+            stmt.raw_bind_parameter(index, scratch.as_str())
+        }
+    }
+}
+
+/// An instant in RFC 3339 with its offset, `2026-05-06T23:59:40-03:00`.
+struct Rfc3339<'a>(&'a DateTime<chrono_tz::Tz>);
+
+impl std::fmt::Display for Rfc3339<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use chrono::Offset;
+        let local = self.0.naive_local();
+        write!(
+            f,
+            "{}T{}{}",
+            local.date(),
+            local.time(),
+            self.0.offset().fix()
+        )
+    }
+}
+
+/// Binds one row's 32 parameters after `base`.
+#[allow(clippy::too_many_arguments)] // one row's values and where they go
 fn bind(
     stmt: &mut Statement<'_>,
     base: usize,
@@ -471,6 +494,7 @@ fn bind(
     row: &Row<'_>,
     now: &str,
     source: Source,
+    scratch: &mut String,
 ) -> rusqlite::Result<()> {
     stmt.raw_bind_parameter(base + 1, account)?;
     stmt.raw_bind_parameter(base + 2, &row.call_id)?;
@@ -483,18 +507,35 @@ fn bind(
     stmt.raw_bind_parameter(base + 9, row.origin.as_deref())?;
     stmt.raw_bind_parameter(base + 10, row.destination.as_deref())?;
     stmt.raw_bind_parameter(base + 11, row.destination_masked)?;
-    stmt.raw_bind_parameter(base + 12, row.date.map(text_date))?;
-    stmt.raw_bind_parameter(base + 13, row.dial_time.map(text_time))?;
-    stmt.raw_bind_parameter(base + 14, row.answer_time.map(text_time))?;
-    stmt.raw_bind_parameter(base + 15, row.hangup_time.map(text_time))?;
-    stmt.raw_bind_parameter(base + 16, row.dialed_at.as_ref().map(text_instant))?;
-    stmt.raw_bind_parameter(base + 17, row.answered_at.as_ref().map(text_instant))?;
-    stmt.raw_bind_parameter(base + 18, row.hung_up_at.as_ref().map(text_instant))?;
+    // ISO 8601 text: `2026-05-06`, `23:59:40`, `2026-05-06T23:59:40-03:00`.
+    bind_text(stmt, base + 12, row.date, scratch)?;
+    bind_text(stmt, base + 13, row.dial_time, scratch)?;
+    bind_text(stmt, base + 14, row.answer_time, scratch)?;
+    bind_text(stmt, base + 15, row.hangup_time, scratch)?;
+    bind_text(
+        stmt,
+        base + 16,
+        row.dialed_at.as_ref().map(Rfc3339),
+        scratch,
+    )?;
+    bind_text(
+        stmt,
+        base + 17,
+        row.answered_at.as_ref().map(Rfc3339),
+        scratch,
+    )?;
+    bind_text(
+        stmt,
+        base + 18,
+        row.hung_up_at.as_ref().map(Rfc3339),
+        scratch,
+    )?;
     stmt.raw_bind_parameter(base + 19, row.duration_seconds)?;
     stmt.raw_bind_parameter(base + 20, &row.dtmf)?;
     stmt.raw_bind_parameter(base + 21, row.route.as_deref())?;
-    stmt.raw_bind_parameter(base + 22, row.rate.map(|d| d.to_string()))?;
-    stmt.raw_bind_parameter(base + 23, row.value.map(|d| d.to_string()))?;
+    // Exact decimals at scale 3, `0.050`.
+    bind_text(stmt, base + 22, row.rate, scratch)?;
+    bind_text(stmt, base + 23, row.value, scratch)?;
     stmt.raw_bind_parameter(base + 24, row.recording_url.as_deref())?;
     stmt.raw_bind_parameter(base + 25, row.recording_seconds)?;
     stmt.raw_bind_parameter(base + 26, &row.extra)?;
@@ -523,9 +564,10 @@ pub(crate) fn upsert(
     let rows: Vec<Row<'_>> = records.iter().map(|r| Row::new(r)).collect();
     let stored = stored_hashes(conn, account, &rows).map_err(err)?;
     let plan = Plan::new(&rows, &stored);
-    let insert_chunk = |stmt: &mut Statement<'_>, chunk: &[&Row<'_>]| -> rusqlite::Result<()> {
+    let mut scratch = String::with_capacity(64);
+    let mut insert_chunk = |stmt: &mut Statement<'_>, chunk: &[&Row<'_>]| -> rusqlite::Result<()> {
         for (i, row) in chunk.iter().enumerate() {
-            bind(stmt, i * PARAMS, account, row, &now, source)?;
+            bind(stmt, i * PARAMS, account, row, &now, source, &mut scratch)?;
         }
         stmt.raw_execute().map(drop)
     };
@@ -548,7 +590,7 @@ pub(crate) fn upsert(
     if !plan.changed.is_empty() {
         let mut stmt = conn.prepare_cached(&update_sql()).map_err(err)?;
         for row in &plan.changed {
-            bind(&mut stmt, 0, account, row, &now, source).map_err(err)?;
+            bind(&mut stmt, 0, account, row, &now, source, &mut scratch).map_err(err)?;
             stmt.raw_execute().map_err(err)?;
         }
     }
@@ -702,4 +744,29 @@ pub(crate) fn get(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Rfc3339;
+    use chrono::SecondsFormat;
+
+    #[test]
+    fn instants_are_rfc3339_with_the_offset() {
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let time = chrono::NaiveTime::from_hms_opt(20, 58, 42).unwrap();
+        let at = velip_core::model::local_time::at(date, time).unwrap();
+        assert_eq!(Rfc3339(&at).to_string(), "2026-11-20T20:58:42-03:00");
+        assert_eq!(
+            Rfc3339(&at).to_string(),
+            at.to_rfc3339_opts(SecondsFormat::Secs, false)
+        );
+        // Before 2019 São Paulo had summer time.
+        let summer = velip_core::model::local_time::at(
+            chrono::NaiveDate::from_ymd_opt(2018, 1, 10).unwrap(),
+            time,
+        )
+        .unwrap();
+        assert_eq!(Rfc3339(&summer).to_string(), "2018-01-10T20:58:42-02:00");
+    }
 }
