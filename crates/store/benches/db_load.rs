@@ -98,20 +98,37 @@ fn cpu_seconds(pid: &str) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
-/// CPU seconds of every PostgreSQL server process on the machine (the
-/// throwaway cluster's backends, WAL writer, checkpointer).
-fn postgres_cpu_seconds() -> f64 {
+/// CPU seconds of the PostgreSQL cluster serving `port`: its postmaster
+/// (started by scripts/with-postgres with `-c port=PORT`) and the processes
+/// it forked (our backend, WAL writer, checkpointer, autovacuum). Other
+/// clusters on the machine are not counted.
+fn postgres_cpu_seconds(port: &str) -> f64 {
     let Ok(dir) = std::fs::read_dir("/proc") else {
         return 0.0;
     };
-    dir.filter_map(Result::ok)
+    let pids: Vec<String> = dir
+        .filter_map(Result::ok)
         .filter_map(|e| e.file_name().into_string().ok())
         .filter(|pid| pid.bytes().all(|b| b.is_ascii_digit()))
-        .filter(|pid| {
-            std::fs::read_to_string(format!("/proc/{pid}/comm"))
-                .is_ok_and(|c| c.trim() == "postgres")
-        })
-        .map(|pid| cpu_seconds(&pid))
+        .collect();
+    let needle = format!("port={port}");
+    let Some(postmaster) = pids.iter().find(|pid| {
+        std::fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|c| String::from_utf8_lossy(&c).split('\0').any(|a| a == needle))
+    }) else {
+        return 0.0;
+    };
+    let parent = |pid: &str| -> Option<String> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        stat.rsplit_once(')')?
+            .1
+            .split_whitespace()
+            .nth(1)
+            .map(str::to_owned)
+    };
+    pids.iter()
+        .filter(|pid| *pid == postmaster || parent(pid).as_deref() == Some(postmaster.as_str()))
+        .map(|pid| cpu_seconds(pid))
         .sum()
 }
 
@@ -160,10 +177,16 @@ fn run(backend: &str, url: &str) {
         .map(|i| Destination::from_wire(&format!("55119{:08}", 10_000_000 + i * 7919)))
         .collect();
     let mut store = Store::open(url).unwrap_or_else(|e| panic!("{e}"));
+    // The server's port, from `...@127.0.0.1:PORT/db`.
+    let port = url
+        .rsplit_once(':')
+        .and_then(|(_, rest)| rest.split('/').next())
+        .unwrap_or_default()
+        .to_owned();
     let cpu = || {
         cpu_seconds("self")
             + if backend == "postgres" {
-                postgres_cpu_seconds()
+                postgres_cpu_seconds(&port)
             } else {
                 0.0
             }

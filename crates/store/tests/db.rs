@@ -308,6 +308,21 @@ fn upsert_counts_inserted_updated_unchanged(db: &TestDb) {
     assert!(after.updated_at >= before[1].updated_at);
     assert_ne!(after.content_hash, before[1].content_hash);
 
+    // Two batches with changes in one transaction (one page read in parts).
+    let (mut a, mut b) = (call(1), call(3));
+    a.route = Some("Fixo BR".into());
+    b.route = Some("Fixo BR".into());
+    let (c1, c2) = store
+        .transaction(|tx| {
+            Ok::<_, DbError>((
+                tx.upsert(&[a.clone()], &meta)?,
+                tx.upsert(&[b.clone(), a.clone()], &meta)?,
+            ))
+        })
+        .unwrap();
+    assert_eq!((c1.updated, c2.updated, c2.unchanged), (1, 1, 1));
+    assert_eq!(store.get("acme", &[id(3)]).unwrap()[0].record, b);
+
     // The account is part of the key.
     let c = upsert(&mut store, &page, &pull("other"));
     assert_eq!(c.inserted, 3);

@@ -47,7 +47,7 @@ impl OpenOptions {
 
     /// SQLite: how long a write transaction waits for another writer's
     /// (SQLite's one write lock) before failing with
-    /// [`DbErrorKind::Busy`]. Default 30 s.
+    /// [`DbErrorKind::Busy`](super::DbErrorKind::Busy). Default 30 s.
     #[must_use]
     pub fn busy_timeout(mut self, timeout: Duration) -> Self {
         self.busy_timeout = timeout;
@@ -55,7 +55,7 @@ impl OpenOptions {
     }
 
     /// SQLite: the free space the disk must have at open, in bytes, or the
-    /// open fails with [`DbErrorKind::Full`] before anything is fetched.
+    /// open fails with [`DbErrorKind::Full`](super::DbErrorKind::Full) before anything is fetched.
     /// Default 32 MiB; 0 turns the check off.
     #[must_use]
     pub fn min_free_space(mut self, bytes: u64) -> Self {
@@ -156,11 +156,11 @@ impl Store {
     /// for SQLite switches to WAL mode.
     ///
     /// # Errors
-    /// [`DbErrorKind::InvalidUrl`], [`Unreachable`](DbErrorKind::Unreachable),
-    /// [`ReadOnly`](DbErrorKind::ReadOnly), [`Full`](DbErrorKind::Full),
-    /// [`SchemaTooNew`](DbErrorKind::SchemaTooNew) (the database is left
-    /// untouched), [`SchemaMismatch`](DbErrorKind::SchemaMismatch) (a `calls`
-    /// table velip did not create), [`Busy`](DbErrorKind::Busy).
+    /// [`DbErrorKind::InvalidUrl`](super::DbErrorKind::InvalidUrl), [`Unreachable`](super::DbErrorKind::Unreachable),
+    /// [`ReadOnly`](super::DbErrorKind::ReadOnly), [`Full`](super::DbErrorKind::Full),
+    /// [`SchemaTooNew`](super::DbErrorKind::SchemaTooNew) (the database is left
+    /// untouched), [`SchemaMismatch`](super::DbErrorKind::SchemaMismatch) (a `calls`
+    /// table velip did not create), [`Busy`](super::DbErrorKind::Busy).
     pub fn open_with(url: &str, options: &OpenOptions) -> Result<Self, DbError> {
         let parsed = url::parse(url)?;
         let (db, schema) = match &parsed.target {
@@ -270,8 +270,8 @@ impl Store {
     /// not take it: their transactions interleave safely with a sync's.
     ///
     /// # Errors
-    /// [`DbErrorKind::Busy`] after `timeout`;
-    /// [`DbErrorKind::InvalidInput`] for a bad account label.
+    /// [`DbErrorKind::Busy`](super::DbErrorKind::Busy) after `timeout`;
+    /// [`DbErrorKind::InvalidInput`](super::DbErrorKind::InvalidInput) for a bad account label.
     pub fn lock_account(&mut self, account: &str, timeout: Duration) -> Result<Duration, DbError> {
         check_account(account)?;
         match &mut self.db {
