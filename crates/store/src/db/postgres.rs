@@ -540,7 +540,10 @@ pub(crate) fn upsert(
     let ids: Vec<&str> = rows.iter().map(|r| r.call_id.as_str()).collect();
     let stored: HashMap<String, i64> = tx
         .query(
-            "SELECT call_id, content_hash FROM calls WHERE account = $1 AND call_id = ANY($2)",
+            // A join on unnest: one index probe per id (`call_id = ANY($2)`
+            // may be planned as a scan of the whole account).
+            "SELECT c.call_id, c.content_hash FROM unnest($2::text[]) AS i(call_id) \
+             JOIN calls c ON c.account = $1 AND c.call_id = i.call_id",
             &[&account, &ids],
         )
         .map_err(err)?
@@ -641,13 +644,13 @@ pub(crate) fn get(
     let select: Vec<String> = READ_COLUMNS
         .iter()
         .map(|col| match *col {
-            "dtmf" | "extra" | "problems" | "rate" | "value" => format!("{col}::text"),
-            "duration_seconds" | "recording_seconds" => format!("{col}::bigint"),
-            _ => (*col).to_owned(),
+            "dtmf" | "extra" | "problems" | "rate" | "value" => format!("c.{col}::text"),
+            "duration_seconds" | "recording_seconds" => format!("c.{col}::bigint"),
+            _ => format!("c.{col}"),
         })
         .collect();
     let sql = format!(
-        "SELECT {} FROM calls WHERE account = $1 AND call_id = ANY($2)",
+        "SELECT {} FROM unnest($2::text[]) AS i(call_id) JOIN calls c ON c.account = $1 AND c.call_id = i.call_id",
         select.join(", ")
     );
     let texts: Vec<String> = ids.iter().map(ToString::to_string).collect();
