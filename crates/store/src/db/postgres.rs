@@ -437,6 +437,9 @@ fn version(c: &mut impl GenericClient, db: &str) -> Result<u32, DbError> {
     Ok(u32::try_from(v).unwrap_or(0))
 }
 
+/// The rewrite of the changed rows copied into `velip_incoming`: a nested
+/// loop over them (one index probe each), never a hash join that would
+/// read every row of the account.
 fn update_sql() -> String {
     let sets: Vec<String> = RECORD_COLUMNS
         .iter()
@@ -445,7 +448,9 @@ fn update_sql() -> String {
         .map(|c| format!("{c} = i.{c}"))
         .collect();
     format!(
-        "UPDATE calls c SET {} FROM velip_incoming i WHERE c.account = i.account AND c.call_id = i.call_id",
+        "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off;
+         UPDATE calls c SET {} FROM velip_incoming i WHERE c.account = i.account AND c.call_id = i.call_id;
+         RESET enable_hashjoin; RESET enable_mergejoin;",
         sets.join(", ")
     )
 }
@@ -540,10 +545,13 @@ pub(crate) fn upsert(
     let ids: Vec<&str> = rows.iter().map(|r| r.call_id.as_str()).collect();
     let stored: HashMap<String, i64> = tx
         .query(
-            // A join on unnest: one index probe per id (`call_id = ANY($2)`
-            // may be planned as a scan of the whole account).
+            // One index probe per id: a LATERAL subquery with LIMIT is
+            // never turned into a hash join (a join on unnest or
+            // `call_id = ANY($2)` may be planned as a scan of the whole
+            // account, per page).
             "SELECT c.call_id, c.content_hash FROM unnest($2::text[]) AS i(call_id) \
-             JOIN calls c ON c.account = $1 AND c.call_id = i.call_id",
+             CROSS JOIN LATERAL (SELECT s.call_id, s.content_hash FROM calls s \
+                 WHERE s.account = $1 AND s.call_id = i.call_id LIMIT 1) AS c",
             &[&account, &ids],
         )
         .map_err(err)?
@@ -562,7 +570,7 @@ pub(crate) fn upsert(
         }
         *incoming_used = true;
         copy_rows(tx, "velip_incoming", &plan.changed, account, &now, source).map_err(err)?;
-        tx.execute(&update_sql(), &[]).map_err(err)?;
+        tx.batch_execute(&update_sql()).map_err(err)?;
     }
     Ok(plan.counts())
 }
@@ -650,7 +658,8 @@ pub(crate) fn get(
         })
         .collect();
     let sql = format!(
-        "SELECT {} FROM unnest($2::text[]) AS i(call_id) JOIN calls c ON c.account = $1 AND c.call_id = i.call_id",
+        "SELECT {} FROM unnest($2::text[]) AS i(call_id) CROSS JOIN LATERAL \
+         (SELECT * FROM calls s WHERE s.account = $1 AND s.call_id = i.call_id LIMIT 1) AS c",
         select.join(", ")
     );
     let texts: Vec<String> = ids.iter().map(ToString::to_string).collect();
