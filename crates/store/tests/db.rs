@@ -662,8 +662,22 @@ fn kill_9_mid_write_loses_nothing(db: &TestDb) {
 /// Runs `Store::open(url)` in a child process as an unprivileged user (as
 /// root, file permissions do not apply); the error kind and message.
 fn open_in_unprivileged_child(url: &str) -> (String, String) {
+    use std::os::unix::fs::PermissionsExt;
     use std::os::unix::process::CommandExt;
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    let me = std::env::current_exe().unwrap();
+    // As root, run a copy of this test binary that `nobody` may execute
+    // (the build folder may be private to root).
+    let copy_dir = tempfile::tempdir().unwrap();
+    let exe = if running_as_root() {
+        let exe = copy_dir.path().join("child");
+        std::fs::copy(&me, &exe).unwrap();
+        std::fs::set_permissions(copy_dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        exe
+    } else {
+        me
+    };
+    let mut cmd = Command::new(&exe);
     cmd.args([
         "child_process",
         "--exact",
