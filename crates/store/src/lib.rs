@@ -10,7 +10,9 @@
 //! - [`files`]: CSV and JSON-lines exports ([`files::FileExport`]).
 //! - [`rows`]: a record as a CSV row or a JSON line (also for standard
 //!   output).
+//! - [`db`]: SQLite and PostgreSQL (`calls` table, sync state, upserts).
 
+pub mod db;
 pub mod files;
 pub mod rows;
 
