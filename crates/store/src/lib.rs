@@ -5,3 +5,5 @@
 //! rows and the cursor of the next page; in a file sink, the data is
 //! flushed before the checkpoint that counts it is replaced), so a resume
 //! never writes a record twice and never skips one.
+
+pub mod parquet;
