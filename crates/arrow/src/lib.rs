@@ -4,16 +4,20 @@
 //!
 //! - [`schema()`] and [`columns`]: the schema and its column names.
 //! - [`CallBatchBuilder`]: pages of records into batches.
+//! - [`CallBatchReader`]: an Arrow `RecordBatchReader` over pages (the
+//!   stream behind Python's `iter_batches` and the Arrow C stream).
 //! - [`Error`]: why a batch could not be built.
 
 mod builder;
 mod dictionary;
 mod error;
 mod fit;
+mod reader;
 mod schema;
 
 pub use builder::CallBatchBuilder;
 pub use error::Error;
+pub use reader::CallBatchReader;
 pub use schema::{
     MONEY_PRECISION, MONEY_SCALE, SCHEMA_VERSION, SCHEMA_VERSION_KEY, TIMESTAMP_TZ, UNIT_KEY,
     WIRE_FIELD_KEY, columns, schema,

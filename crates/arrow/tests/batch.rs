@@ -284,3 +284,29 @@ fn readable_type(t: &DataType) -> String {
         other => panic!("undocumented type {other}"),
     }
 }
+
+#[test]
+fn the_reader_streams_a_batch_per_page_and_stops_at_an_error() {
+    use arrow_array::RecordBatchReader;
+    let first = generate::records(300, 3, 10_000, 1);
+    let second = generate::records(5, 4, 9_700, 1);
+    let pages: Vec<Result<Vec<CallRecord>, std::io::Error>> = vec![
+        Ok(first.clone()),
+        Ok(second.clone()),
+        Err(std::io::Error::other("rate limited")),
+        Ok(first.clone()),
+    ];
+    let mut reader = velip_arrow::CallBatchReader::new(pages.into_iter());
+    assert_eq!(reader.schema(), schema());
+    assert_batch_matches(&first, &reader.next().unwrap().unwrap());
+    assert_batch_matches(&second, &reader.next().unwrap().unwrap());
+    let err = reader.next().unwrap().unwrap_err();
+    let arrow_schema::ArrowError::ExternalError(inner) = err else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        inner.downcast_ref::<std::io::Error>().unwrap().to_string(),
+        "rate limited"
+    );
+    assert!(reader.next().is_none(), "nothing after an error");
+}

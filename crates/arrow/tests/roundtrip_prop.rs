@@ -107,7 +107,7 @@ fn record() -> impl Strategy<Value = CallRecord> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
 
     #[test]
     fn every_record_survives(records in proptest::collection::vec(record(), 0..40)) {
