@@ -261,7 +261,7 @@ impl PhoneNumber {
 
     /// E.164: `+5511999999999`.
     pub fn e164(&self) -> String {
-        format!("+{}", self.format(NumberFormat::International))
+        self.to_string()
     }
 
     /// National display: `(11) 99999-9999` (mobile) or `(11) 3333-4444`
@@ -286,7 +286,9 @@ impl fmt::Debug for PhoneNumber {
 /// Displays in E.164 (`+5511999999999`).
 impl fmt::Display for PhoneNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.e164())
+        // Written in place (no intermediate `String`): columnar and CSV
+        // writers format millions of these.
+        write!(f, "+{COUNTRY_CODE}{:02}{}", self.ddd, self.subscriber)
     }
 }
 

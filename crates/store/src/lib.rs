@@ -11,9 +11,11 @@
 //! - [`rows`]: a record as a CSV row or a JSON line (also for standard
 //!   output).
 //! - [`db`]: SQLite and PostgreSQL (`calls` table, sync state, upserts).
+//! - [`parquet`]: Parquet files and date-partitioned datasets.
 
 pub mod db;
 pub mod files;
+pub mod parquet;
 pub mod rows;
 
 mod error;
