@@ -204,6 +204,14 @@ pub enum Error {
     /// [`Client::set_basic_auth`]: crate::Client::set_basic_auth
     #[error(transparent)]
     Authentication(ApiError),
+    /// Refused by the client itself, **nothing sent**: the credentials are
+    /// locked out after an [`Error::Authentication`] (the error it holds).
+    /// Its kind is [`ErrorKind::Authentication`], like the failure it
+    /// repeats; bindings tell it apart to say that no request went out.
+    #[error(
+        "not sent: these credentials are locked out after an authentication failure ({0}); set new ones"
+    )]
+    LockedOut(ApiError),
     /// HTTP 429: a rate limit. [`ApiError::kind`] gives the scope (list
     /// requests or daily lookups); [`Error::retry_after`] the delay the
     /// service asked for, when it sent a valid one.
@@ -256,7 +264,7 @@ impl Error {
         match self {
             Self::Validation(_) => ErrorKind::Validation,
             Self::Config(_) => ErrorKind::Config,
-            Self::Authentication(_) => ErrorKind::Authentication,
+            Self::Authentication(_) | Self::LockedOut(_) => ErrorKind::Authentication,
             Self::RateLimited(_) => ErrorKind::RateLimited,
             Self::Forbidden(_) => ErrorKind::Forbidden,
             Self::Api(_) => ErrorKind::Api,
@@ -315,6 +323,7 @@ impl Error {
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
             Self::Authentication(e)
+            | Self::LockedOut(e)
             | Self::RateLimited(e)
             | Self::Forbidden(e)
             | Self::Api(e)
@@ -332,7 +341,17 @@ impl Error {
     /// Whether this is an authentication failure (never retried; the
     /// credentials are locked out until replaced).
     pub fn is_authentication(&self) -> bool {
-        matches!(self, Self::Authentication(_))
+        matches!(self, Self::Authentication(_) | Self::LockedOut(_))
+    }
+
+    /// Whether a request may have been sent for this error: `false` when
+    /// the client refused before sending ([`Error::LockedOut`]) or the
+    /// query or configuration was invalid.
+    pub fn was_sent(&self) -> bool {
+        !matches!(
+            self,
+            Self::LockedOut(_) | Self::Validation(_) | Self::Config(_)
+        )
     }
 
     /// A configuration error on `option`.

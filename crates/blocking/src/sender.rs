@@ -128,8 +128,14 @@ impl Sender {
         let (credentials, generation) = {
             let a = self.lock_auth();
             if let Some(e) = &a.locked {
-                log::debug!(target: "velip", "refusing to send: these credentials failed authentication ({e})");
-                return Err(e.clone());
+                let refused = match e {
+                    Error::Authentication(api) | Error::LockedOut(api) => {
+                        Error::LockedOut(api.clone())
+                    }
+                    other => other.clone(),
+                };
+                log::debug!(target: "velip", "{refused}");
+                return Err(refused);
             }
             (a.credentials.clone(), a.generation)
         };

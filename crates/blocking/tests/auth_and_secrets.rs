@@ -35,20 +35,30 @@ fn an_auth_failure_is_sent_once_and_then_refused_locally_until_new_credentials()
     assert_eq!(log.len(), 2);
     assert_eq!(sb.local_client_status().recent_failures, 1);
 
-    // Every later call, on any clone, returns the same error at once.
+    // Every later call, on any clone, is refused at once with the same
+    // answer, marked as not sent.
+    let Error::Authentication(answer) = &e else {
+        unreachable!()
+    };
+    let refused = Error::LockedOut(answer.clone());
+    assert!(e.was_sent() && !refused.was_sent());
+    assert_eq!(refused.kind(), e.kind());
     let clone = c.clone();
-    assert_eq!(clone.get_call("42_2").unwrap_err(), e);
-    assert_eq!(c.list_page(&everything().build().unwrap()).unwrap_err(), e);
+    assert_eq!(clone.get_call("42_2").unwrap_err(), refused);
+    assert_eq!(
+        c.list_page(&everything().build().unwrap()).unwrap_err(),
+        refused
+    );
     let mut it = c.list_calls(everything().build().unwrap());
-    assert_eq!(it.next().unwrap().unwrap_err(), e);
-    assert_eq!(it.next().unwrap().unwrap_err(), e);
+    assert_eq!(it.next().unwrap().unwrap_err(), refused);
+    assert_eq!(it.next().unwrap().unwrap_err(), refused);
     assert_eq!(sb.request_log().len(), 2);
     assert_eq!(sb.local_client_status().recent_failures, 1);
     assert_eq!(c.auth_lockout(), Some(e.clone()));
 
     // Setting the very token that failed is not "new credentials".
     c.set_token(BAD_TOKEN).unwrap();
-    assert_eq!(c.get_call("42_3").unwrap_err(), e);
+    assert_eq!(c.get_call("42_3").unwrap_err(), refused);
     assert_eq!(sb.request_log().len(), 2);
 
     // New credentials lift the lock-out; the same iterator now resumes.
