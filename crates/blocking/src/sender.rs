@@ -134,7 +134,8 @@ impl Sender {
                     }
                     other => other.clone(),
                 };
-                log::debug!(target: "velip", "{refused}");
+                // The app asked for a request that is not sent: a warning.
+                log::warn!(target: "velip", "{refused}");
                 return Err(refused);
             }
             (a.credentials.clone(), a.generation)
@@ -237,13 +238,14 @@ impl Sender {
                 if a.generation == generation && a.locked.is_none() {
                     a.locked = Some(err.clone());
                 }
-                log::warn!(target: "velip", "authentication failed; not retrying, and no further requests will be sent with these credentials: {err}");
+                // Returned to the app as the error: information only.
+                log::info!(target: "velip", "authentication failed; not retrying, and no further requests will be sent with these credentials: {err}");
                 return Err(err);
             }
             let Some(delay) = retry::delay(&err, phase, op, attempt, policy) else {
                 return Err(err);
             };
-            log::warn!(
+            log::info!(
                 target: "velip",
                 "POST {path}: {err}; retrying in {:.1} s (attempt {}/{max})",
                 delay.as_secs_f64(),

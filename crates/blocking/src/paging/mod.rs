@@ -295,7 +295,8 @@ impl CallIter {
             }
             Ok(None) => self.next_query = None,
             Err(e) => {
-                log::warn!(target: "velip", "{e}");
+                // Returned as the walk's error after this page's records.
+                log::info!(target: "velip", "{e}");
                 self.pending_error = Some(e);
                 self.next_query = None;
             }
