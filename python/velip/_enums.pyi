@@ -5,7 +5,7 @@ import enum
 
 __all__ = ["AmdResult", "CallStatus"]
 
-class _WireEnum(str, enum.Enum):
+class _WireEnum(str, enum.Enum):  # type: ignore[misc]  # members are in the subclasses
     @property
     def is_known(self) -> bool:
         """Whether this value is one the SDK knows (not a kept unknown one)."""

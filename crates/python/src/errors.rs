@@ -119,9 +119,18 @@ thread_local! {
     static PENDING_SIGNAL: std::cell::RefCell<Option<PyErr>> = const { std::cell::RefCell::new(None) };
 }
 
-/// The interrupt check given to the blocking client: runs Python's signal
-/// handlers (Ctrl-C) and keeps the exception they raise.
+/// The interrupt check given to the blocking client: the cancellation flag
+/// of the async call running on this thread, then Python's signal handlers
+/// (Ctrl-C; they run on the main thread only), keeping the exception they
+/// raise.
 pub(crate) fn interrupt_check() -> bool {
+    // An async call's task was cancelled (see `cancel.rs`).
+    if crate::cancel::cancelled() {
+        return true;
+    }
+    if crate::cancel::in_async_call() {
+        return false;
+    }
     if PENDING_SIGNAL.with(|p| p.borrow().is_some()) {
         return true;
     }
@@ -157,6 +166,7 @@ pub(crate) fn client(py: Python<'_>, e: &velip_blocking::Error) -> PyErr {
         Error::Validation(v) => validation(py, v),
         Error::Config(c) => build(py, class, &text, &[("option", obj(py, c.option))]),
         Error::Authentication(a)
+        | Error::LockedOut(a)
         | Error::RateLimited(a)
         | Error::Forbidden(a)
         | Error::Api(a)
@@ -166,6 +176,10 @@ pub(crate) fn client(py: Python<'_>, e: &velip_blocking::Error) -> PyErr {
                 ("code", obj(py, a.code())),
                 ("message", obj(py, a.message())),
             ];
+            if !matches!(e, Error::Server(_)) {
+                // `False`: refused by the client itself, nothing sent.
+                kw.push(("sent", obj(py, e.was_sent())));
+            }
             match a.kind() {
                 ApiErrorKind::RateLimited(scope) => {
                     let scope = match scope {
@@ -220,7 +234,16 @@ pub(crate) fn client(py: Python<'_>, e: &velip_blocking::Error) -> PyErr {
         Error::NotFound { call_id } => {
             build(py, class, &text, &[("call_id", obj(py, call_id.as_str()))])
         }
-        Error::Interrupted => take_pending_signal().unwrap_or_else(interrupted),
+        // A cancelled async call raises `CancelledError` in its worker
+        // (dropped: the awaiting task is already cancelled); Ctrl-C raises
+        // what the signal handler raised.
+        Error::Interrupted => take_pending_signal().unwrap_or_else(|| {
+            if crate::cancel::cancelled() {
+                crate::cancel::cancelled_error(py)
+            } else {
+                interrupted()
+            }
+        }),
         _ => build(py, class, &text, &[]),
     }
 }

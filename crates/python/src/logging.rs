@@ -1,10 +1,19 @@
 //! Forwards Rust `log` records of the SDK's crates to the Python `logging`
-//! logger `"velip"`. The client masks secrets before logging.
+//! logger `"velip"`, at the level the Rust client chose (`debug`: each
+//! request attempt; `info`: retries, waits, authentication failures and
+//! paging errors, each also raised; `warning`: a request refused under the
+//! lock-out). The package puts a `NullHandler` on that logger, so nothing is
+//! printed unless the app configures logging (or sets `VELIP_LOG`). The
+//! client masks secrets before logging.
 
 use log::{Level, LevelFilter, Log, Metadata, Record};
 use pyo3::prelude::*;
 
 struct PythonLogger;
+
+/// `logging.getLogger("velip")`, looked up once (loggers live for the
+/// process).
+static LOGGER: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
 
 fn py_level(level: Level) -> u8 {
     match level {
@@ -29,9 +38,15 @@ impl Log for PythonLogger {
         // `try_attach`: nothing is logged while the interpreter shuts down.
         let _ = Python::try_attach(|py| {
             let result = (|| -> PyResult<()> {
-                let logger = py
-                    .import("logging")?
-                    .call_method1("getLogger", ("velip",))?;
+                let logger = LOGGER
+                    .get_or_try_init(py, || {
+                        Ok::<_, PyErr>(
+                            py.import("logging")?
+                                .call_method1("getLogger", ("velip",))?
+                                .unbind(),
+                        )
+                    })?
+                    .bind(py);
                 if logger.call_method1("isEnabledFor", (level,))?.is_truthy()? {
                     logger.call_method1("log", (level, "%s", text))?;
                 }
