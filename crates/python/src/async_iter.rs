@@ -8,7 +8,7 @@
 //! so the per-record cost is three slot calls, no coroutine frame. When the
 //! buffer is empty, `__next__` starts the page fetch in the client's worker
 //! threads (`loop.run_in_executor`) and yields that future to the task;
-//! when it completes, the task resumes the iterator. Every 2 ms of
+//! when it completes, the task resumes the iterator. Every 1 ms of
 //! iteration the iterator also yields to the loop once (a bare `yield`, as
 //! `asyncio.sleep(0)` does), so other tasks run while a page of 5000
 //! records is consumed.
@@ -28,9 +28,12 @@ use crate::cancel::PyCancel;
 use crate::iter::{PyCallIterator, repr};
 
 /// How long the iterator hands out records before yielding to the loop.
-const SLICE: Duration = Duration::from_millis(2);
+/// A timer that falls due meanwhile runs after the iterator's next slice
+/// (the loop queues it behind the iterator's step), so other tasks wait at
+/// most about two slices.
+const SLICE: Duration = Duration::from_millis(1);
 /// Records handed out between two looks at the clock.
-const CLOCK_EVERY: u32 = 32;
+const CLOCK_EVERY: u32 = 8;
 
 struct Progress {
     /// When the iterator last yielded to the loop.

@@ -17,14 +17,14 @@ use crate::record::{PyCallRecord, records_to_py};
 
 /// A date argument: `datetime.date`, `datetime.datetime` (its own calendar
 /// day, never converted to another time zone) or `"YYYY-MM-DD"`.
-pub(crate) fn date_arg(obj: &Bound<'_, PyAny>) -> PyResult<DateArg> {
+pub(crate) fn date_arg(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<DateArg> {
     if obj.is_instance_of::<PyDateTime>() {
         let d: NaiveDate = obj.call_method0("date")?.extract()?;
         Ok(DateArg::Date(d))
     } else if obj.is_instance_of::<PyDate>() {
         Ok(DateArg::Date(obj.extract()?))
-    } else if let Ok(s) = obj.cast::<PyString>() {
-        Ok(DateArg::Text(s.to_cow()?.into_owned()))
+    } else if obj.is_instance_of::<PyString>() {
+        Ok(DateArg::Text(args::text(obj.py(), obj, name)?))
     } else {
         Err(pyo3::exceptions::PyTypeError::new_err(
             "a date must be a datetime.date or a \"YYYY-MM-DD\" string",
@@ -65,10 +65,10 @@ impl Selection<'_> {
             b = b.empty_correlation_id();
         }
         if let Some(d) = &self.date_start {
-            b = b.date_start(date_arg(d)?);
+            b = b.date_start(date_arg(d, "date_start")?);
         }
         if let Some(d) = &self.date_end {
-            b = b.date_end(date_arg(d)?);
+            b = b.date_end(date_arg(d, "date_end")?);
         }
         b = b.only_dtmf(self.only_dtmf);
         if let Some(n) = args::opt_text(py, self.numtype.as_ref(), "numtype")? {

@@ -35,6 +35,18 @@ pub(crate) fn body<'a>(obj: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
 /// Also reads a JSON webhook delivery (the same document as an answer):
 /// unlike `parse_webhook`, the `Page` keeps its pagination (`has_more`,
 /// `next_cursor`).
+///
+/// `body`: `bytes` or `str`; `http_status` 0..=599 (0 when not known);
+/// `retry_after`: the header as sent (seconds or an HTTP-date) or a number
+/// of seconds; `content_type`: the header as sent; `strict=True` raises
+/// `DecodeError` for a record field that cannot be read instead of keeping
+/// a `Problem`.
+///
+/// Raises: the exception the answer means, as the client raises it
+/// (`AuthenticationError`, `RateLimitError` with `retry_after`,
+/// `ForbiddenError`, `ApiError`, `ServerError`, `DecodeError`);
+/// `ValidationError` for `http_status` or `retry_after` out of range;
+/// `TypeError` for a `body` that is neither `bytes` nor `str`.
 #[pyfunction]
 #[pyo3(
     signature = (body, *, http_status = None, retry_after = None, content_type = None, strict = false),
@@ -84,6 +96,15 @@ pub(crate) fn parse_response<'py>(
 /// GET) by its content type into its records. A JSON delivery's pagination
 /// (`has_more`, `next_cursor`) is not kept: read such a body with
 /// `parse_response` to get it as a `Page`.
+///
+/// `body`: `bytes` or `str` (the raw request body, or the query string of
+/// a GET delivery); `content_type`: the request's `Content-Type`
+/// (`application/json` for a page, `application/x-www-form-urlencoded`
+/// for one call; empty: sniffed from the body).
+///
+/// Raises: `DecodeError` for a body that is no delivery (answer HTTP 400);
+/// `ValidationError` for text that cannot be encoded; `TypeError` for a
+/// `body` that is neither `bytes` nor `str`.
 #[pyfunction]
 #[pyo3(signature = (body, content_type = None), text_signature = "(body, content_type='')")]
 pub(crate) fn parse_webhook(
@@ -101,8 +122,11 @@ pub(crate) fn parse_webhook(
     records_to_py(py, payload.records)
 }
 
-/// Parses a Brazilian (`"1.234,56"`) or dot-decimal amount into an exact
-/// `decimal.Decimal`, keeping the scale as written.
+/// Parses a Brazilian (`"1.234,56"`) or dot-decimal amount (BRL) into an
+/// exact `decimal.Decimal`, keeping the scale as written (`"0,050"` ->
+/// `Decimal("0.050")`).
+///
+/// Raises: `ValidationError` for text that is not an amount.
 #[pyfunction]
 pub(crate) fn parse_brl_decimal<'py>(
     py: Python<'py>,

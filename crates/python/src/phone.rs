@@ -30,6 +30,9 @@ impl PyPhoneNumber {
 
     /// Parses any common writing: `+55 (11) 99999-9999`, `011999999999`,
     /// `11 9999-9999`, `5511999999999`.
+    ///
+    /// Raises: `ValidationError` (also `ValueError`) for text that is not a
+    /// valid Brazilian number (unknown DDD, wrong length).
     #[classmethod]
     fn parse(
         _cls: &Bound<'_, pyo3::types::PyType>,
@@ -79,6 +82,8 @@ impl PyPhoneNumber {
     /// In a `numtype` style: `"international"` (`5511999999999`, the
     /// default), `"trunk_prefixed"` or `"0DDD"` (`011999999999`), `"ddd"`
     /// (`11999999999`).
+    ///
+    /// Raises: `ValidationError` for another style.
     #[pyo3(signature = (style = None), text_signature = "($self, style='international')")]
     fn format(&self, py: Python<'_>, style: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
         let style = crate::args::opt_text(py, style, "style")?
