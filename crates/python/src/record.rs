@@ -234,7 +234,7 @@ impl PyCallRecord {
         crate::convert::opt_local_datetime(py, self.inner.dialed_at())
     }
 
-    /// When the call was answered, aware (America/Sao_Paulo): ``date`` +
+    /// When the call was answered, aware, in the zone America/Sao_Paulo: ``date`` +
     /// ``time_start``, on the next day when earlier than the dial time (a
     /// call that crossed midnight). ``None`` when not answered.
     #[getter]
@@ -242,7 +242,7 @@ impl PyCallRecord {
         crate::convert::opt_local_datetime(py, self.inner.answered_at())
     }
 
-    /// When the call was hung up, aware (America/Sao_Paulo): ``date`` +
+    /// When the call was hung up, aware, in the zone America/Sao_Paulo: ``date`` +
     /// ``time_end``, on the next day when earlier than the dial time.
     #[getter]
     fn hung_up_at<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
