@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 
 use velip_core::{Cursor, Page, Query};
@@ -30,6 +31,16 @@ pub(super) struct Prefetcher {
     /// Starts a new chain at this query (only while the pipeline is idle).
     pub(super) requests: SyncSender<Query>,
     pub(super) answers: Receiver<Delivery>,
+    /// Cleared when the walk drops the pipeline (the walk ended, was
+    /// dropped, or starts a new chain): the fetcher then follows no further
+    /// cursor, so nothing is sent after the request already in flight.
+    live: Arc<AtomicBool>,
+}
+
+impl Drop for Prefetcher {
+    fn drop(&mut self) {
+        self.live.store(false, Ordering::SeqCst);
+    }
 }
 
 /// One page out of the pipeline.
@@ -51,6 +62,8 @@ impl Prefetcher {
         // into (at most one spare waits).
         let (spare_tx, spares) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
         let worker = Arc::clone(sender);
+        let live = Arc::new(AtomicBool::new(true));
+        let fetcher_live = Arc::clone(&live);
         // Both threads end when the walk is dropped (its channel ends with
         // it). The waiting walk polls the interrupt check, not these threads.
         std::thread::Builder::new()
@@ -60,7 +73,9 @@ impl Prefetcher {
                 let mut next: Option<Query> = None;
                 loop {
                     let query = match next.take() {
-                        Some(q) => q,
+                        Some(q) if fetcher_live.load(Ordering::SeqCst) => q,
+                        // The walk is gone: no further request.
+                        Some(_) => break,
                         None => match chain_starts.recv() {
                             Ok(q) => {
                                 seen.clear();
@@ -113,7 +128,11 @@ impl Prefetcher {
                 }
             })
             .ok()?;
-        Some(Self { requests, answers })
+        Some(Self {
+            requests,
+            answers,
+            live,
+        })
     }
 }
 
