@@ -40,11 +40,6 @@ __all__ = ["AsyncClient"]
 
 T = TypeVar("T")
 
-_PREFETCH_DEPTH = 1
-"""Pages an async walk fetches ahead: one (the next page is requested as
-soon as a page arrives). Two, as the blocking walk does, would let its
-fetch thread request a page after the walk was cancelled (BENCHMARKS.md)."""
-
 DEFAULT_MAX_CONCURRENCY = 64
 """Calls of one ``AsyncClient`` in flight at once (worker threads); more
 wait in line."""
@@ -191,7 +186,7 @@ class AsyncClient:
             cursor=cursor,
             limit=limit,
         )
-        it = _async_iterator(walk, self._executor, _PREFETCH_DEPTH)
+        it = _async_iterator(walk, self._executor)
         self._walks.add(it)
         return it
 

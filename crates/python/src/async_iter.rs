@@ -9,14 +9,15 @@
 //! buffer is empty, `__next__` starts the page fetch in the client's worker
 //! threads (`loop.run_in_executor`) and yields that future to the task;
 //! when it completes, the task resumes the iterator. Every 1 ms of
-//! iteration the iterator also yields to the loop once (a bare `yield`, as
-//! `asyncio.sleep(0)` does), so other tasks run while a page of 5000
-//! records is consumed.
+//! iteration the iterator also yields to the loop once (waiting on a future
+//! resolved by `call_soon`), so other tasks and due timers run while a page
+//! of 5000 records is consumed.
 //!
 //! Cancelling the task cancels the fetch future: its done callback sets the
 //! fetch's cancel flag (see `cancel.rs`), and the blocking walk stops within
 //! 100 ms, sending nothing more.
 
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -28,19 +29,9 @@ use crate::cancel::PyCancel;
 use crate::iter::{PyCallIterator, repr};
 
 /// How long the iterator hands out records before yielding to the loop.
-/// A timer that falls due meanwhile runs after the iterator's next slice
-/// (the loop queues it behind the iterator's step), so other tasks wait at
-/// most about two slices.
 const SLICE: Duration = Duration::from_millis(1);
 /// Records handed out between two looks at the clock.
 const CLOCK_EVERY: u32 = 8;
-
-struct Progress {
-    /// When the iterator last yielded to the loop.
-    last_yield: Instant,
-    /// `__next__` calls since the last look at the clock.
-    calls: u32,
-}
 
 /// Iterates the calls of a selection with `async for` (from
 /// `AsyncClient.list_calls`); pages are fetched in worker threads, the
@@ -52,7 +43,13 @@ pub(crate) struct PyAsyncCallIterator {
     executor: Py<PyAny>,
     /// The fetch in progress (an asyncio future), if any.
     pending: Mutex<Option<Py<PyAny>>>,
-    progress: Mutex<Progress>,
+    /// Whether `pending` holds a fetch (read without the lock on the
+    /// per-record path).
+    has_pending: AtomicBool,
+    /// When the iterator last yielded to the loop.
+    last_yield: Mutex<Instant>,
+    /// `__next__` calls since the last look at the clock.
+    calls: AtomicU32,
 }
 
 /// `asyncio.get_running_loop`, looked up once.
@@ -83,12 +80,7 @@ impl PyAsyncCallIterator {
     /// Drops the fetch in progress, cancelling it if it still runs (the
     /// walk is then closed by the worker: nothing more is sent).
     fn forget_fetch(&self, py: Python<'_>) -> PyResult<()> {
-        let fut = self
-            .pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(fut) = fut {
+        if let Some(fut) = self.take_pending() {
             fut.bind(py).call_method0("cancel")?;
         }
         Ok(())
@@ -99,27 +91,45 @@ impl PyAsyncCallIterator {
             sync,
             executor,
             pending: Mutex::new(None),
-            progress: Mutex::new(Progress {
-                last_yield: Instant::now(),
-                calls: 0,
-            }),
+            has_pending: AtomicBool::new(false),
+            last_yield: Mutex::new(Instant::now()),
+            calls: AtomicU32::new(0),
         }
     }
 
     /// Whether to yield to the loop before the next record.
     fn time_to_yield(&self) -> bool {
-        let mut p = self.progress.lock().unwrap_or_else(PoisonError::into_inner);
-        p.calls += 1;
-        if p.calls < CLOCK_EVERY {
+        if self.calls.fetch_add(1, Ordering::Relaxed) + 1 < CLOCK_EVERY {
             return false;
         }
-        p.calls = 0;
+        self.calls.store(0, Ordering::Relaxed);
         let now = Instant::now();
-        if now.duration_since(p.last_yield) < SLICE {
+        let mut last = self
+            .last_yield
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if now.duration_since(*last) < SLICE {
             return false;
         }
-        p.last_yield = now;
+        *last = now;
         true
+    }
+
+    /// Takes the fetch in progress, if any.
+    fn take_pending(&self) -> Option<Py<PyAny>> {
+        if !self.has_pending.swap(false, Ordering::AcqRel) {
+            return None;
+        }
+        self.pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    /// Remembers the fetch in progress.
+    fn set_pending(&self, fut: Py<PyAny>) {
+        *self.pending.lock().unwrap_or_else(PoisonError::into_inner) = Some(fut);
+        self.has_pending.store(true, Ordering::Release);
     }
 }
 
@@ -143,28 +153,31 @@ impl PyAsyncCallIterator {
     }
 
     /// One step of the awaitable: a record (`StopIteration(record)`), a
-    /// future to wait for (the page fetch), `None` (yield to the loop once),
-    /// or `StopAsyncIteration` when the walk is over.
+    /// future to wait for (the page fetch, or a turn of the loop), or
+    /// `StopAsyncIteration` when the walk is over.
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let sync = self.sync.get();
-        let taken = self
-            .pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(fut) = taken {
+        if let Some(fut) = self.take_pending() {
             let fut = fut.into_bound(py);
             if !fut.call_method0("done")?.is_truthy()? {
                 // Resumed before the fetch finished: keep waiting on it.
-                *self.pending.lock().unwrap_or_else(PoisonError::into_inner) =
-                    Some(fut.clone().unbind());
+                self.set_pending(fut.clone().unbind());
                 fut.setattr("_asyncio_future_blocking", true)?;
                 return Ok(fut);
             }
             // Raises the fetch's error (or `CancelledError`).
             fut.call_method0("result")?;
         } else if self.time_to_yield() {
-            return Ok(py.None().into_bound(py));
+            // Yield to the loop through a future resolved by `call_soon`:
+            // unlike a bare `yield` (which requeues this task ahead of the
+            // timers that fell due meanwhile), the task resumes only after
+            // the callbacks and timers already due have run.
+            let lp = running_loop(py)?;
+            let fut = lp.call_method0("create_future")?;
+            lp.call_method1("call_soon", (fut.getattr("set_result")?, py.None()))?;
+            fut.setattr("_asyncio_future_blocking", true)?;
+            self.set_pending(fut.clone().unbind());
+            return Ok(fut);
         }
         if let Some(r) = sync.try_pop(py)? {
             return Err(PyStopIteration::new_err(
@@ -177,7 +190,7 @@ impl PyAsyncCallIterator {
         let fill = self.sync.bind(py).getattr("_fill")?;
         let fut = in_worker(py, self.executor.bind(py), fill)?;
         fut.setattr("_asyncio_future_blocking", true)?;
-        *self.pending.lock().unwrap_or_else(PoisonError::into_inner) = Some(fut.clone().unbind());
+        self.set_pending(fut.clone().unbind());
         Ok(fut)
     }
 
@@ -241,14 +254,7 @@ impl PyAsyncCallIterator {
             return Ok(fut);
         }
         // A page fetch holds the walk: stop it, then close in a worker.
-        if let Some(fut) = self
-            .pending
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take()
-        {
-            fut.bind(py).call_method0("cancel")?;
-        }
+        self.forget_fetch(py)?;
         let close = self.sync.bind(py).getattr("close")?;
         in_worker(py, self.executor.bind(py), close)
     }

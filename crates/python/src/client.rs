@@ -121,6 +121,7 @@ impl PyClient {
     /// The live client, rebuilt after a fork (a new connection pool: the
     /// parent's connections must not be shared).
     pub(crate) fn client(&self, py: Python<'_>) -> PyResult<Client> {
+        crate::logging::refresh(py);
         let pid = std::process::id();
         let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
         match live.as_ref() {
@@ -637,12 +638,8 @@ impl PyClient {
 /// its pages are fetched in `executor`'s threads.
 #[pyfunction]
 pub(crate) fn _async_iterator(
-    py: Python<'_>,
     it: Py<PyCallIterator>,
     executor: Py<PyAny>,
-    prefetch_depth: usize,
 ) -> crate::async_iter::PyAsyncCallIterator {
-    let _ = py;
-    it.get().limit_prefetch(prefetch_depth);
     crate::async_iter::PyAsyncCallIterator::new(it, executor)
 }

@@ -305,6 +305,7 @@ impl PyCallIterator {
     /// `false` when the walk is over.
     pub(crate) fn fill_blocking(&self, py: Python<'_>) -> PyResult<bool> {
         self.check_fork(py, true)?;
+        crate::logging::refresh(py);
         let result = self.with_detached(py, |s| {
             *self.snapshot.lock().unwrap_or_else(PoisonError::into_inner) = s.stats();
             let result = s.fill();
@@ -329,21 +330,11 @@ impl PyCallIterator {
     /// GIL).
     pub(crate) fn next_page_blocking(&self, py: Python<'_>) -> PyResult<Option<PyPage>> {
         self.check_fork(py, true)?;
+        crate::logging::refresh(py);
         match self.with_detached(py, State::next_page) {
             Some(Ok(p)) => PyPage::new(py, p).map(Some),
             Some(Err(e)) => Err(errors::client(py, &e)),
             None => Ok(None),
-        }
-    }
-
-    /// Fetches at most `pages` pages ahead (before the walk starts; a walk
-    /// with a `limit` already fetches none ahead).
-    pub(crate) fn limit_prefetch(&self, pages: usize) {
-        let Some(mut g) = self.try_lock() else { return };
-        if g.limit.is_none()
-            && let Some(walk) = g.inner.take()
-        {
-            g.inner = Some(walk.prefetch_depth(pages));
         }
     }
 
@@ -380,6 +371,7 @@ impl PyCallIterator {
             return Ok(PyCallRecord::new(r));
         }
         self.check_fork(py, true)?;
+        crate::logging::refresh(py);
         match self.with_detached(py, State::next_record) {
             Some(Ok(r)) => Ok(PyCallRecord::new(r)),
             Some(Err(e)) => Err(errors::client(py, &e)),
