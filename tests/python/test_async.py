@@ -489,3 +489,12 @@ def test_awaitables_compose(sandbox: Sandbox) -> None:
 
     run(main)
 
+
+
+def test_config_errors_are_the_sync_clients(sandbox: Sandbox) -> None:
+    for kwargs in ({"timeout": 0}, {"max_retries": 101}, {"basic_auth": ("u", "p")}):
+        with pytest.raises(velip.ConfigError) as sync_info:
+            velip.Client(sandbox.token, base_url=sandbox.url, **kwargs)  # type: ignore[arg-type]
+        with pytest.raises(velip.ConfigError) as info:
+            velip.AsyncClient(sandbox.token, base_url=sandbox.url, **kwargs)  # type: ignore[arg-type]
+        assert str(info.value) == str(sync_info.value) and info.value.option == sync_info.value.option
