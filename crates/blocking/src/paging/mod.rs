@@ -16,7 +16,7 @@ use crate::sender::Sender;
 use crate::{Error, PagingError};
 
 /// Iterator over every call a list query selects, fetching pages as needed
-/// (created by [`Client::list_calls`]).
+/// (created by [`Client::list_calls`](crate::Client::list_calls)).
 ///
 /// # Paging
 ///
@@ -27,8 +27,8 @@ use crate::{Error, PagingError};
 ///   arithmetic is done on ids. `has_more` decides whether another page is
 ///   fetched, never the number of rows.
 /// - A cursor that was already used in this walk (it does not advance, or
-///   it cycles) ends the walk with [`Error::CursorCycle`]; `has_more`
-///   without a `next_id` ends it with [`Error::CursorMissing`]. The records
+///   it cycles) ends the walk with [`PagingError::CursorCycle`]; `has_more`
+///   without a `next_id` ends it with [`PagingError::CursorMissing`]. The records
 ///   of that last page are yielded first; after the error the iterator is
 ///   finished.
 ///
