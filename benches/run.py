@@ -124,6 +124,8 @@ def main() -> None:
     with SandboxProcess(sandbox_bin, e2e_calls) as sb:
         out = run([a.python, str(ROOT / "benches/python/bench_e2e.py"), sb.url, sb.token, "--rounds", str(rounds)])
         report["python_e2e"] = last_json(out)
+        out = run([a.python, str(ROOT / "benches/python/bench_async.py"), sb.url, sb.token, "--rounds", str(rounds)])
+        report["python_async"] = last_json(out)
         walks: Dict[str, List[float]] = {"rust": [], "c": []}
         for _ in range(rounds):
             walks["rust"].append(last_json(run([str(walk_bin), sb.url, sb.token]))["records_per_s"])
@@ -218,6 +220,23 @@ def render(r: Dict[str, Any]) -> str:
             lines.append(f"| {k} | {v:,.0f} |")
         if "c" in w and "rust" in w:
             lines.append(f"\nC overhead vs Rust: **{(1 - w['c'] / w['rust']) * 100:.1f}%** (target < 10%)")
+    pa = r.get("python_async")
+    if pa:
+        s = pa["summary"]
+        lines += ["", f"### 6. Python async walk vs blocking walk, {r['e2e_calls']:,} calls ({pa['loop']}, median of rounds)", "",
+                  "| client | records/s |", "| --- | --- |"]
+        for k, v in s.items():
+            lines.append(f"| {k} | {v:,} |")
+        lines += ["", f"async / blocking: **{pa['async_vs_sync']}** (target >= 0.9); with the 1 ms ticker: "
+                  f"{pa['async_with_ticker_vs_sync']}. Largest ticker lateness during the walk: **{pa['max_stall_ms']} ms** "
+                  f"(target < 5; the ticker alone on this machine: {pa['idle_max_stall_ms']} ms); largest loop-thread "
+                  f"CPU time between two ticks: **{pa['max_busy_ms']} ms**.", "",
+                  "| get_call tasks | server delay | one | 50 concurrent | ratio (target <= 1.5) |",
+                  "| --- | --- | --- | --- | --- |"]
+        for c in pa["concurrency"]:
+            lines.append(f"| {c['tasks']} | {c['delay_ms']} ms | {c['one_ms']:.2f} ms | {c['concurrent_ms']:.2f} ms | **{c['ratio']:.2f}** |")
+        h = pa["thread_hop"]
+        lines.append(f"\nThread hop per call: {h['hop_us']:.0f} µs (await {h['async_us']:.0f} µs vs blocking {h['sync_us']:.0f} µs).")
     return "\n".join(lines) + "\n"
 
 

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional, Sequence
 
+from velip._types import PagingReason, RateLimitScope, TransportKind
+
 __all__ = [
     "ApiError",
     "AuthenticationError",
@@ -95,11 +97,16 @@ class ApiError(VelipError):
 
     ``http_status`` is the HTTP status, ``code`` the ``status_code`` as sent
     (``"102"``, empty when absent) and ``message`` the service's text.
+    ``sent`` is ``False`` when the client refused the request itself and
+    sent nothing (an ``AuthenticationError`` repeated under the lock-out
+    that follows an authentication failure: the attributes are those of
+    the failure); ``True`` when the service answered.
     """
 
     http_status: int
     code: str
     message: str
+    sent: bool
 
     def __init__(
         self,
@@ -108,17 +115,23 @@ class ApiError(VelipError):
         http_status: int = 0,
         code: str = "",
         message: str = "",
+        sent: bool = True,
     ) -> None:
         super().__init__(text)
         self.http_status = http_status
         self.code = code
         self.message = message
+        self.sent = sent
 
 
 class AuthenticationError(ApiError):
     """Bad, blocked or banned credentials or IP (HTTP 401, codes 100-199).
 
     Never retried: repeated failures get the IP banned permanently (``199``).
+    After one, the client refuses to send with the same credentials until
+    ``set_token``/``set_basic_auth`` gives new ones: each refusal raises
+    this error again with ``sent == False`` (nothing reached the service)
+    and the failure's ``http_status``, ``code`` and ``message``.
     """
 
     @property
@@ -136,7 +149,7 @@ class RateLimitError(ApiError):
     """
 
     retry_after: Optional[float]
-    scope: str
+    scope: RateLimitScope
 
     def __init__(
         self,
@@ -146,9 +159,10 @@ class RateLimitError(ApiError):
         code: str = "",
         message: str = "",
         retry_after: Optional[float] = None,
-        scope: str = "unknown",
+        scope: RateLimitScope = "unknown",
+        sent: bool = True,
     ) -> None:
-        super().__init__(text, http_status=http_status, code=code, message=message)
+        super().__init__(text, http_status=http_status, code=code, message=message, sent=sent)
         self.retry_after = retry_after
         self.scope = scope
 
@@ -189,9 +203,9 @@ class TransportError(VelipError):
     """The request did not get an answer: ``kind`` is ``"connect"``,
     ``"timeout"``, ``"reset"``, ``"tls"`` or ``"other"``."""
 
-    kind: str
+    kind: TransportKind
 
-    def __init__(self, text: str, *, kind: str = "other") -> None:
+    def __init__(self, text: str, *, kind: TransportKind = "other") -> None:
         super().__init__(text)
         self.kind = kind
 
@@ -199,7 +213,7 @@ class TransportError(VelipError):
 class RequestTimeoutError(TransportError, TimeoutError):
     """A connect or request deadline passed (also a built-in ``TimeoutError``)."""
 
-    def __init__(self, text: str, *, kind: str = "timeout") -> None:
+    def __init__(self, text: str, *, kind: TransportKind = "timeout") -> None:
         super().__init__(text, kind=kind)
 
 
@@ -238,10 +252,10 @@ class PagingError(VelipError):
     bring nothing new) or ``"missing_pagination"`` (a full page without
     pagination). Records already yielded are kept; resume later."""
 
-    reason: str
+    reason: PagingReason
     cursor: str
 
-    def __init__(self, text: str, *, reason: str = "", cursor: str = "") -> None:
+    def __init__(self, text: str, *, reason: PagingReason = "other", cursor: str = "") -> None:
         super().__init__(text)
         self.reason = reason
         self.cursor = cursor
@@ -253,7 +267,14 @@ CursorCycleError = PagingError
 
 class BudgetError(VelipError):
     """The client's request budget (``max_requests``) is spent: nothing was
-    sent. Resume the job later, or give it a larger budget."""
+    sent (``sent`` is ``False``). Resume the job later, or give it a larger
+    budget."""
+
+    sent: bool
+
+    def __init__(self, text: str, *, sent: bool = False) -> None:
+        super().__init__(text)
+        self.sent = sent
 
 
 class NotFoundError(VelipError, LookupError):

@@ -1,10 +1,61 @@
-"""Small value types of ``velip``."""
+"""Small value types and type aliases of ``velip``."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import datetime
+import sys
+from typing import Dict, List, Literal, NamedTuple, Optional, TypedDict, Union
 
-__all__ = ["Problem"]
+__all__ = [
+    "CallRecordDict",
+    "DateArg",
+    "JSONValue",
+    "NumType",
+    "PageSize",
+    "PagingReason",
+    "Problem",
+    "ProblemDict",
+    "RateLimitScope",
+    "TransportKind",
+    "WebhookFormat",
+    "WebhookMethod",
+]
+
+DateArg = Union[datetime.date, str]
+"""A call date: ``datetime.date`` (a ``datetime`` counts as its own
+calendar day, never converted) or ``"YYYY-MM-DD"`` (America/Sao_Paulo)."""
+
+PageSize = Union[int, Literal["max"]]
+"""Records per page (wire ``maxreg``): an int ``1..=5000`` or ``"max"``."""
+
+NumType = Literal["international", "trunk_prefixed", "0ddd", "ddd"]
+"""How the service writes destinations (wire ``numtype``):
+``"international"`` (5511999999999), ``"trunk_prefixed"`` or ``"0ddd"``
+(011999999999), ``"ddd"`` (11999999999)."""
+
+WebhookMethod = Literal["POST", "GET"]
+"""How the service calls your webhook (wire ``rurl_method``)."""
+
+WebhookFormat = Literal["json", "form"]
+"""What the service posts to your webhook (wire ``rurl_format``): a JSON
+page, or one form-encoded call per request."""
+
+RateLimitScope = Literal["list", "daily_lookup", "unknown"]
+"""Which limit a ``RateLimitError`` hit."""
+
+TransportKind = Literal["connect", "timeout", "reset", "tls", "other"]
+"""Why a request got no answer (``TransportError.kind``)."""
+
+PagingReason = Literal["cursor_cycle", "cursor_missing", "no_progress", "missing_pagination", "other"]
+"""Why paging stopped (``PagingError.reason``)."""
+
+if sys.version_info >= (3, 10):  # pragma: no cover - typing only
+    from typing import TypeAlias
+
+    JSONValue: TypeAlias = Union[None, bool, int, float, str, List["JSONValue"], Dict[str, "JSONValue"]]
+else:  # pragma: no cover
+    JSONValue = Union[None, bool, int, float, str, List["JSONValue"], Dict[str, "JSONValue"]]
+"""A value as decoded from JSON (``CallRecord.extra``, ``Page.extra``)."""
 
 
 class Problem(NamedTuple):
@@ -20,3 +71,47 @@ class Problem(NamedTuple):
     field: str
     raw: str
     rule: str
+
+
+class ProblemDict(TypedDict):
+    """A ``Problem`` in ``CallRecord.to_dict()``."""
+
+    field: str
+    raw: str
+    rule: str
+
+
+class _CallRecordDictRequired(TypedDict):
+    call_id: str
+    status: Optional[str]
+    amd: Optional[str]
+    campaign_id: Optional[int]
+    campaign_ref: Optional[str]
+    correlation_id: Optional[str]
+    origin: Optional[str]
+    destination: Optional[str]
+    date: Optional[str]
+    dial_time: Optional[str]
+    answer_time: Optional[str]
+    hangup_time: Optional[str]
+    duration_seconds: Optional[int]
+    dtmf: List[str]
+    route: Optional[str]
+    rate: Optional[str]
+    value: Optional[str]
+    recording_url: Optional[str]
+    recording_seconds: Optional[int]
+    extra: Dict[str, JSONValue]
+
+
+class CallRecordDict(_CallRecordDictRequired, total=False):
+    """``CallRecord.to_dict()``: JSON-ready plain values. ``status``/``amd``
+    are the wire texts (``"OK"``, ``"HM"``); ``destination`` E.164 for a
+    valid number (``"+5511999999999"``), else as sent (``"xxxxx877"``);
+    ``date`` ``"2026-05-06"``; times ``"10:00:01"`` (America/Sao_Paulo);
+    ``rate``/``value`` exact decimal text in BRL (``"0.050"``);
+    ``duration_seconds``/``recording_seconds`` seconds. ``problems`` and
+    ``raw_json`` are present only for a record with unreadable fields."""
+
+    problems: List[ProblemDict]
+    raw_json: str

@@ -25,7 +25,8 @@ use crate::transport::Transport;
 /// `<base>/api/v2/GetCallStatus.php`; the token goes in the `Authorization`
 /// header (or the `tsid` body field), never in a URL. Each attempt is logged
 /// at `debug` level on the `velip` target (method, path, parameters with
-/// secrets masked, status, attempt, elapsed time), each retry at `warn`.
+/// secrets masked, status, attempt, elapsed time), each retry at `info`, a
+/// request refused under the lock-out at `warn`.
 ///
 /// ```no_run
 /// use velip_blocking::Client;

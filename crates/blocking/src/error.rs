@@ -397,6 +397,16 @@ impl Error {
         self.kind() == ErrorKind::Authentication
     }
 
+    /// Whether a request may have been sent for this error: `false` when
+    /// the client refused before sending ([`Error::NotSent`]) or the query
+    /// or configuration was invalid.
+    pub fn was_sent(&self) -> bool {
+        !matches!(
+            self,
+            Self::NotSent(_) | Self::Validation(_) | Self::Config(_)
+        )
+    }
+
     /// A configuration error on `option`.
     pub(crate) fn config(option: &'static str, message: impl Into<String>) -> Self {
         Self::Config(ConfigError::new(option, message))

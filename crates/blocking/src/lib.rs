@@ -34,7 +34,10 @@
 //!
 //! Through the `log` facade, target `velip`: one `debug` line per request
 //! attempt (method, path, parameters with secrets masked, status, attempt,
-//! elapsed time) and one `warn` line per retry.
+//! elapsed time); one `info` line per retry and wait, per authentication
+//! failure and per paging error (each also returned as the error); one
+//! `warn` line per request refused under the authentication lock-out (the
+//! app asked for a request that is not sent).
 //!
 //! ```no_run
 //! use std::time::Duration;

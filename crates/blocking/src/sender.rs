@@ -262,8 +262,10 @@ impl Sender {
         let (credentials, generation, account) = {
             let a = self.lock_auth();
             if let Some(e) = &a.locked {
-                log::debug!(target: "velip", "refusing to send: these credentials failed authentication ({e})");
-                return Err(lockout_refusal(e));
+                let refused = lockout_refusal(e);
+                // The app asked for a request that is not sent: a warning.
+                log::warn!(target: "velip", "{refused}");
+                return Err(refused);
             }
             (a.credentials.clone(), a.generation, a.account.clone())
         };
@@ -390,13 +392,14 @@ impl Sender {
                 if a.generation == generation && a.locked.is_none() {
                     a.locked = Some(err.clone());
                 }
-                log::warn!(target: "velip", "authentication failed; not retrying, and no further requests will be sent with these credentials: {err}");
+                // Returned to the app as the error: information only.
+                log::info!(target: "velip", "authentication failed; not retrying, and no further requests will be sent with these credentials: {err}");
                 return Err(err);
             }
             let Some(delay) = retry::delay(&err, phase, op, attempt, policy) else {
                 return Err(err);
             };
-            log::warn!(
+            log::info!(
                 target: "velip",
                 "POST {path}: {err}; retrying in {:.1} s (attempt {}/{max})",
                 delay.as_secs_f64(),

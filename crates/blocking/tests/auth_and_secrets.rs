@@ -39,7 +39,10 @@ fn an_auth_failure_is_sent_once_and_then_refused_locally_until_new_credentials()
     // authentication error that says so, with the code that caused it.
     let refused = |r: Error| {
         assert_eq!(r.kind(), velip_blocking::ErrorKind::Authentication, "{r:?}");
-        assert!(r.not_sent() && r.is_authentication(), "{r:?}");
+        assert!(
+            r.not_sent() && r.is_authentication() && !r.was_sent(),
+            "{r:?}"
+        );
         assert_eq!(r.api_code(), e.api_code());
         assert!(
             r.to_string()

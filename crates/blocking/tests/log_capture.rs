@@ -1,4 +1,4 @@
-//! Log lines: one debug line per attempt, one warn line per retry, and no
+//! Log lines: one debug line per attempt, one info line per retry, and no
 //! secret in any line (ours or ureq's).
 
 mod common;
@@ -82,7 +82,7 @@ fn log_lines_mask_secrets() {
     assert!(requests.iter().any(|(_, _, m)| m.contains("HTTP 503")));
     let retries = ours
         .iter()
-        .filter(|(l, _, m)| *l == log::Level::Warn && m.contains("; retrying in "))
+        .filter(|(l, _, m)| *l == log::Level::Info && m.contains("; retrying in "))
         .count();
     assert_eq!(retries, 1, "{ours:#?}");
     for (_, target, msg) in &lines {

@@ -443,3 +443,33 @@ fn prefetch_depth_one_reaches_one_page_ahead() {
     assert_eq!(it.map(Result::unwrap).count(), 999);
     assert_eq!(sb.request_log().len(), 10);
 }
+
+#[test]
+fn a_walk_dropped_mid_way_sends_no_further_request() {
+    // Every answer takes 300 ms: without the stop, the fetch thread would
+    // go on following cursors after the walk is gone.
+    let sb = sandbox(600);
+    sb.set_faults(FaultPlan::new().on_requests(
+        1..=1000,
+        Fault::DelayHeaders(std::time::Duration::from_millis(300)),
+    ));
+    let c = client(&sb);
+    let mut it = c.list_calls(everything().page_size(5).build().unwrap());
+    for _ in 0..5 {
+        it.next().unwrap().unwrap();
+    }
+    // Page 2 was requested ahead when page 1's head arrived.
+    drop(it);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let sent = sb.request_log().len();
+    assert!(
+        sent <= 2,
+        "{sent} requests: page 1, and page 2 requested ahead"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert_eq!(
+        sb.request_log().len(),
+        sent,
+        "a request after the walk was dropped"
+    );
+}

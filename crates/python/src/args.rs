@@ -166,3 +166,62 @@ pub(crate) fn campaign_id(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<i6
         )),
     }
 }
+
+/// A `str` argument as UTF-8 text: `TypeError` for another type,
+/// `ValidationError` naming the parameter for a `str` that cannot be
+/// encoded (a lone surrogate such as `"\\ud800"`), never
+/// `UnicodeEncodeError`.
+pub(crate) fn text(py: Python<'_>, obj: &Bound<'_, PyAny>, name: &str) -> PyResult<String> {
+    let Ok(s) = obj.cast::<PyString>() else {
+        return Err(wrong_type(obj, name, "a str"));
+    };
+    s.to_cow().map(std::borrow::Cow::into_owned).map_err(|_| {
+        errors::invalid_value(
+            py,
+            &format!(
+                "{name} must be valid Unicode text: it holds a lone surrogate (U+D800..U+DFFF), which cannot be sent"
+            ),
+        )
+    })
+}
+
+/// [`text`] for an optional argument.
+pub(crate) fn opt_text(
+    py: Python<'_>,
+    obj: Option<&Bound<'_, PyAny>>,
+    name: &str,
+) -> PyResult<Option<String>> {
+    obj.filter(|o| !o.is_none())
+        .map(|o| text(py, o, name))
+        .transpose()
+}
+
+/// `limit=`: a non-negative `int` (never a `bool`), else `TypeError` /
+/// `ValidationError` naming it.
+pub(crate) fn limit(py: Python<'_>, obj: &Bound<'_, PyAny>) -> PyResult<u64> {
+    const WHAT: &str = "a non-negative int";
+    match int(obj, "limit", WHAT)? {
+        Ok(n) if n >= 0 => Ok(n.unsigned_abs()),
+        Err(text) if !text.starts_with('-') => Ok(u64::MAX),
+        Ok(n) => Err(errors::invalid_value(
+            py,
+            &format!("limit must be {WHAT}, not {n}"),
+        )),
+        Err(text) => Err(errors::invalid_value(
+            py,
+            &format!("limit must be {WHAT}, not {text}"),
+        )),
+    }
+}
+
+/// A `(str, str)` pair (`basic_auth=`), each converted with [`text`].
+pub(crate) fn pair(
+    py: Python<'_>,
+    obj: &Bound<'_, PyAny>,
+    name: &str,
+) -> PyResult<(String, String)> {
+    let (a, b): (Bound<'_, PyAny>, Bound<'_, PyAny>) = obj
+        .extract()
+        .map_err(|_| wrong_type(obj, name, "a (user, password) tuple"))?;
+    Ok((text(py, &a, name)?, text(py, &b, name)?))
+}

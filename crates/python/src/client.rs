@@ -17,14 +17,14 @@ use crate::record::{PyCallRecord, records_to_py};
 
 /// A date argument: `datetime.date`, `datetime.datetime` (its own calendar
 /// day, never converted to another time zone) or `"YYYY-MM-DD"`.
-pub(crate) fn date_arg(obj: &Bound<'_, PyAny>) -> PyResult<DateArg> {
+pub(crate) fn date_arg(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<DateArg> {
     if obj.is_instance_of::<PyDateTime>() {
         let d: NaiveDate = obj.call_method0("date")?.extract()?;
         Ok(DateArg::Date(d))
     } else if obj.is_instance_of::<PyDate>() {
         Ok(DateArg::Date(obj.extract()?))
-    } else if let Ok(s) = obj.cast::<PyString>() {
-        Ok(DateArg::Text(s.to_cow()?.into_owned()))
+    } else if obj.is_instance_of::<PyString>() {
+        Ok(DateArg::Text(args::text(obj.py(), obj, name)?))
     } else {
         Err(pyo3::exceptions::PyTypeError::new_err(
             "a date must be a datetime.date or a \"YYYY-MM-DD\" string",
@@ -33,19 +33,20 @@ pub(crate) fn date_arg(obj: &Bound<'_, PyAny>) -> PyResult<DateArg> {
 }
 
 /// The selection parameters shared by `list_calls`, `list_page` and
-/// `push_to_webhook`.
+/// `push_to_webhook` (text arguments converted with their names, so a
+/// lone surrogate is a `ValidationError`, not a `UnicodeEncodeError`).
 pub(crate) struct Selection<'py> {
     pub(crate) campaign_id: Option<Bound<'py, PyAny>>,
-    pub(crate) campaign_ref: Option<String>,
-    pub(crate) correlation_id: Option<String>,
+    pub(crate) campaign_ref: Option<Bound<'py, PyAny>>,
+    pub(crate) correlation_id: Option<Bound<'py, PyAny>>,
     pub(crate) date_start: Option<Bound<'py, PyAny>>,
     pub(crate) date_end: Option<Bound<'py, PyAny>>,
     pub(crate) empty_ctid: bool,
     pub(crate) only_dtmf: bool,
-    pub(crate) numtype: Option<String>,
-    pub(crate) origin: Option<String>,
+    pub(crate) numtype: Option<Bound<'py, PyAny>>,
+    pub(crate) origin: Option<Bound<'py, PyAny>>,
     pub(crate) page_size: Option<Bound<'py, PyAny>>,
-    pub(crate) cursor: Option<String>,
+    pub(crate) cursor: Option<Bound<'py, PyAny>>,
 }
 
 impl Selection<'_> {
@@ -54,27 +55,27 @@ impl Selection<'_> {
         if let Some(id) = &self.campaign_id {
             b = b.campaign_id(args::campaign_id(py, id)?);
         }
-        if let Some(r) = self.campaign_ref {
+        if let Some(r) = args::opt_text(py, self.campaign_ref.as_ref(), "campaign_ref")? {
             b = b.campaign_ref(r);
         }
-        if let Some(c) = self.correlation_id {
+        if let Some(c) = args::opt_text(py, self.correlation_id.as_ref(), "correlation_id")? {
             b = b.correlation_id(c);
         }
         if self.empty_ctid {
             b = b.empty_correlation_id();
         }
         if let Some(d) = &self.date_start {
-            b = b.date_start(date_arg(d)?);
+            b = b.date_start(date_arg(d, "date_start")?);
         }
         if let Some(d) = &self.date_end {
-            b = b.date_end(date_arg(d)?);
+            b = b.date_end(date_arg(d, "date_end")?);
         }
         b = b.only_dtmf(self.only_dtmf);
-        if let Some(n) = self.numtype {
+        if let Some(n) = args::opt_text(py, self.numtype.as_ref(), "numtype")? {
             let f = NumberFormat::parse_arg(&n).map_err(|e| errors::validation(py, &e))?;
             b = b.number_format(f);
         }
-        if let Some(o) = self.origin {
+        if let Some(o) = args::opt_text(py, self.origin.as_ref(), "origin")? {
             b = b.origin(o);
         }
         match self
@@ -87,7 +88,7 @@ impl Selection<'_> {
             Some(PageSize::Records(n)) => b = b.page_size(n),
             Some(PageSize::Max) => b = b.page_size_server_max(),
         }
-        if let Some(c) = self.cursor {
+        if let Some(c) = args::opt_text(py, self.cursor.as_ref(), "cursor")? {
             b = b.cursor(c);
         }
         Ok(b)
@@ -120,6 +121,7 @@ impl PyClient {
     /// The live client, rebuilt after a fork (a new connection pool: the
     /// parent's connections must not be shared).
     pub(crate) fn client(&self, py: Python<'_>) -> PyResult<Client> {
+        crate::logging::refresh(py);
         let pid = std::process::id();
         let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
         match live.as_ref() {
@@ -153,14 +155,14 @@ impl PyClient {
     #[allow(clippy::too_many_arguments)]
     fn new<'py>(
         py: Python<'py>,
-        token: Option<String>,
-        base_url: Option<String>,
-        basic_auth: Option<(String, String)>,
+        token: Option<Bound<'py, PyAny>>,
+        base_url: Option<Bound<'py, PyAny>>,
+        basic_auth: Option<Bound<'py, PyAny>>,
         timeout: Option<Bound<'py, PyAny>>,
         connect_timeout: Option<Bound<'py, PyAny>>,
         max_retries: Option<Bound<'py, PyAny>>,
         max_retry_wait: Option<Bound<'py, PyAny>>,
-        proxy: Option<String>,
+        proxy: Option<Bound<'py, PyAny>>,
         ca_bundle: Option<std::path::PathBuf>,
         token_in_body: bool,
         strict: bool,
@@ -174,13 +176,14 @@ impl PyClient {
             .interrupt_check(Arc::new(errors::interrupt_check))
             .token_in_body(token_in_body)
             .strict(strict);
-        if let Some(u) = base_url {
+        if let Some(u) = args::opt_text(py, base_url.as_ref(), "base_url")? {
             b = b.base_url(u);
         }
-        if let Some(t) = token {
+        if let Some(t) = args::opt_text(py, token.as_ref(), "token")? {
             b = b.token(t);
         }
-        if let Some((user, password)) = basic_auth {
+        if let Some(pair) = basic_auth.as_ref().filter(|p| !p.is_none()) {
+            let (user, password) = args::pair(py, pair, "basic_auth")?;
             b = b.basic_auth(user, password);
         }
         if let Some(t) = &timeout {
@@ -195,7 +198,7 @@ impl PyClient {
         if let Some(t) = &max_retry_wait {
             b = b.max_retry_wait(args::seconds(py, t, "max_retry_wait")?);
         }
-        if let Some(p) = proxy {
+        if let Some(p) = args::opt_text(py, proxy.as_ref(), "proxy")? {
             b = b.proxy(p);
         }
         if let Some(path) = ca_bundle {
@@ -215,59 +218,141 @@ impl PyClient {
         })
     }
 
-    /// The base URL requests go to.
+    /// The base URL requests go to (``https://vox.velip.com.br`` unless
+    /// ``base_url=`` or ``VELIP_BASE_URL`` says otherwise); requests are
+    /// form POSTs to ``<base_url>/api/v2/GetCallStatus.php``.
     #[getter]
     fn base_url(&self) -> &str {
         &self.base_url
     }
 
-    /// The `User-Agent` sent (`velip/0.1.0 python/3.11`).
+    /// The ``User-Agent`` sent (``velip/0.1.0 python/3.11``).
     #[getter]
     fn user_agent(&self, py: Python<'_>) -> PyResult<String> {
         Ok(self.client(py)?.user_agent().to_owned())
     }
 
-    /// One call by id (`"42_123456"` or bare digits).
-    fn get_call(&self, py: Python<'_>, call_id: &str) -> PyResult<PyCallRecord> {
+    /// One call by id: ``"42_123456"`` (alias and number) or bare digits
+    /// (wire ``cd_id``). Returns its ``CallRecord``.
+    ///
+    /// Raises:
+    ///
+    /// - ``NotFoundError`` (also ``LookupError``) when the service has no
+    ///   such call;
+    /// ``ValidationError`` (also ``ValueError``) naming each bad field,
+    ///   before anything is sent; ``TypeError`` for an argument of the
+    ///   wrong type;
+    /// - ``AuthenticationError`` (HTTP 401, never retried; ``sent`` is
+    ///   ``False`` when refused under the lock-out), ``ForbiddenError``
+    ///   (403, IP not allowed), ``RateLimitError`` (429, after waiting up
+    ///   to ``max_retry_wait``), ``ApiError`` (another error answer);
+    /// - ``ServerError`` (5xx after the retries), ``TransportError`` /
+    ///   ``RequestTimeoutError`` (no answer), ``DecodeError`` (an answer
+    ///   that cannot be read); ``VelipError`` when the client is closed;
+    /// - ``KeyboardInterrupt`` on Ctrl-C (within 0.1 s, also while a
+    ///   request is in flight).
+    fn get_call(&self, py: Python<'_>, call_id: &Bound<'_, PyAny>) -> PyResult<PyCallRecord> {
+        let call_id = args::text(py, call_id, "call_id")?;
         let c = self.client(py)?;
-        py.detach(|| c.get_call(call_id))
+        py.detach(|| c.get_call(&call_id))
             .map(PyCallRecord::new)
             .map_err(|e| errors::client(py, &e))
     }
 
-    /// Every call with this correlation id (all pages).
-    fn find_calls(&self, py: Python<'_>, correlation_id: &str) -> PyResult<Vec<Py<PyCallRecord>>> {
+    /// Every call with this correlation id (your id, wire ``ctid``), all
+    /// pages, as a ``list[CallRecord]`` (several calls may share one).
+    /// ``""`` and ``"null"`` are refused: use
+    /// ``list_calls(empty_ctid=True)`` for calls without one.
+    ///
+    /// Raises:
+    ///
+    /// - ``PagingError`` when paging cannot go on;
+    /// ``ValidationError`` (also ``ValueError``) naming each bad field,
+    ///   before anything is sent; ``TypeError`` for an argument of the
+    ///   wrong type;
+    /// - ``AuthenticationError`` (HTTP 401, never retried; ``sent`` is
+    ///   ``False`` when refused under the lock-out), ``ForbiddenError``
+    ///   (403, IP not allowed), ``RateLimitError`` (429, after waiting up
+    ///   to ``max_retry_wait``), ``ApiError`` (another error answer);
+    /// - ``ServerError`` (5xx after the retries), ``TransportError`` /
+    ///   ``RequestTimeoutError`` (no answer), ``DecodeError`` (an answer
+    ///   that cannot be read); ``VelipError`` when the client is closed;
+    /// - ``KeyboardInterrupt`` on Ctrl-C (within 0.1 s, also while a
+    ///   request is in flight).
+    fn find_calls(
+        &self,
+        py: Python<'_>,
+        correlation_id: &Bound<'_, PyAny>,
+    ) -> PyResult<Vec<Py<PyCallRecord>>> {
+        let correlation_id = args::text(py, correlation_id, "correlation_id")?;
         let c = self.client(py)?;
         let records = py
-            .detach(|| c.find_calls(correlation_id))
+            .detach(|| c.find_calls(&correlation_id))
             .map_err(|e| errors::client(py, &e))?;
         records_to_py(py, records)
     }
 
-    /// Every call the selection matches, fetched page by page as you
-    /// iterate.
+    /// Every call the selection matches, as a ``CallIterator`` that fetches
+    /// pages as you iterate (each call once, newest first; nothing is sent
+    /// before the first ``next``). Pages are fetched ahead on helper
+    /// threads; ``limit=N`` yields at most N calls and sends no more
+    /// requests than N needs (page size ``min(N, 5000)`` unless
+    /// ``page_size`` is given, no page fetched ahead).
+    ///
+    /// Selection (combine freely; at least one of them, except with
+    /// ``cursor``):
+    ///
+    /// - ``campaign_id`` (int > 0, wire ``cp_id``), ``campaign_ref`` (your
+    ///   campaign text, wire ``cpid``), ``correlation_id`` (wire ``ctid``;
+    ///   ``empty_ctid=True`` selects calls without one);
+    /// - ``date_start``/``date_end``: ``datetime.date`` or ``"YYYY-MM-DD"``
+    ///   (call dates in America/Sao_Paulo; a ``datetime`` counts as its
+    ///   own calendar day, never converted), at most 31 days apart;
+    /// - ``only_dtmf``: only calls with a DTMF answer (wire ``onlydtmf``);
+    /// - ``numtype``: how the service writes ``destination``:
+    ///   ``"international"`` (5511999999999), ``"trunk_prefixed"``/``"0ddd"``
+    ///   (011999999999) or ``"ddd"`` (11999999999);
+    /// - ``origin``: a marker echoed in each record, ``[A-Za-z0-9_-]{1,32}``;
+    /// - ``page_size``: records per page (wire ``maxreg``), an int 1..=5000
+    ///   or ``"max"`` (default 5000, the fewest requests against the
+    ///   200-per-hour list quota);
+    /// - ``cursor``: continue after a previous page (its ``next_cursor``,
+    ///   wire ``last_id``).
+    ///
+    /// Raises: ``ValidationError``/``TypeError`` here, before anything is
+    /// sent; while iterating, what ``list_page`` raises and
+    /// ``PagingError`` (a cursor cycle, pages that bring nothing new):
+    /// records already yielded are kept, iterating again resumes at the
+    /// same page.
     #[pyo3(signature = (
         *, campaign_id = None, campaign_ref = None, correlation_id = None,
         date_start = None, date_end = None, empty_ctid = false, only_dtmf = false,
-        numtype = None, origin = None, page_size = None, cursor = None,
+        numtype = None, origin = None, page_size = None, cursor = None, limit = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn list_calls<'py>(
         &self,
         py: Python<'py>,
         campaign_id: Option<Bound<'py, PyAny>>,
-        campaign_ref: Option<String>,
-        correlation_id: Option<String>,
+        campaign_ref: Option<Bound<'py, PyAny>>,
+        correlation_id: Option<Bound<'py, PyAny>>,
         date_start: Option<Bound<'py, PyAny>>,
         date_end: Option<Bound<'py, PyAny>>,
         empty_ctid: bool,
         only_dtmf: bool,
-        numtype: Option<String>,
-        origin: Option<String>,
+        numtype: Option<Bound<'py, PyAny>>,
+        origin: Option<Bound<'py, PyAny>>,
         page_size: Option<Bound<'py, PyAny>>,
-        cursor: Option<String>,
+        cursor: Option<Bound<'py, PyAny>>,
+        limit: Option<Bound<'py, PyAny>>,
     ) -> PyResult<PyCallIterator> {
-        let query = Selection {
+        let limit = limit
+            .as_ref()
+            .filter(|l| !l.is_none())
+            .map(|l| args::limit(py, l))
+            .transpose()?;
+        let sized = page_size.is_some();
+        let mut b = Selection {
             campaign_id,
             campaign_ref,
             correlation_id,
@@ -280,12 +365,64 @@ impl PyClient {
             page_size,
             cursor,
         }
-        .build(py)?;
+        .builder(py)?;
+        if let Some(n) = limit
+            && !sized
+        {
+            // No more records per page than the limit needs.
+            b = b.page_size(i64::try_from(n.clamp(1, 5000)).unwrap_or(5000));
+        }
+        let query = b.build().map_err(|e| errors::validation(py, &e))?;
         let c = self.client(py)?;
-        Ok(PyCallIterator::new(c.list_calls(query)))
+        let walk = c.list_calls(query);
+        // With a limit the walk stops early: no page is fetched ahead (as
+        // `velip calls list --limit`).
+        let walk = if limit.is_some() {
+            walk.prefetch(false)
+        } else {
+            walk
+        };
+        Ok(PyCallIterator::new(walk, limit))
     }
 
-    /// One page, starting at `cursor` (the previous page's `next_cursor`).
+    /// One page of the selection, starting at ``cursor`` (the previous
+    /// page's ``next_cursor``), as a ``Page``: keep ``next_cursor`` to
+    /// resume later (``has_more`` says whether another page exists).
+    ///
+    /// Selection (combine freely; at least one of them, except with
+    /// ``cursor``):
+    ///
+    /// - ``campaign_id`` (int > 0, wire ``cp_id``), ``campaign_ref`` (your
+    ///   campaign text, wire ``cpid``), ``correlation_id`` (wire ``ctid``;
+    ///   ``empty_ctid=True`` selects calls without one);
+    /// - ``date_start``/``date_end``: ``datetime.date`` or ``"YYYY-MM-DD"``
+    ///   (call dates in America/Sao_Paulo; a ``datetime`` counts as its
+    ///   own calendar day, never converted), at most 31 days apart;
+    /// - ``only_dtmf``: only calls with a DTMF answer (wire ``onlydtmf``);
+    /// - ``numtype``: how the service writes ``destination``:
+    ///   ``"international"`` (5511999999999), ``"trunk_prefixed"``/``"0ddd"``
+    ///   (011999999999) or ``"ddd"`` (11999999999);
+    /// - ``origin``: a marker echoed in each record, ``[A-Za-z0-9_-]{1,32}``;
+    /// - ``page_size``: records per page (wire ``maxreg``), an int 1..=5000
+    ///   or ``"max"`` (default 5000, the fewest requests against the
+    ///   200-per-hour list quota);
+    /// - ``cursor``: continue after a previous page (its ``next_cursor``,
+    ///   wire ``last_id``).
+    ///
+    /// Raises:
+    ///
+    /// - ``ValidationError`` (also ``ValueError``) naming each bad field,
+    ///   before anything is sent; ``TypeError`` for an argument of the
+    ///   wrong type;
+    /// - ``AuthenticationError`` (HTTP 401, never retried; ``sent`` is
+    ///   ``False`` when refused under the lock-out), ``ForbiddenError``
+    ///   (403, IP not allowed), ``RateLimitError`` (429, after waiting up
+    ///   to ``max_retry_wait``), ``ApiError`` (another error answer);
+    /// - ``ServerError`` (5xx after the retries), ``TransportError`` /
+    ///   ``RequestTimeoutError`` (no answer), ``DecodeError`` (an answer
+    ///   that cannot be read); ``VelipError`` when the client is closed;
+    /// - ``KeyboardInterrupt`` on Ctrl-C (within 0.1 s, also while a
+    ///   request is in flight).
     #[pyo3(signature = (
         *, campaign_id = None, campaign_ref = None, correlation_id = None,
         date_start = None, date_end = None, empty_ctid = false, only_dtmf = false,
@@ -296,16 +433,16 @@ impl PyClient {
         &self,
         py: Python<'py>,
         campaign_id: Option<Bound<'py, PyAny>>,
-        campaign_ref: Option<String>,
-        correlation_id: Option<String>,
+        campaign_ref: Option<Bound<'py, PyAny>>,
+        correlation_id: Option<Bound<'py, PyAny>>,
         date_start: Option<Bound<'py, PyAny>>,
         date_end: Option<Bound<'py, PyAny>>,
         empty_ctid: bool,
         only_dtmf: bool,
-        numtype: Option<String>,
-        origin: Option<String>,
+        numtype: Option<Bound<'py, PyAny>>,
+        origin: Option<Bound<'py, PyAny>>,
         page_size: Option<Bound<'py, PyAny>>,
-        cursor: Option<String>,
+        cursor: Option<Bound<'py, PyAny>>,
     ) -> PyResult<PyPage> {
         let query = Selection {
             campaign_id,
@@ -328,9 +465,33 @@ impl PyClient {
         PyPage::new(py, page)
     }
 
-    /// Asks the service to deliver the selected calls to the webhook `rurl`
-    /// (never retried once sent). Select by `call_id`, `correlation_id`,
-    /// campaign or dates.
+    /// Asks the service to deliver the selected calls to your webhook
+    /// ``rurl`` (an ``http(s)`` URL) and returns its answer as a ``Page``.
+    /// Never retried once it may have reached the service (only failures
+    /// to connect are retried), so a delivery is never triggered twice.
+    /// Select by ``call_id`` (wire ``cd_id``) or as for ``list_page``.
+    ///
+    /// Delivery: ``rurl_method`` ``"POST"`` (default) or ``"GET"``;
+    /// ``rurl_format`` ``"json"`` (a page, default) or ``"form"`` (one call
+    /// per request); ``rurl_headers`` extra headers sent with it;
+    /// ``rurl_user``/``rurl_password`` HTTP Basic credentials for your
+    /// endpoint (the password never appears in logs or errors). Read the
+    /// deliveries with ``velip.parse_webhook``.
+    ///
+    /// Raises:
+    ///
+    /// - ``ValidationError`` (also ``ValueError``) naming each bad field,
+    ///   before anything is sent; ``TypeError`` for an argument of the
+    ///   wrong type;
+    /// - ``AuthenticationError`` (HTTP 401, never retried; ``sent`` is
+    ///   ``False`` when refused under the lock-out), ``ForbiddenError``
+    ///   (403, IP not allowed), ``RateLimitError`` (429, after waiting up
+    ///   to ``max_retry_wait``), ``ApiError`` (another error answer);
+    /// - ``ServerError`` (5xx after the retries), ``TransportError`` /
+    ///   ``RequestTimeoutError`` (no answer), ``DecodeError`` (an answer
+    ///   that cannot be read); ``VelipError`` when the client is closed;
+    /// - ``KeyboardInterrupt`` on Ctrl-C (within 0.1 s, also while a
+    ///   request is in flight).
     #[pyo3(signature = (
         *, rurl, call_id = None, campaign_id = None, campaign_ref = None,
         correlation_id = None, date_start = None, date_end = None,
@@ -342,41 +503,47 @@ impl PyClient {
     fn push_to_webhook<'py>(
         &self,
         py: Python<'py>,
-        rurl: String,
-        call_id: Option<String>,
+        rurl: Bound<'py, PyAny>,
+        call_id: Option<Bound<'py, PyAny>>,
         campaign_id: Option<Bound<'py, PyAny>>,
-        campaign_ref: Option<String>,
-        correlation_id: Option<String>,
+        campaign_ref: Option<Bound<'py, PyAny>>,
+        correlation_id: Option<Bound<'py, PyAny>>,
         date_start: Option<Bound<'py, PyAny>>,
         date_end: Option<Bound<'py, PyAny>>,
         empty_ctid: bool,
         only_dtmf: bool,
-        numtype: Option<String>,
-        origin: Option<String>,
+        numtype: Option<Bound<'py, PyAny>>,
+        origin: Option<Bound<'py, PyAny>>,
         page_size: Option<Bound<'py, PyAny>>,
-        cursor: Option<String>,
-        rurl_method: Option<String>,
-        rurl_format: Option<String>,
+        cursor: Option<Bound<'py, PyAny>>,
+        rurl_method: Option<Bound<'py, PyAny>>,
+        rurl_format: Option<Bound<'py, PyAny>>,
         rurl_headers: Option<Bound<'py, PyDict>>,
-        rurl_user: Option<String>,
-        rurl_password: Option<String>,
+        rurl_user: Option<Bound<'py, PyAny>>,
+        rurl_password: Option<Bound<'py, PyAny>>,
     ) -> PyResult<PyPage> {
         let invalid = |e: velip_core::ValidationError| errors::validation(py, &e);
-        let mut hook = Webhook::new(rurl);
-        if let Some(m) = rurl_method {
+        let mut hook = Webhook::new(args::text(py, &rurl, "rurl")?);
+        if let Some(m) = args::opt_text(py, rurl_method.as_ref(), "rurl_method")? {
             hook = hook.method(WebhookMethod::parse(&m).map_err(invalid)?);
         }
-        if let Some(f) = rurl_format {
+        if let Some(f) = args::opt_text(py, rurl_format.as_ref(), "rurl_format")? {
             hook = hook.format(WebhookFormat::parse(&f).map_err(invalid)?);
         }
         if let Some(h) = rurl_headers {
             for (k, v) in h.iter() {
-                hook = hook.header(k.extract::<String>()?, v.extract::<String>()?);
+                hook = hook.header(
+                    args::text(py, &k, "rurl_headers")?,
+                    args::text(py, &v, "rurl_headers")?,
+                );
             }
         }
+        let user = args::opt_text(py, rurl_user.as_ref(), "rurl_user")?;
+        let password = args::opt_text(py, rurl_password.as_ref(), "rurl_password")?;
         hook = hook
-            .basic_auth_parts(rurl_user, rurl_password.map(velip_core::Secret::new))
+            .basic_auth_parts(user, password.map(velip_core::Secret::new))
             .map_err(invalid)?;
+        let call_id = args::opt_text(py, call_id.as_ref(), "call_id")?;
         let mut b = Selection {
             campaign_id,
             campaign_ref,
@@ -405,9 +572,17 @@ impl PyClient {
         PyPage::new(py, page)
     }
 
-    /// Replaces the credentials with a token (clears an authentication
-    /// lock-out).
-    fn set_token(&self, py: Python<'_>, token: String) -> PyResult<()> {
+    /// Replaces the credentials with a token (sent as the client was built
+    /// to: ``Authorization`` header, or the ``tsid`` body field with
+    /// ``token_in_body=True``) and lifts an authentication lock-out
+    /// (setting the very token that failed keeps it). Surrounding
+    /// whitespace is trimmed.
+    ///
+    /// Raises: ``ConfigError`` for an empty token or one with inner
+    /// whitespace or control characters (the old credentials stay);
+    /// ``VelipError`` when the client is closed.
+    fn set_token(&self, py: Python<'_>, token: &Bound<'_, PyAny>) -> PyResult<()> {
+        let token = args::text(py, token, "token")?;
         let c = self.client(py)?;
         c.set_token(token.as_str())
             .map_err(|e| errors::client(py, &e))?;
@@ -416,9 +591,21 @@ impl PyClient {
         Ok(())
     }
 
-    /// Replaces the credentials with HTTP Basic ones (clears an
-    /// authentication lock-out).
-    fn set_basic_auth(&self, py: Python<'_>, user: String, password: String) -> PyResult<()> {
+    /// Replaces the credentials with HTTP Basic ones and lifts an
+    /// authentication lock-out (setting the very credentials that failed
+    /// keeps it).
+    ///
+    /// Raises: ``ConfigError`` for an empty user, a user with ``:`` or
+    /// control characters, or a password with control characters;
+    /// ``VelipError`` when the client is closed.
+    fn set_basic_auth(
+        &self,
+        py: Python<'_>,
+        user: &Bound<'_, PyAny>,
+        password: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let user = args::text(py, user, "user")?;
+        let password = args::text(py, password, "password")?;
         let c = self.client(py)?;
         c.set_basic_auth(&user, password.as_str())
             .map_err(|e| errors::client(py, &e))?;
@@ -427,7 +614,8 @@ impl PyClient {
         Ok(())
     }
 
-    /// Releases the connection pool; later calls raise `VelipError`.
+    /// Releases the connection pool; later calls raise ``VelipError``.
+    /// Idempotent; also done by ``with``.
     fn close(&self, py: Python<'_>) {
         crate::convert::close_detached(py, &self.live);
     }
@@ -437,12 +625,21 @@ impl PyClient {
     }
 
     #[pyo3(signature = (*_args))]
-    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> bool {
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) {
         self.close(py);
-        false
     }
 
     fn __repr__(&self) -> String {
         format!("Client(base_url='{}')", self.base_url)
     }
+}
+
+/// Wraps a walk for `async for` (used by `velip.AsyncClient.list_calls`):
+/// its pages are fetched in `executor`'s threads.
+#[pyfunction]
+pub(crate) fn _async_iterator(
+    it: Py<PyCallIterator>,
+    executor: Py<PyAny>,
+) -> crate::async_iter::PyAsyncCallIterator {
+    crate::async_iter::PyAsyncCallIterator::new(it, executor)
 }

@@ -214,3 +214,29 @@ pub(crate) fn close_detached<T: Send>(py: Python<'_>, slot: &Mutex<Option<T>>) {
     let value = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
     py.detach(|| drop(value));
 }
+
+/// An instant in the platform's time zone as an aware `datetime.datetime`
+/// with `zoneinfo.ZoneInfo(<the zone's name>)`, built from the instant
+/// core computed (`datetime.fromtimestamp(seconds, tz)`: the same instant,
+/// the zone's own offset), never recomputed from the wall time.
+pub(crate) fn opt_local_datetime<Tz: chrono::TimeZone>(
+    py: Python<'_>,
+    t: Option<chrono::DateTime<Tz>>,
+) -> PyResult<Option<Bound<'_, PyAny>>> {
+    static ZONE: PyOnceLock<(Py<PyAny>, Py<PyAny>)> = PyOnceLock::new();
+    let Some(t) = t else { return Ok(None) };
+    let (from_timestamp, zone) = ZONE.get_or_try_init(py, || -> PyResult<_> {
+        let name = velip_core::model::local_time::PLATFORM_TZ.name();
+        let zone = py.import("zoneinfo")?.getattr("ZoneInfo")?.call1((name,))?;
+        let f = py
+            .import("datetime")?
+            .getattr("datetime")?
+            .getattr("fromtimestamp")?;
+        Ok((f.unbind(), zone.unbind()))
+    })?;
+    let secs = t.timestamp();
+    from_timestamp
+        .bind(py)
+        .call1((secs, zone.bind(py)))
+        .map(Some)
+}

@@ -120,9 +120,18 @@ thread_local! {
     static PENDING_SIGNAL: std::cell::RefCell<Option<PyErr>> = const { std::cell::RefCell::new(None) };
 }
 
-/// The interrupt check given to the blocking client: runs Python's signal
-/// handlers (Ctrl-C) and keeps the exception they raise.
+/// The interrupt check given to the blocking client: the cancellation flag
+/// of the async call running on this thread, then Python's signal handlers
+/// (Ctrl-C; they run on the main thread only), keeping the exception they
+/// raise.
 pub(crate) fn interrupt_check() -> bool {
+    // An async call's task was cancelled (see `cancel.rs`).
+    if crate::cancel::cancelled() {
+        return true;
+    }
+    if crate::cancel::in_async_call() {
+        return false;
+    }
     if PENDING_SIGNAL.with(|p| p.borrow().is_some()) {
         return true;
     }
@@ -167,6 +176,10 @@ pub(crate) fn client(py: Python<'_>, e: &velip_blocking::Error) -> PyErr {
                 ("code", obj(py, a.code())),
                 ("message", obj(py, a.message())),
             ];
+            if !matches!(e, Error::Server(_)) {
+                // `False`: refused by the client itself, nothing sent.
+                kw.push(("sent", obj(py, e.was_sent())));
+            }
             match a.kind() {
                 ApiErrorKind::RateLimited(scope) => {
                     let scope = match scope {
@@ -221,7 +234,38 @@ pub(crate) fn client(py: Python<'_>, e: &velip_blocking::Error) -> PyErr {
         Error::NotFound { call_id } => {
             build(py, class, &text, &[("call_id", obj(py, call_id.as_str()))])
         }
-        Error::Interrupted => take_pending_signal().unwrap_or_else(interrupted),
+        // Refused here, nothing sent: the class of the answer it stands for
+        // (AuthenticationError, RateLimitError, BudgetError), `sent=False`.
+        Error::NotSent(n) => {
+            let mut kw = vec![("sent", obj(py, false))];
+            match n {
+                velip_blocking::NotSent::Ledger(r) if r.is_locked_out() => {
+                    kw.push(("code", obj(py, e.api_code().unwrap_or_default())));
+                }
+                velip_blocking::NotSent::Ledger(r) => {
+                    kw.push(("retry_after", obj(py, e.retry_after().map(seconds))));
+                    let scope = match r.scope() {
+                        Some(velip_blocking::ledger::Scope::List) => "list",
+                        Some(velip_blocking::ledger::Scope::Lookup) => "daily_lookup",
+                        None => "unknown",
+                    };
+                    kw.push(("scope", obj(py, scope)));
+                    kw.push(("http_status", obj(py, 0u16)));
+                }
+                _ => {}
+            }
+            build(py, class, &text, &kw)
+        }
+        // A cancelled async call raises `CancelledError` in its worker
+        // (dropped: the awaiting task is already cancelled); Ctrl-C raises
+        // what the signal handler raised.
+        Error::Interrupted => take_pending_signal().unwrap_or_else(|| {
+            if crate::cancel::cancelled() {
+                crate::cancel::cancelled_error(py)
+            } else {
+                interrupted()
+            }
+        }),
         _ => build(py, class, &text, &[]),
     }
 }

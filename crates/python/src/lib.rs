@@ -13,6 +13,8 @@
 #![allow(clippy::needless_pass_by_value)]
 
 mod args;
+mod async_iter;
+mod cancel;
 mod client;
 mod convert;
 mod errors;
@@ -66,6 +68,9 @@ fn _velip(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<client::PyClient>()?;
     m.add_class::<iter::PyCallIterator>()?;
+    m.add_class::<async_iter::PyAsyncCallIterator>()?;
+    m.add_class::<cancel::PyCancel>()?;
+    m.add_function(wrap_pyfunction!(client::_async_iterator, m)?)?;
     m.add_class::<record::PyCallRecord>()?;
     m.add_class::<page::PyPage>()?;
     m.add_class::<phone::PyPhoneNumber>()?;

@@ -21,16 +21,24 @@ fn parse_phone(py: Python<'_>, text: &str) -> PyResult<velip_core::PhoneNumber> 
 #[pymethods]
 impl PyPhoneNumber {
     #[new]
-    fn new(py: Python<'_>, text: &str) -> PyResult<Self> {
+    fn new(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let text = crate::args::text(py, text, "text")?;
         Ok(Self {
-            inner: parse_phone(py, text)?,
+            inner: parse_phone(py, &text)?,
         })
     }
 
     /// Parses any common writing: `+55 (11) 99999-9999`, `011999999999`,
     /// `11 9999-9999`, `5511999999999`.
+    ///
+    /// Raises: `ValidationError` (also `ValueError`) for text that is not a
+    /// valid Brazilian number (unknown DDD, wrong length).
     #[classmethod]
-    fn parse(_cls: &Bound<'_, pyo3::types::PyType>, py: Python<'_>, text: &str) -> PyResult<Self> {
+    fn parse(
+        _cls: &Bound<'_, pyo3::types::PyType>,
+        py: Python<'_>,
+        text: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
         Self::new(py, text)
     }
 
@@ -74,9 +82,13 @@ impl PyPhoneNumber {
     /// In a `numtype` style: `"international"` (`5511999999999`, the
     /// default), `"trunk_prefixed"` or `"0DDD"` (`011999999999`), `"ddd"`
     /// (`11999999999`).
-    #[pyo3(signature = (style = "international"))]
-    fn format(&self, py: Python<'_>, style: &str) -> PyResult<String> {
-        let f = NumberFormat::parse(style).ok_or_else(|| {
+    ///
+    /// Raises: `ValidationError` for another style.
+    #[pyo3(signature = (style = None), text_signature = "($self, style='international')")]
+    fn format(&self, py: Python<'_>, style: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
+        let style = crate::args::opt_text(py, style, "style")?
+            .unwrap_or_else(|| "international".to_owned());
+        let f = NumberFormat::parse(&style).ok_or_else(|| {
             errors::invalid_value(
                 py,
                 &format!(
@@ -111,8 +123,9 @@ pub(crate) struct PyMaskedNumber {
 #[pymethods]
 impl PyMaskedNumber {
     #[new]
-    fn new(py: Python<'_>, text: &str) -> PyResult<Self> {
-        MaskedNumber::parse(text)
+    fn new(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let text = crate::args::text(py, text, "text")?;
+        MaskedNumber::parse(&text)
             .map(|inner| Self { inner })
             .ok_or_else(|| {
                 errors::invalid_value(

@@ -226,6 +226,29 @@ impl PyCallRecord {
         opt_time(py, self.inner.hangup_time)
     }
 
+    /// When dialling started, as an aware ``datetime.datetime`` in
+    /// America/Sao_Paulo (``zoneinfo.ZoneInfo``): ``date`` + ``time_dial``.
+    /// ``None`` when either is missing.
+    #[getter]
+    fn dialed_at<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        crate::convert::opt_local_datetime(py, self.inner.dialed_at())
+    }
+
+    /// When the call was answered, aware, in the zone America/Sao_Paulo: ``date`` +
+    /// ``time_start``, on the next day when earlier than the dial time (a
+    /// call that crossed midnight). ``None`` when not answered.
+    #[getter]
+    fn answered_at<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        crate::convert::opt_local_datetime(py, self.inner.answered_at())
+    }
+
+    /// When the call was hung up, aware, in the zone America/Sao_Paulo: ``date`` +
+    /// ``time_end``, on the next day when earlier than the dial time.
+    #[getter]
+    fn hung_up_at<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
+        crate::convert::opt_local_datetime(py, self.inner.hung_up_at())
+    }
+
     /// `dur`: talk duration in seconds.
     #[getter]
     fn duration_seconds(&self) -> Option<u64> {

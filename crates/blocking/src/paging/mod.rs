@@ -28,7 +28,7 @@ use crate::{Error, PagingError};
 const MAX_STALLS: u32 = 2;
 
 /// Iterator over every call a list query selects, fetching pages as needed
-/// (created by [`Client::list_calls`]).
+/// (created by [`Client::list_calls`](crate::Client::list_calls)).
 ///
 /// # Paging
 ///
@@ -463,7 +463,8 @@ impl CallIter {
             }
             Ok(None) => self.next_query = None,
             Err(e) => {
-                log::warn!(target: "velip", "paging stopped: {e}");
+                // Returned as the walk's error after this page's records.
+                log::info!(target: "velip", "paging stopped: {e}");
                 // Nothing more is speculated; the checkpoint names this
                 // page, to ask again on resume.
                 self.prefetcher = None;
