@@ -473,3 +473,54 @@ fn a_walk_dropped_mid_way_sends_no_further_request() {
         "a request after the walk was dropped"
     );
 }
+
+#[test]
+fn a_walk_with_a_stop_bound_requests_no_page_below_it_and_its_checkpoint_continues() {
+    let sb = sandbox(12_000);
+    let newest = sb.newest_call_id();
+    let c = client(&sb);
+    let query = everything().page_size(1000).build().unwrap();
+    for depth in [0, 1, 2] {
+        sb.clear_request_log();
+        // Every call numbered newest-2500 or higher: pages 1 to 3.
+        let mut it = c
+            .list_calls(query.clone())
+            .prefetch_depth(depth)
+            .stop_at(newest - 2500);
+        let mut seen = HashSet::new();
+        while let Some(page) = it.next_page() {
+            for r in page.unwrap().records {
+                assert!(seen.insert(r.call_id.number()));
+            }
+        }
+        assert_eq!(seen.len(), 3000, "depth {depth}");
+        assert!(it.is_finished() && it.stopped());
+        // Nothing speculated below the bound, not even later.
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(
+            sb.request_log().len(),
+            3,
+            "depth {depth}: one request per page read"
+        );
+        // The checkpoint names the next page: resuming without a bound reads
+        // the rest, each call once.
+        let cp = it.checkpoint();
+        assert!(!cp.is_finished());
+        for r in c.resume_calls(query.clone(), &cp).prefetch_depth(depth) {
+            assert!(seen.insert(r.unwrap().call_id.number()));
+        }
+        assert_eq!(seen.len(), 12_000);
+    }
+    // A bound above every call: one page, then stop.
+    sb.clear_request_log();
+    let mut it = c.list_calls(query.clone()).stop_at(newest + 1);
+    assert_eq!(it.next_page().unwrap().unwrap().records.len(), 1000);
+    assert!(it.next_page().is_none());
+    assert!(it.stopped());
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(sb.request_log().len(), 1);
+    // A bound below every call: the whole walk, ended by the selection.
+    let mut it = c.list_calls(query).stop_at(1);
+    assert_eq!(it.by_ref().count(), 12_000);
+    assert!(!it.stopped() && it.checkpoint().is_finished());
+}

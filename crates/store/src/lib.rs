@@ -12,11 +12,14 @@
 //!   output).
 //! - [`db`]: SQLite and PostgreSQL (`calls` table, sync state, upserts).
 //! - [`parquet`]: Parquet files and date-partitioned datasets.
+//! - [`sync`]: the incremental sync of a selection into a database
+//!   ([`sync::SyncJob`]).
 
 pub mod db;
 pub mod files;
 pub mod parquet;
 pub mod rows;
+pub mod sync;
 
 mod error;
 mod sink;

@@ -146,6 +146,12 @@ pub struct CallIter {
     in_flight: Option<Query>,
     /// Pages delivered by the pipeline's current chain.
     chain_pages: u64,
+    /// [`stop_at`](Self::stop_at): the walk ends once every call numbered
+    /// this or higher has been read.
+    stop_at: Option<u64>,
+    /// After a stop at [`stop_at`](Self::stop_at): the page the walk would
+    /// have asked next (the checkpoint continues there).
+    stopped_query: Option<Query>,
 }
 
 impl std::fmt::Debug for CallIter {
@@ -187,6 +193,8 @@ impl CallIter {
             prefetcher: None,
             in_flight: None,
             chain_pages: 0,
+            stop_at: None,
+            stopped_query: None,
         }
     }
 
@@ -233,6 +241,44 @@ impl CallIter {
     pub fn prefetch_depth(mut self, pages: usize) -> Self {
         self.depth = pages.min(2);
         self
+    }
+
+    /// Ends the walk once every call numbered `call_number` or higher has
+    /// been read: after the first page that holds a call numbered
+    /// `call_number` or lower, or whose next cursor is below it (records
+    /// come newest first, so nothing at or above `call_number` is left).
+    /// The pages below are never requested, not even ahead by the prefetch
+    /// (the pipeline does not follow a cursor below `call_number`), so an
+    /// incremental read costs `ceil(records read / page size)` requests.
+    /// [`is_finished`](Self::is_finished) is then true, while
+    /// [`checkpoint`](Self::checkpoint) still names the next page: resume
+    /// it (with another stop, or none) to read further down.
+    ///
+    /// Set it before the first page is fetched.
+    ///
+    /// ```no_run
+    /// # use velip_blocking::Client;
+    /// # use velip_core::Query;
+    /// # let client = Client::builder().token("your-30-character-token-here00").build()?;
+    /// let query = Query::builder().campaign_id(555).build()?;
+    /// // Only the calls above the newest one already stored (1_000_500).
+    /// let mut walk = client.list_calls(query).stop_at(1_000_501);
+    /// while let Some(page) = walk.next_page() {
+    ///     let page = page?;
+    ///     // ... store page.records (the last page may reach below 1_000_501)
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn stop_at(mut self, call_number: u64) -> Self {
+        self.stop_at = Some(call_number);
+        self
+    }
+
+    /// Whether the walk ended at its [`stop_at`](Self::stop_at) bound
+    /// (rather than at the end of the selection or an error).
+    pub fn stopped(&self) -> bool {
+        self.stopped_query.is_some()
     }
 
     /// Pages fetched successfully so far.
@@ -301,7 +347,11 @@ impl CallIter {
 
     /// The checkpoint after everything yielded so far.
     fn boundary(&self) -> WalkCheckpoint {
-        let next = self.next_query.as_ref().or(self.retry_query.as_ref());
+        let next = self
+            .next_query
+            .as_ref()
+            .or(self.retry_query.as_ref())
+            .or(self.stopped_query.as_ref());
         WalkCheckpoint {
             cursor: next.and_then(Query::cursor).map(|c| c.as_str().to_owned()),
             finished: next.is_none(),
@@ -409,6 +459,12 @@ impl CallIter {
             }),
         };
         let records = std::mem::take(&mut page.records);
+        // Whether the page reaches the stop bound (its lowest call, or its
+        // cursor, is at or below it).
+        let reached = self.stop_at.is_some_and(|n| {
+            records.iter().any(|r| r.call_id.number() <= n)
+                || matches!(&continuation, Ok(Some(c)) if c.as_str().parse::<u64>().is_ok_and(|c| c < n))
+        });
         let (kept, progressed) = self.dedup.filter(records);
 
         let next = match continuation {
@@ -445,6 +501,14 @@ impl CallIter {
             other => other,
         };
         match next {
+            Ok(Some(c)) if reached => {
+                // Everything at or above the bound is read: stop here, and
+                // drop any page the pipeline speculated on.
+                self.prefetcher = None;
+                self.in_flight = None;
+                self.stopped_query = Some(query.with_cursor(Some(c)));
+                self.next_query = None;
+            }
             Ok(Some(c)) => {
                 if let Some(cur) = query.cursor() {
                     self.seen_cursors.insert(cur.clone());
@@ -510,7 +574,7 @@ impl CallIter {
             self.prefetcher = None;
         }
         if self.prefetcher.is_none() {
-            self.prefetcher = Prefetcher::start(&self.sender, self.depth >= 2);
+            self.prefetcher = Prefetcher::start(&self.sender, self.depth >= 2, self.stop_at);
         }
         match &self.prefetcher {
             Some(p) if p.requests.send(query.clone()).is_ok() => {

@@ -116,7 +116,9 @@ pub(super) struct Delivery {
 impl Prefetcher {
     /// `follow`: the fetcher requests the page a head points to on its
     /// own (two pages ahead); without it, only what the walk asks for.
-    pub(super) fn start(sender: &Arc<Sender>, follow: bool) -> Option<Self> {
+    /// `stop_at`: the walk's bound ([`CallIter::stop_at`](super::CallIter::stop_at)): a cursor
+    /// below it (or one that is not a number) is never followed.
+    pub(super) fn start(sender: &Arc<Sender>, follow: bool, stop_at: Option<u64>) -> Option<Self> {
         let (requests, chain_starts) = std::sync::mpsc::sync_channel::<Query>(1);
         let (to_decoder, bodies) = std::sync::mpsc::sync_channel::<(Fetch, Option<Query>)>(0);
         let (to_walk, answers) = std::sync::mpsc::sync_channel::<Delivery>(0);
@@ -173,6 +175,9 @@ impl Prefetcher {
                         .filter(|_| follow)
                         .and_then(Fetched::next_cursor)
                         .filter(|c| !seen.contains(*c))
+                        .filter(|c| {
+                            stop_at.is_none_or(|n| c.as_str().parse::<u64>().is_ok_and(|c| c >= n))
+                        })
                         .map(|c| query.with_cursor(Some(c.clone())));
                     if to_decoder.send((fetched, following.clone())).is_err() {
                         break;

@@ -47,3 +47,17 @@ pub fn after_dial(
 pub fn today() -> NaiveDate {
     chrono::Utc::now().with_timezone(&Sao_Paulo).date_naive()
 }
+
+/// The date `days` days before today in America/Sao_Paulo (`--since 30d`:
+/// calls dated from that day on).
+///
+/// ```
+/// use velip_core::model::local_time::{days_ago, today};
+/// assert_eq!(days_ago(0), today());
+/// assert_eq!((today() - days_ago(30)).num_days(), 30);
+/// ```
+pub fn days_ago(days: u32) -> NaiveDate {
+    today()
+        .checked_sub_days(Days::new(u64::from(days)))
+        .unwrap_or(NaiveDate::MIN)
+}

@@ -217,6 +217,39 @@ impl Query {
         q
     }
 
+    /// The same query with `date_start` set to `date` (calls dated before it
+    /// are left out); a sync applies its first run's `since` this way.
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use velip_core::Query;
+    /// let q = Query::builder().campaign_id(77).build()?;
+    /// let since = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+    /// assert_eq!(q.with_date_start(since)?.date_start(), Some(since));
+    /// let ended = Query::builder().date_end("2026-10-31").build()?;
+    /// assert!(ended.with_date_start(since).is_err());
+    /// # Ok::<(), velip_core::ValidationError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`ValidationError`] (`DateRangeReversed`) when the query's `date_end`
+    /// is before `date`.
+    pub fn with_date_start(&self, date: NaiveDate) -> Result<Self, ValidationError> {
+        if let Some(end) = self.date_end
+            && end < date
+        {
+            return Err(ValidationError::single(
+                "date_end",
+                "date_end",
+                super::ViolationCode::DateRangeReversed,
+                format!("must be on or after date_start ({end} is before {date})"),
+            ));
+        }
+        let mut q = self.clone();
+        q.date_start = Some(date);
+        Ok(q)
+    }
+
     /// The same query with another page size.
     #[must_use]
     pub fn with_page_size(&self, page_size: Option<PageSize>) -> Self {

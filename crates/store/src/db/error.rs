@@ -34,6 +34,38 @@ pub enum DbErrorKind {
     Other,
 }
 
+impl DbErrorKind {
+    /// Every kind, in declaration order (bindings test their tables with it).
+    pub const ALL: [Self; 9] = [
+        Self::InvalidUrl,
+        Self::Unreachable,
+        Self::ReadOnly,
+        Self::Full,
+        Self::SchemaTooNew,
+        Self::SchemaMismatch,
+        Self::Busy,
+        Self::InvalidInput,
+        Self::Other,
+    ];
+
+    /// A stable snake-case name: `invalid_url`, `unreachable`, `read_only`,
+    /// `full`, `schema_too_new`, `schema_mismatch`, `busy`, `invalid_input`,
+    /// `other`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidUrl => "invalid_url",
+            Self::Unreachable => "unreachable",
+            Self::ReadOnly => "read_only",
+            Self::Full => "full",
+            Self::SchemaTooNew => "schema_too_new",
+            Self::SchemaMismatch => "schema_mismatch",
+            Self::Busy => "busy",
+            Self::InvalidInput => "invalid_input",
+            Self::Other => "other",
+        }
+    }
+}
+
 /// A database failure, with its [`kind`](DbError::kind) and a message that
 /// names the database (never a password) and says what to do.
 ///

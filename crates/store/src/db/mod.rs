@@ -6,7 +6,9 @@
 //!   folder), `sqlite:///abs/path.db`, `postgres://user[:password]@host[:port]/db`
 //!   (also `postgresql://`; libpq parameters `sslmode=disable|prefer`,
 //!   `connect_timeout`, `application_name`, `options`, `host` for a unix
-//!   socket folder). Migrations run at open; a database that is
+//!   socket folder); [`UrlStyle::SqlAlchemy`] reads them as SQLAlchemy and
+//!   Django do (`sqlite:///calls.db` relative), [`sqlite_url`] makes one
+//!   from a path. Migrations run at open; a database that is
 //!   unreachable, read-only, full or of a newer schema fails here, before
 //!   any API request is spent.
 //! - [`Store::transaction`]: a page's rows ([`Transaction::upsert`]) and its
@@ -52,6 +54,7 @@ mod state;
 mod store;
 mod url;
 
+pub use self::url::{UrlStyle, sqlite_url};
 pub use error::{DbError, DbErrorKind};
 pub use meta::{MAX_ACCOUNT_LEN, Source, UpsertCounts, WriteMeta};
 pub use row::StoredCall;

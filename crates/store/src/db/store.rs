@@ -13,7 +13,7 @@ use super::row::{StoredCall, last_per_call};
 use super::schema::SCHEMA_VERSION;
 use super::sqlite::{self, SqliteDb, SqliteTx};
 use super::state::{StateKey, StoredState, SyncState};
-use super::url::{self, Target};
+use super::url::{self, Target, UrlStyle};
 
 /// How to open a database: [`Store::open_with`].
 ///
@@ -27,6 +27,7 @@ pub struct OpenOptions {
     pub(crate) busy_timeout: Duration,
     pub(crate) min_free_space: u64,
     target_version: u32,
+    url_style: UrlStyle,
 }
 
 impl Default for OpenOptions {
@@ -35,6 +36,7 @@ impl Default for OpenOptions {
             busy_timeout: Duration::from_secs(30),
             min_free_space: 32 << 20,
             target_version: SCHEMA_VERSION,
+            url_style: UrlStyle::Velip,
         }
     }
 }
@@ -60,6 +62,14 @@ impl OpenOptions {
     #[must_use]
     pub fn min_free_space(mut self, bytes: u64) -> Self {
         self.min_free_space = bytes;
+        self
+    }
+
+    /// How `sqlite:` URLs are read: velip's own (the default) or
+    /// SQLAlchemy's (`sqlite:///calls.db` relative), see [`UrlStyle`].
+    #[must_use]
+    pub fn url_style(mut self, style: UrlStyle) -> Self {
+        self.url_style = style;
         self
     }
 
@@ -162,7 +172,7 @@ impl Store {
     /// untouched), [`SchemaMismatch`](super::DbErrorKind::SchemaMismatch) (a `calls`
     /// table velip did not create), [`Busy`](super::DbErrorKind::Busy).
     pub fn open_with(url: &str, options: &OpenOptions) -> Result<Self, DbError> {
-        let parsed = url::parse(url)?;
+        let parsed = url::parse_with(url, options.url_style)?;
         let (db, schema) = match &parsed.target {
             Target::Sqlite(path) => {
                 let (db, schema) = SqliteDb::open(path, &parsed.name, options)?;

@@ -47,9 +47,63 @@ fn decode(text: &str) -> String {
     percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 
+/// How a database URL's `sqlite:` path is read ([`OpenOptions::url_style`](super::OpenOptions::url_style)).
+///
+/// | URL | [`Velip`](Self::Velip) | [`SqlAlchemy`](Self::SqlAlchemy) |
+/// | --- | --- | --- |
+/// | `sqlite:calls.db` | `./calls.db` | `./calls.db` |
+/// | `sqlite://calls.db` | `./calls.db` | `./calls.db` |
+/// | `sqlite:///calls.db` | `/calls.db` | `./calls.db` |
+/// | `sqlite:////srv/calls.db` | `/srv/calls.db` | `/srv/calls.db` |
+/// | `postgresql+psycopg://...` | refused | `postgresql://...` |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum UrlStyle {
+    /// velip's own (the CLI and Rust): the path after `sqlite:` as a file
+    /// URL reads it, `sqlite:///srv/calls.db` absolute.
+    #[default]
+    Velip,
+    /// SQLAlchemy's and Django's (`dj-database-url`), what Python users
+    /// write: `sqlite:///calls.db` is relative to the current folder,
+    /// `sqlite:////srv/calls.db` absolute; a `+driver` suffix of the scheme
+    /// (`postgresql+psycopg2://`, `sqlite+pysqlite://`) is accepted and
+    /// ignored.
+    SqlAlchemy,
+}
+
+/// The `sqlite:` URL of a file path, in the [`UrlStyle::Velip`] style
+/// (absolute, percent-encoded): `/srv/my calls.db` gives
+/// `sqlite:///srv/my%20calls.db`.
+///
+/// ```
+/// let url = velip_store::db::sqlite_url(std::path::Path::new("/srv/my calls.db"))?;
+/// assert_eq!(url, "sqlite:///srv/my%20calls.db");
+/// # Ok::<(), velip_store::db::DbError>(())
+/// ```
+///
+/// # Errors
+/// [`DbErrorKind::InvalidUrl`] when the path cannot be made absolute.
+pub fn sqlite_url(path: &std::path::Path) -> Result<String, DbError> {
+    let abs = std::path::absolute(path).map_err(|e| {
+        invalid(
+            &path.display().to_string(),
+            format_args!("cannot resolve the path: {e}"),
+        )
+    })?;
+    let file = Url::from_file_path(&abs)
+        .map_err(|()| invalid(&abs.display().to_string(), "not an absolute path"))?;
+    Ok(format!("sqlite://{}", file.path()))
+}
+
 /// Parses a database URL. The password, if any, goes into the driver
 /// config only; messages show [`DbUrl::name`].
+#[cfg(test)]
 pub(crate) fn parse(text: &str) -> Result<DbUrl, DbError> {
+    parse_with(text, UrlStyle::Velip)
+}
+
+/// Parses a database URL read in `style`.
+pub(crate) fn parse_with(text: &str, style: UrlStyle) -> Result<DbUrl, DbError> {
     let text = text.trim();
     let Ok(url) = Url::parse(text) else {
         // Not a URL at all; do not echo it (it may hold a password).
@@ -73,8 +127,12 @@ pub(crate) fn parse(text: &str) -> Result<DbUrl, DbError> {
             ),
         ));
     };
-    match url.scheme() {
-        "sqlite" => parse_sqlite(&url),
+    let scheme = match (style, url.scheme().split_once('+')) {
+        (UrlStyle::SqlAlchemy, Some((base, _driver))) => base,
+        _ => url.scheme(),
+    };
+    match scheme {
+        "sqlite" => parse_sqlite(&url, style),
         "postgres" | "postgresql" => parse_postgres(&url),
         other => Err(invalid(
             &format!("{other}:..."),
@@ -83,12 +141,21 @@ pub(crate) fn parse(text: &str) -> Result<DbUrl, DbError> {
     }
 }
 
-fn parse_sqlite(url: &Url) -> Result<DbUrl, DbError> {
+fn parse_sqlite(url: &Url, style: UrlStyle) -> Result<DbUrl, DbError> {
     let shown = url.as_str();
     if url.query().is_some() || url.fragment().is_some() {
         return Err(invalid(shown, "a sqlite URL takes no parameters"));
     }
     let path = decode(url.path());
+    // SQLAlchemy: `sqlite:///rel.db` (three slashes, then a relative path),
+    // `sqlite:////abs.db` (four).
+    let path = match style {
+        UrlStyle::SqlAlchemy if url.has_authority() => match path.strip_prefix('/') {
+            Some(rest) => rest.to_owned(),
+            None => path,
+        },
+        _ => path,
+    };
     // `sqlite://dir/calls.db`: the "host" is the first part of a relative path.
     let path = match url.host_str() {
         Some(host) if !host.is_empty() => format!("{}{path}", decode(host)),
@@ -254,6 +321,45 @@ mod tests {
         assert_eq!(
             sqlite_path("sqlite:///abs/my%20calls.db"),
             PathBuf::from("/abs/my calls.db")
+        );
+    }
+
+    #[test]
+    fn sqlalchemy_style_reads_three_slashes_as_relative() {
+        let cwd = std::env::current_dir().unwrap();
+        let path = |text: &str| match parse_with(text, UrlStyle::SqlAlchemy).unwrap().target {
+            Target::Sqlite(p) => p,
+            Target::Postgres(_) => panic!("not sqlite"),
+        };
+        assert_eq!(path("sqlite:///calls.db"), cwd.join("calls.db"));
+        assert_eq!(path("sqlite:///data/calls.db"), cwd.join("data/calls.db"));
+        assert_eq!(
+            path("sqlite:////abs/path.db"),
+            PathBuf::from("/abs/path.db")
+        );
+        assert_eq!(path("sqlite:calls.db"), cwd.join("calls.db"));
+        assert_eq!(path("sqlite+pysqlite:///calls.db"), cwd.join("calls.db"));
+        assert!(matches!(
+            parse_with("postgresql+psycopg2://ana@h/db", UrlStyle::SqlAlchemy)
+                .unwrap()
+                .target,
+            Target::Postgres(_)
+        ));
+        assert!(parse("postgresql+psycopg2://ana@h/db").is_err());
+        // SQLAlchemy's `sqlite://` is an in-memory database: refused.
+        assert!(parse_with("sqlite://", UrlStyle::SqlAlchemy).is_err());
+        assert_eq!(
+            sqlite_url(std::path::Path::new("rel dir/c#1.db")).unwrap(),
+            format!(
+                "sqlite://{}",
+                Url::from_file_path(cwd.join("rel dir/c#1.db"))
+                    .unwrap()
+                    .path()
+            )
+        );
+        assert_eq!(
+            sqlite_path(&sqlite_url(std::path::Path::new("rel dir/c#1.db")).unwrap()),
+            cwd.join("rel dir/c#1.db")
         );
     }
 
