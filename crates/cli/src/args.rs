@@ -28,6 +28,7 @@ Exit codes:
   4 authentication      10 undecodable answer
   5 forbidden (IP)      11 paging cannot go on
  12 call not found      13 request budget spent
+ 14 database (unreachable, read-only, full, newer schema, busy)
 130 interrupted (Ctrl-C)";
 
 /// Options of every command.
@@ -136,6 +137,10 @@ pub(crate) enum Command {
     /// Credentials: clear a lock-out after an authentication failure.
     #[command(subcommand)]
     Auth(AuthCommand),
+    /// Keep a table of calls current in SQLite or PostgreSQL: the first run
+    /// backfills, each later run reads only what is new or still in
+    /// progress; resumable, quota-aware.
+    Sync(crate::commands::sync::SyncArgs),
 }
 
 #[derive(Debug, Subcommand)]

@@ -18,8 +18,34 @@ pub(crate) enum Failure {
     Interrupted(String),
     /// A usage problem found after parsing (e.g. missing credentials).
     Usage(String),
+    /// A bad option value found after parsing (exit 3, as validation).
+    Config(String),
     /// Nothing matched (exit 12), with what was looked for.
     NotFound(String),
+    /// A database that cannot be used (exit 14): unreachable, read-only,
+    /// full, of a newer schema, held by another sync past the wait.
+    Database(String),
+}
+
+impl From<velip_store::db::DbError> for Failure {
+    fn from(e: velip_store::db::DbError) -> Self {
+        use velip_store::db::DbErrorKind;
+        match e.kind() {
+            // A malformed --db or --account: bad input, nothing sent (exit 3).
+            DbErrorKind::InvalidUrl | DbErrorKind::InvalidInput => Self::Config(e.to_string()),
+            _ => Self::Database(e.to_string()),
+        }
+    }
+}
+
+impl From<velip_store::sync::SyncError> for Failure {
+    fn from(e: velip_store::sync::SyncError) -> Self {
+        match e {
+            velip_store::sync::SyncError::Client(e) => e.into(),
+            velip_store::sync::SyncError::Database(e) => e.into(),
+            other => Self::Database(other.to_string()),
+        }
+    }
 }
 
 impl From<Error> for Failure {
@@ -45,6 +71,9 @@ impl From<velip_core::ValidationError> for Failure {
         Self::Sdk(Error::Validation(e))
     }
 }
+
+/// The exit code of a database that cannot be used (`velip sync`).
+pub(crate) const DATABASE_EXIT_CODE: u8 = 14;
 
 /// The documented exit code of each error kind (see `velip --help`): the
 /// one table (a test walks every kind through it).
@@ -101,6 +130,8 @@ impl Failure {
             Self::Io(_) => 1,
             Self::Usage(_) => 2,
             Self::NotFound(_) => 12,
+            Self::Config(_) => 3,
+            Self::Database(_) => DATABASE_EXIT_CODE,
             Self::Interrupted(_) => 130,
             Self::Sdk(e) => exit_code(e.kind()),
         }
@@ -203,9 +234,12 @@ impl fmt::Display for Failure {
                 write!(f, "invalid arguments: {}", parts.join("; "))
             }
             Self::Sdk(e) => write!(f, "{e}"),
-            Self::Io(m) | Self::Interrupted(m) | Self::Usage(m) | Self::NotFound(m) => {
-                f.write_str(m)
-            }
+            Self::Io(m)
+            | Self::Interrupted(m)
+            | Self::Usage(m)
+            | Self::NotFound(m)
+            | Self::Config(m)
+            | Self::Database(m) => f.write_str(m),
         }
     }
 }

@@ -49,6 +49,13 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     if let Command::Decode(a) = &cli.command {
         return commands::decode::run(a);
     }
+    if let Command::Sync(a) = &cli.command {
+        // The database first: one that cannot be used fails before anything
+        // is sent. Quota waits are on, as for exports.
+        let store = commands::sync::open(a)?;
+        let ctx = context::Context::new(&cli.global, true)?;
+        return commands::sync::run(&ctx, a, store);
+    }
     let waits = matches!(
         cli.command,
         Command::Calls(CallsCommand::Export { .. } | CallsCommand::Push { .. })
@@ -119,7 +126,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             commands::quota::reset(&ctx);
             Ok(())
         }
-        Command::Decode(_) => Ok(()),
+        Command::Decode(_) | Command::Sync(_) => Ok(()),
     }
 }
 
