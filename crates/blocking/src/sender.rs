@@ -108,12 +108,19 @@ impl Sender {
     }
 
     /// Sends `query` with retries like [`Sender::execute`], but a successful
-    /// answer comes back undecoded when its head can be read alone. No
-    /// interrupt check: for background fetches, whose waiting caller polls
-    /// the check itself. `buffer`: where to read the answer's body (a spare
+    /// answer comes back undecoded when its head can be read alone. For
+    /// background fetches: `stop` takes the place of the client's interrupt
+    /// check (the waiting caller polls that one itself) and is polled the
+    /// same way, so a stopped fetch ends within 100 ms, in flight or
+    /// waiting to retry. `buffer`: where to read the answer's body (a spare
     /// one from an earlier page).
-    pub(crate) fn fetch_undecoded(&self, query: &Query, buffer: Vec<u8>) -> Result<Fetched, Error> {
-        self.send(query, Operation::Read, None, Some(buffer))
+    pub(crate) fn fetch_undecoded(
+        &self,
+        query: &Query,
+        buffer: Vec<u8>,
+        stop: &InterruptCheck,
+    ) -> Result<Fetched, Error> {
+        self.send(query, Operation::Read, Some(stop), Some(buffer))
     }
 
     /// The retry loop.
@@ -181,6 +188,7 @@ impl Sender {
                     match self.transport.post_form_interruptible(
                         &body,
                         authorization.as_deref(),
+                        defer.take().unwrap_or_default(),
                         check,
                     ) {
                         Ok(Some(answer)) => Ok(answer),

@@ -4,12 +4,15 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
+use std::thread::JoinHandle;
 
 use velip_core::{Cursor, Page, Query};
 
 use crate::Error;
 use crate::answer::Fetched;
+use crate::retry::InterruptCheck;
 use crate::sender::Sender;
 
 /// The walk's page pipeline: two helper threads per walk (so the allocator
@@ -26,10 +29,40 @@ use crate::sender::Sender;
 /// consumed. The fetcher follows cursors on its own only while they
 /// are new to its chain; the walk checks every delivery against the query it
 /// wants and starts a new pipeline when they differ.
+///
+/// Dropping the pipeline tells both threads to stop and returns at once
+/// (it may run where waiting is not allowed, e.g. under Python's GIL, which
+/// a helper thread logging through Python needs); [`Prefetcher::close`]
+/// also waits for them, so nothing is sent once it returns. The fetcher
+/// checks a stop flag before each request and polls it (every 100 ms) while
+/// a request is in flight or waits to be retried, so the threads end within
+/// about 100 ms (plus the decoding of a page already handed over); a
+/// request abandoned in flight was sent before and its answer is dropped.
 pub(super) struct Prefetcher {
     /// Starts a new chain at this query (only while the pipeline is idle).
     pub(super) requests: SyncSender<Query>,
     pub(super) answers: Receiver<Delivery>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Prefetcher {
+    /// Stops both threads and waits for them.
+    pub(super) fn close(mut self) {
+        let threads = std::mem::take(&mut self.threads);
+        // Sets the stop flag, then drops the channels, which unblocks both
+        // threads.
+        drop(self);
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Prefetcher {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
 }
 
 /// One page out of the pipeline.
@@ -51,9 +84,17 @@ impl Prefetcher {
         // into (at most one spare waits).
         let (spare_tx, spares) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
         let worker = Arc::clone(sender);
-        // Both threads end when the walk is dropped (its channel ends with
-        // it). The waiting walk polls the interrupt check, not these threads.
-        std::thread::Builder::new()
+        let stop = Arc::new(AtomicBool::new(false));
+        let fetcher_stop = Arc::clone(&stop);
+        let decoder_stop = Arc::clone(&stop);
+        let stopped: InterruptCheck = {
+            let s = Arc::clone(&stop);
+            Arc::new(move || s.load(Ordering::SeqCst))
+        };
+        // Both threads end when the pipeline is dropped or closed (see
+        // `Prefetcher`). The waiting walk polls the client's interrupt check,
+        // not these threads.
+        let fetcher = std::thread::Builder::new()
             .name("velip-fetch".to_owned())
             .spawn(move || {
                 let mut seen: HashSet<Cursor> = HashSet::new();
@@ -69,8 +110,11 @@ impl Prefetcher {
                             Err(_) => break,
                         },
                     };
+                    if fetcher_stop.load(Ordering::SeqCst) {
+                        break;
+                    }
                     let buffer = spares.try_recv().unwrap_or_default();
-                    let fetched = worker.fetch_undecoded(&query, buffer);
+                    let fetched = worker.fetch_undecoded(&query, buffer, &stopped);
                     if let Some(c) = query.cursor() {
                         seen.insert(c.clone());
                     }
@@ -88,10 +132,13 @@ impl Prefetcher {
                 }
             })
             .ok()?;
-        std::thread::Builder::new()
+        let decoder = std::thread::Builder::new()
             .name("velip-decode".to_owned())
             .spawn(move || {
                 while let Ok((fetched, following)) = bodies.recv() {
+                    if decoder_stop.load(Ordering::SeqCst) {
+                        break;
+                    }
                     let answer = match fetched {
                         Ok(Fetched::Undecoded(u)) => {
                             let (answer, body) = u.decode_keeping_body();
@@ -113,7 +160,12 @@ impl Prefetcher {
                 }
             })
             .ok()?;
-        Some(Self { requests, answers })
+        Some(Self {
+            requests,
+            answers,
+            stop,
+            threads: vec![fetcher, decoder],
+        })
     }
 }
 
