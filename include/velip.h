@@ -619,9 +619,11 @@ void velip_client_free(velip_client *client);
  * Interrupts the client: every call on it that is running (on any
  * thread: a request in flight, a retry backoff, a `Retry-After` wait, a
  * walk waiting for its next page) returns `VELIP_INTERRUPTED` within
- * about 100 ms, and every later call returns it at once without sending
- * anything, until `velip_client_clear_interrupt`. Iterators made from the
- * client are interrupted too. Nothing already received is lost.
+ * about 100 ms, and every later call that would send a request or wait
+ * returns it at once without sending anything, until
+ * `velip_client_clear_interrupt`. Iterators made from the client are
+ * interrupted too. Nothing already received is lost (a walk still hands
+ * out the records of a page it has).
  *
  * Async-signal-safe (one atomic store, no allocation, no lock): call it
  * from a `SIGINT` handler. NULL is ignored. Never fails, so it returns
