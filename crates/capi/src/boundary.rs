@@ -408,12 +408,53 @@ pub(crate) fn c_string_owned(s: String) -> CString {
     CString::new(s).unwrap_or_else(|e| c_string(&String::from_utf8_lossy(&e.into_vec())))
 }
 
-/// A `CString` of a value's `Display` text.
-pub(crate) fn c_display(v: &impl std::fmt::Display) -> CString {
+/// A `CString` of a value's `Display` text, in one allocation of the exact
+/// size: short texts (ids, dates, amounts) are formatted on the stack first.
+pub(crate) fn c_display(v: &(impl std::fmt::Display + ?Sized)) -> CString {
     use std::fmt::Write as _;
-    let mut s = String::with_capacity(24);
-    let _ = write!(s, "{v}");
-    c_string_owned(s)
+    let mut small = StackText::default();
+    if write!(small, "{v}").is_ok() {
+        let text = small.text();
+        let mut bytes = Vec::with_capacity(text.len() + 1);
+        bytes.extend_from_slice(text);
+        bytes.push(0);
+        return CString::from_vec_with_nul(bytes)
+            .unwrap_or_else(|_| c_string(&String::from_utf8_lossy(text)));
+    }
+    c_string_owned(v.to_string())
+}
+
+/// A formatting target on the stack; fails (so the caller falls back to a
+/// `String`) when the text does not fit.
+pub(crate) struct StackText {
+    buf: [u8; 64],
+    len: usize,
+}
+
+impl StackText {
+    /// The text written so far.
+    pub(crate) fn text(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl Default for StackText {
+    fn default() -> Self {
+        Self {
+            buf: [0; 64],
+            len: 0,
+        }
+    }
+}
+
+impl std::fmt::Write for StackText {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let dst = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        dst.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
 }
 
 /// The pointer of an optional C string (NULL for `None`).
@@ -514,5 +555,9 @@ mod tests {
     #[test]
     fn interior_nul_is_replaced() {
         assert_eq!(c_string("a\0b").to_str().unwrap(), "a\u{FFFD}b");
+        assert_eq!(c_display(&"a\0b").to_str().unwrap(), "a\u{FFFD}b");
+        let long = "x".repeat(100) + "\0";
+        assert_eq!(c_display(&long).to_bytes().len(), 100 + 3);
+        assert_eq!(c_display(&42).to_str().unwrap(), "42");
     }
 }

@@ -56,7 +56,11 @@ impl CallIterData {
 
     fn refresh(&mut self) {
         let Some(it) = &self.iter else { return };
-        self.resume = it.resume_cursor().map(|c| c_string(c.as_str()));
+        // The cursor changes once per page, not per step.
+        let cursor = it.resume_cursor().map(|c| c.as_str().as_bytes());
+        if self.resume.as_deref().map(std::ffi::CStr::to_bytes) != cursor {
+            self.resume = it.resume_cursor().map(|c| c_string(c.as_str()));
+        }
         for w in it.warnings().iter().skip(self.warnings.len()) {
             self.warnings.push(c_string(w));
         }

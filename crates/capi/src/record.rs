@@ -16,7 +16,7 @@ use crate::boundary::{
     try_out, try_ref, try_str,
 };
 use crate::error::{Error, set_opt_number};
-use crate::lazy::{LazyBox, LazyCStr};
+use crate::lazy::{LazyBox, LazyTexts};
 use crate::phone::velip_phone_number;
 use crate::status::velip_status;
 
@@ -73,10 +73,10 @@ struct Lists {
 
 /// A record: the Rust record and its C texts, each made on first access by
 /// any thread (see `lazy.rs`), so a caller pays only for the fields it
-/// reads and an unread field costs 8 bytes.
+/// reads and an unread field costs 8 bytes; short texts share one block.
 pub(crate) struct Record {
     pub(crate) inner: CallRecord,
-    texts: [LazyCStr; TEXT_FIELDS],
+    texts: LazyTexts<TEXT_FIELDS>,
     lists: LazyBox<Lists>,
 }
 
@@ -88,7 +88,7 @@ impl Record {
     pub(crate) fn new(inner: CallRecord) -> Self {
         Self {
             inner,
-            texts: [const { LazyCStr::new() }; TEXT_FIELDS],
+            texts: LazyTexts::new(),
             lists: LazyBox::new(),
         }
     }
@@ -114,7 +114,7 @@ impl Record {
             Text::RecordingUrl => r.recording_url.as_ref().map(|v| v as &dyn Display),
         };
         value.map_or(std::ptr::null(), |v| {
-            self.texts[field as usize].get_or_init(|| c_display(&v))
+            self.texts.get_or_init(field as usize, v)
         })
     }
 
