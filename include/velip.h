@@ -88,7 +88,8 @@ typedef struct velip_filter velip_filter;
 
 /**
  * One decoded answer page or webhook delivery (opaque): records plus
- * pagination and notices.
+ * pagination and notices. Immutable: may be read from several threads at
+ * once.
  */
 typedef struct velip_page velip_page;
 
@@ -109,6 +110,7 @@ typedef struct velip_record velip_record;
 
 /**
  * A list of call records (opaque), e.g. every call of a correlation id.
+ * Immutable: may be read from several threads at once (its records too).
  */
 typedef struct velip_record_list velip_record_list;
 

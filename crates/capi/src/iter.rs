@@ -67,6 +67,16 @@ impl CallIterData {
     }
 }
 
+impl Drop for CallIterData {
+    /// Stops the walk's helper threads and waits for them: nothing is sent
+    /// once `velip_call_iter_free` returns.
+    fn drop(&mut self) {
+        if let Some(walk) = &mut self.iter {
+            walk.close();
+        }
+    }
+}
+
 fn broken() -> Error {
     Error::invalid("the iterator is unusable after an internal error; free it")
 }
