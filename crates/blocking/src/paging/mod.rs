@@ -62,7 +62,9 @@ const MAX_STALLS: u32 = 2;
 /// buffers are held.
 /// See [`CallIter::prefetch_depth`] to reach one page ahead only (less
 /// memory, for consumers slower than decoding) and [`CallIter::prefetch`]
-/// to turn it off.
+/// to turn it off. [`CallIter::close`] stops the helper threads and waits
+/// for them: nothing is sent afterwards; dropping the walk tells them to
+/// stop without waiting.
 ///
 /// # Each call once, in O(page size) memory
 ///
@@ -233,6 +235,21 @@ impl CallIter {
     pub fn prefetch_depth(mut self, pages: usize) -> Self {
         self.depth = pages.min(2);
         self
+    }
+
+    /// Stops the walk's helper threads and waits for them, so that nothing
+    /// is sent once it returns: a request in flight or waiting to be
+    /// retried is abandoned within about 100 ms (it was sent before; its
+    /// answer is dropped). Dropping the walk only tells them to stop (it
+    /// never waits: a thread holding a lock the helpers need, such as
+    /// Python's GIL for logging, may drop a walk); they end within about
+    /// 100 ms. The walk itself stays where it is: a later `next()` requests
+    /// the next page again, on new helper threads.
+    pub fn close(&mut self) {
+        self.in_flight = None;
+        if let Some(p) = self.prefetcher.take() {
+            p.close();
+        }
     }
 
     /// Pages fetched successfully so far.
