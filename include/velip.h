@@ -171,6 +171,13 @@ typedef void (*velip_log_callback)(void *userdata, velip_log_level level, const 
 typedef uint32_t velip_phone_style;
 
 /**
+ * What a client does when the ledger knows the service would refuse a
+ * request (the hourly list quota is used up, or a `Retry-After` has not
+ * passed): one of the `VELIP_RATE_LIMIT_*` values (a `uint32_t`).
+ */
+typedef uint32_t velip_rate_limit_policy;
+
+/**
  * What a record's destination (`dest`) is: one of the
  * `VELIP_DESTINATION_*` values (a `uint32_t`; more may be added).
  */
@@ -266,6 +273,19 @@ typedef uint32_t velip_destination_kind;
  * National display, `(11) 99999-9999`.
  */
 #define VELIP_PHONE_NATIONAL 4
+
+/**
+ * Return `VELIP_RATE_LIMITED` at once, nothing sent, with the time to wait
+ * in `velip_last_error_retry_after` (the default).
+ */
+#define VELIP_RATE_LIMIT_FAIL 0
+
+/**
+ * Sleep until a slot frees or the deadline passes (interruptible with
+ * `velip_client_interrupt`), when that is within the maximum wait; else
+ * fail as `VELIP_RATE_LIMIT_FAIL` does.
+ */
+#define VELIP_RATE_LIMIT_WAIT 1
 
 /**
  * No destination in the record.
@@ -1405,6 +1425,108 @@ velip_status velip_phone_format(const char *input,
                                 char *buf,
                                 size_t len,
                                 size_t *needed);
+
+/**
+ * The rate-limit policy and, for `VELIP_RATE_LIMIT_WAIT`, the longest
+ * single wait in milliseconds (0: the default, 3700000, one hourly window
+ * and 100 s; at most 86400000, else `velip_client_new` returns
+ * `VELIP_CONFIG`). `VELIP_INVALID_ARGUMENT` for another policy value.
+ *
+ * # Safety
+ * `config` must be a live configuration.
+ */
+velip_status velip_client_config_set_rate_limit_policy(velip_client_config *config,
+                                                       velip_rate_limit_policy policy,
+                                                       uint64_t max_wait_ms);
+
+/**
+ * A request budget: after `requests` requests (every attempt that may
+ * reach the service, retries included) the client sends nothing more and
+ * returns `VELIP_BUDGET`. 0 is refused by `velip_client_new`
+ * (`VELIP_CONFIG`). Default: no budget.
+ *
+ * # Safety
+ * `config` must be a live configuration.
+ */
+velip_status velip_client_config_set_max_requests(velip_client_config *config, uint64_t requests);
+
+/**
+ * Where the quota and lock-out ledger (shared by every velip process of
+ * the user) keeps its files, as `VELIP_STATE_DIR` takes it: a folder
+ * (made `0700` on first use), or `"off"` to disable the ledger; `""`
+ * keeps the default (`VELIP_STATE_DIR`, `$XDG_STATE_HOME/velip`,
+ * `~/.local/state/velip`).
+ *
+ * # Safety
+ * `config` must be a live configuration; `dir` a NUL-terminated UTF-8
+ * string owned by the caller (copied).
+ */
+velip_status velip_client_config_set_state_dir(velip_client_config *config, const char *dir);
+
+/**
+ * The account's list quota, for accounts with other limits than the
+ * service's 200 requests per hour: `requests` per sliding window of
+ * `window_ms` milliseconds.
+ *
+ * # Safety
+ * `config` must be a live configuration.
+ */
+velip_status velip_client_config_set_list_quota(velip_client_config *config,
+                                                uint32_t requests,
+                                                uint64_t window_ms);
+
+/**
+ * The daily cap of point lookups, when known (default: learned from the
+ * service's first daily `429`).
+ *
+ * # Safety
+ * `config` must be a live configuration.
+ */
+velip_status velip_client_config_set_daily_lookup_cap(velip_client_config *config, uint32_t cap);
+
+/**
+ * The requests this client has sent (every attempt that may have reached
+ * the service, retries included; refusals of the ledger and the budget
+ * are not counted), into `*out`.
+ *
+ * # Safety
+ * `client` must be a live client (may be shared across threads); `out`
+ * valid for writing.
+ */
+velip_status velip_client_requests_sent(const velip_client *client, uint64_t *out);
+
+/**
+ * Clears the authentication lock-out of the client's credentials, in
+ * every process (through the ledger), as `velip auth reset` does;
+ * `*was_locked` (if not NULL) says whether there was one. Clear it only
+ * once the credentials are fixed: each further failure counts towards the
+ * service's permanent IP ban.
+ *
+ * # Safety
+ * `client` must be a live client (may be shared across threads);
+ * `was_locked` NULL or valid for writing.
+ */
+velip_status velip_client_reset_lockout(const velip_client *client, bool *was_locked);
+
+/**
+ * What the ledger knows of the client's credentials on its host, as JSON
+ * (the shape of `velip quota --format json`: `host`, `credentials`,
+ * `fingerprint`, `last_used`, `list` {`used`, `limit`, `window_seconds`,
+ * `oldest_expires_at`}, `lookups` {`day`, `used`, `limit`},
+ * `retry_after` [{`scope`, `until`}], `lockout`; RFC 3339 times in UTC);
+ * the text `null` when the ledger is off. Caller buffer: `buf` of `len`
+ * bytes, `*needed` (if not NULL) set to the size with the NUL;
+ * `VELIP_BUFFER_TOO_SMALL` when it does not fit.
+ *
+ * # Safety
+ * `client` must be a live client (may be shared across threads); `buf`
+ * NULL or valid for writing `len` bytes; `needed` NULL or valid for
+ * writing.
+ */
+velip_status velip_client_quota_json(const velip_client *client,
+                                     char *buf,
+                                     size_t len,
+                                     size_t *needed);
 
 /**
  * The call id (`cd_id`), `42_123456` or bare digits; never NULL.

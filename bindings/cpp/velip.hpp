@@ -52,6 +52,7 @@ enum class ErrorKind {
     Api,
     Server,
     NotFound,
+    Budget,
     Transport,
     Decode,
     Paging,
@@ -77,6 +78,7 @@ inline ErrorKind kind_of(velip_status status) noexcept {
     case VELIP_API_ERROR: return ErrorKind::Api;
     case VELIP_SERVER_ERROR: return ErrorKind::Server;
     case VELIP_NOT_FOUND: return ErrorKind::NotFound;
+    case VELIP_BUDGET: return ErrorKind::Budget;
     case VELIP_TRANSPORT: return ErrorKind::Transport;
     case VELIP_DECODE: return ErrorKind::Decode;
     case VELIP_PAGING: return ErrorKind::Paging;
@@ -193,6 +195,9 @@ enum class NumberFormat : uint32_t {
 };
 
 /// The webhook delivery method (velip_webhook_method).
+/// velip_rate_limit_policy: fail at once (the default) or wait for the quota.
+enum class RateLimitPolicy : uint32_t { Fail = VELIP_RATE_LIMIT_FAIL, Wait = VELIP_RATE_LIMIT_WAIT };
+
 enum class WebhookMethod : uint32_t { Post = VELIP_WEBHOOK_POST, Get = VELIP_WEBHOOK_GET };
 
 /// The webhook body format (velip_webhook_format).
@@ -530,6 +535,20 @@ public:
     /// The longest one call may take (0: none); then it throws kind Interrupted.
     VELIP_HPP_OPTION(deadline, (std::chrono::milliseconds d), (d),
                      velip_client_config_set_deadline_ms(c_.get(), ms(d)))
+    /// Fail at once or wait (at most max_wait; 0: the default 3700 s) when
+    /// the quota ledger knows a request would be refused.
+    VELIP_HPP_OPTION(rate_limit_policy,
+                     (RateLimitPolicy p, std::chrono::milliseconds max_wait = std::chrono::milliseconds(0)),
+                     (p, max_wait),
+                     velip_client_config_set_rate_limit_policy(c_.get(), static_cast<uint32_t>(p), ms(max_wait)))
+    /// A request budget (retries included); then kind Budget, nothing sent.
+    VELIP_HPP_OPTION(max_requests, (uint64_t n), (n), velip_client_config_set_max_requests(c_.get(), n))
+    /// The ledger's folder, or "off".
+    VELIP_HPP_OPTION(state_dir, (const std::string &dir), (dir),
+                     velip_client_config_set_state_dir(c_.get(), dir.c_str()))
+    VELIP_HPP_OPTION(list_quota, (uint32_t requests, std::chrono::milliseconds window), (requests, window),
+                     velip_client_config_set_list_quota(c_.get(), requests, ms(window)))
+    VELIP_HPP_OPTION(daily_lookup_cap, (uint32_t cap), (cap), velip_client_config_set_daily_lookup_cap(c_.get(), cap))
 #undef VELIP_HPP_OPTION
 
     const velip_client_config *get() const noexcept { return c_.get(); }
@@ -766,6 +785,24 @@ public:
         bool yes = false;
         detail::check(velip_client_is_interrupted(c_.get(), &yes));
         return yes;
+    }
+    /// Requests sent so far (retries included).
+    uint64_t requests_sent() const {
+        uint64_t n = 0;
+        detail::check(velip_client_requests_sent(c_.get(), &n));
+        return n;
+    }
+    /// The quota ledger's report as JSON ("null" with the ledger off).
+    std::string quota_json() const {
+        return detail::copy_text([&](char *buf, size_t len, size_t *needed) {
+            return velip_client_quota_json(c_.get(), buf, len, needed);
+        });
+    }
+    /// Clears the authentication lock-out; whether there was one.
+    bool reset_lockout() const {
+        bool was = false;
+        detail::check(velip_client_reset_lockout(c_.get(), &was));
+        return was;
     }
     const velip_client *get() const noexcept { return c_.get(); }
 

@@ -1211,6 +1211,73 @@ static void test_rate_limit(const sandbox *limited) {
     velip_client_free(client);
 }
 
+/* The ledger from C: a budget, the policy values, the state folder, the
+ * report as JSON (without the token), clearing a lock-out. */
+static void test_quota(const sandbox *sb) {
+    char dir[] = "/tmp/velip-c-ledger-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    velip_client_config *cfg = NULL;
+    CHECK_STATUS(velip_client_config_new(&cfg), VELIP_OK);
+    velip_client_config_set_base_url(cfg, sb->url);
+    velip_client_config_set_token(cfg, sb->token);
+    velip_client_config_set_max_retries(cfg, 0);
+    CHECK_STATUS(velip_client_config_set_rate_limit_policy(cfg, 7, 0), VELIP_INVALID_ARGUMENT);
+    CHECK_STATUS(velip_client_config_set_rate_limit_policy(cfg, VELIP_RATE_LIMIT_WAIT, 0), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_state_dir(cfg, dir), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_list_quota(cfg, 200, 3600000), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_daily_lookup_cap(cfg, 5000), VELIP_OK);
+    velip_client *client = NULL;
+    CHECK_STATUS(velip_client_config_set_max_requests(cfg, 0), VELIP_OK);
+    CHECK_STATUS(velip_client_new(cfg, &client), VELIP_CONFIG);
+    CHECK(client == NULL);
+    CHECK_STATUS(velip_client_config_set_max_requests(cfg, 1), VELIP_OK);
+    CHECK_STATUS(velip_client_new(cfg, &client), VELIP_OK);
+    velip_client_config_free(cfg);
+    if (client == NULL) {
+        return;
+    }
+    uint64_t sent = 9;
+    CHECK_STATUS(velip_client_requests_sent(client, &sent), VELIP_OK);
+    CHECK(sent == 0);
+    velip_record *rec = NULL;
+    CHECK_STATUS(velip_client_get_call(client, "1", &rec), VELIP_NOT_FOUND);
+    CHECK_STATUS(velip_client_get_call(client, "1", &rec), VELIP_BUDGET);
+    CHECK_STR(velip_status_str(VELIP_BUDGET), "request budget spent");
+    CHECK_STATUS(velip_client_requests_sent(client, &sent), VELIP_OK);
+    CHECK(sent == 1);
+
+    size_t needed = 0;
+    CHECK_STATUS(velip_client_quota_json(client, NULL, 0, &needed), VELIP_OK);
+    CHECK(needed > 1);
+    char *json = malloc(needed);
+    CHECK_STATUS(velip_client_quota_json(client, json, needed, &needed), VELIP_OK);
+    CHECK(strstr(json, "\"lookups\":{") != NULL);
+    CHECK(strstr(json, "\"credentials\":\"token\"") != NULL);
+    CHECK(strstr(json, sb->token) == NULL);
+    free(json);
+    bool was_locked = true;
+    CHECK_STATUS(velip_client_reset_lockout(client, &was_locked), VELIP_OK);
+    CHECK(!was_locked);
+    CHECK_STATUS(velip_client_reset_lockout(client, NULL), VELIP_OK);
+    CHECK_STATUS(velip_client_requests_sent(NULL, &sent), VELIP_NULL_PARAMETER);
+    velip_client_free(client);
+
+    /* "off": no ledger, the report is null. */
+    CHECK_STATUS(velip_client_config_new(&cfg), VELIP_OK);
+    velip_client_config_set_base_url(cfg, sb->url);
+    velip_client_config_set_token(cfg, sb->token);
+    CHECK_STATUS(velip_client_config_set_state_dir(cfg, "off"), VELIP_OK);
+    CHECK_STATUS(velip_client_new(cfg, &client), VELIP_OK);
+    velip_client_config_free(cfg);
+    char small[8];
+    CHECK_STATUS(velip_client_quota_json(client, small, sizeof small, NULL), VELIP_OK);
+    CHECK_STR(small, "null");
+    velip_client_free(client);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}
+
 /* ------------------------------------------------------------ counting proxy */
 
 /* A TCP relay in front of a sandbox that counts the HTTP requests going
@@ -1842,6 +1909,7 @@ int main(int argc, char **argv) {
         test_concurrent_readers(&sb);
         test_free_stops_the_walk(&sb);
         test_log_callback(&sb);
+        test_quota(&sb);
     }
     bool started_limited = sandbox_start(&limited, argv[1], limited_args) == 0;
     CHECK(started_limited);

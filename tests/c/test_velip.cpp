@@ -144,9 +144,16 @@ void test_offline() {
                       .max_retries(0)
                       .max_retry_wait(std::chrono::seconds(1))
                       .user_agent_suffix("cpp-tests")
-                      .deadline(std::chrono::seconds(30));
+                      .deadline(std::chrono::seconds(30))
+                      .rate_limit_policy(velip::RateLimitPolicy::Wait, std::chrono::seconds(60))
+                      .max_requests(1000)
+                      .state_dir("off")
+                      .list_quota(200, std::chrono::hours(1))
+                      .daily_lookup_cap(5000);
     velip::Client offline(config);
     EXPECT_ERROR(velip::ErrorKind::Transport, offline.get_call("42_1"));
+    CHECK(offline.requests_sent() == 1 && offline.quota_json() == "null" && !offline.reset_lockout());
+    EXPECT_ERROR(velip::ErrorKind::Config, velip::Client(velip::ClientConfig().token("t0k3n-t0k3n").max_requests(0)));
     EXPECT_ERROR(velip::ErrorKind::Config,
                  velip::Client(velip::ClientConfig().token("t0k3n-t0k3n").timeout(std::chrono::milliseconds(0))));
     EXPECT_ERROR(velip::ErrorKind::Config,

@@ -62,7 +62,7 @@ impl Handle for velip_client_config {
 
 /// A client and its cancellation state (shared with its iterators).
 pub(crate) struct ClientData {
-    client: Client,
+    pub(crate) client: Client,
     cancel: Arc<Cancel>,
 }
 
@@ -74,7 +74,7 @@ impl Handle for velip_client {
 ///
 /// # Safety
 /// `config` NULL or a live config with no other reference alive.
-unsafe fn with_config(
+pub(crate) unsafe fn with_config(
     config: *mut velip_client_config,
     f: impl FnOnce(ClientBuilder) -> ClientBuilder,
 ) -> Result<(), Error> {
@@ -382,11 +382,7 @@ pub unsafe extern "C" fn velip_client_config_set_deadline_ms(
     }
 }
 
-// Quota and lock-out ledger settings go here once the ledger is wired into
-// `ClientBuilder` (`state_dir`, `on_rate_limit(RateLimitPolicy)`,
-// `max_requests`): one `velip_client_config_set_*` setter each, passing
-// the value through `with_config` like the setters above, with their
-// values (`VELIP_RATE_LIMIT_*`) as `uint32_t` typedefs and `#define`s.
+// Quota, lock-out and budget settings: `quota.rs`.
 
 /// Builds a client from a configuration (copied: the configuration may be
 /// freed or changed afterwards). `VELIP_CONFIG` when it is invalid (the

@@ -277,3 +277,24 @@ pub(crate) unsafe fn set_opt_number<T: Default>(
     value.write(v.unwrap_or_default());
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::velip_status_str;
+
+    /// Every error kind of the client has its own status with its own text
+    /// (the table is `status_of`; a new kind fails here until it has one).
+    #[test]
+    fn every_error_kind_has_its_own_status() {
+        let mut seen = std::collections::HashSet::new();
+        for kind in ErrorKind::ALL {
+            let s = status_of(kind);
+            assert!(seen.insert(s), "{kind:?} shares status {s}");
+            assert_ne!(s, VELIP_OK, "{kind:?}");
+            // SAFETY: static C strings.
+            let text = unsafe { std::ffi::CStr::from_ptr(velip_status_str(s)) };
+            assert_ne!(text.to_str().unwrap(), "unknown status", "{kind:?}");
+        }
+    }
+}

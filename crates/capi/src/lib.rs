@@ -50,6 +50,7 @@ pub mod log;
 pub mod money;
 pub mod page;
 pub mod phone;
+pub mod quota;
 pub mod record;
 pub mod status;
 

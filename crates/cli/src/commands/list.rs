@@ -12,21 +12,15 @@ use velip_store::rows::{csv::CsvWriter, jsonl};
 
 use crate::output;
 
-/// Feeds up to `limit` records to `write`; an SDK error stops the walk after
+/// Feeds the walk's records to `write`; an SDK error stops the walk after
 /// what was already written.
 fn drain(
     iter: &mut CallIter,
-    limit: Option<u64>,
     mut write: impl FnMut(u64, &CallRecord) -> std::io::Result<()>,
 ) -> Result<(), Failure> {
-    let mut n = 0;
-    while limit.is_none_or(|l| n < l) {
-        match iter.next() {
-            None => break,
-            Some(Err(e)) => return Err(Failure::from(e)),
-            Some(Ok(r)) => write(n, &r).map_err(|e| Failure::io("stdout", e))?,
-        }
-        n += 1;
+    for (n, r) in (0u64..).zip(iter) {
+        let r = r.map_err(Failure::from)?;
+        write(n, &r).map_err(|e| Failure::io("stdout", e))?;
     }
     Ok(())
 }
@@ -38,13 +32,12 @@ pub(crate) fn run(
     limit: Option<u64>,
     csv: CsvOptions,
 ) -> Result<(), Failure> {
-    // A page no larger than what will be printed, at most the server's 5000.
-    let page_size = limit.map_or(5000, |l| i64::try_from(l.clamp(1, 5000)).unwrap_or(5000));
-    let query = filters.builder(page_size).build()?;
-    // With --limit the walk stops early: no page is fetched ahead. Without
-    // it, one page ahead, as `calls export` does.
+    let query = filters.builder(5000).build()?;
+    // With --limit the walk stops early (pages no larger than the limit,
+    // nothing fetched ahead: `CallIter::limit`). Without it, one page ahead,
+    // as `calls export` does.
     let mut iter = match limit {
-        Some(_) => ctx.client.list_calls(query).prefetch(false),
+        Some(n) => ctx.client.list_calls(query).limit(n),
         None => ctx.client.list_calls(query).prefetch_depth(1),
     };
     let stdout = std::io::stdout();
@@ -52,14 +45,14 @@ pub(crate) fn run(
     let result = match format {
         ListFormat::Table => output::table::header(&mut out)
             .map_err(|e| Failure::io("stdout", e))
-            .and_then(|()| drain(&mut iter, limit, |_, r| output::table::record(&mut out, r))),
-        ListFormat::Jsonl => drain(&mut iter, limit, |_, r| jsonl::write_record(&mut out, r)),
+            .and_then(|()| drain(&mut iter, |_, r| output::table::record(&mut out, r))),
+        ListFormat::Jsonl => drain(&mut iter, |_, r| jsonl::write_record(&mut out, r)),
         ListFormat::Json => {
             let res = out
                 .write_all(b"[")
                 .map_err(|e| Failure::io("stdout", e))
                 .and_then(|()| {
-                    drain(&mut iter, limit, |n, r| {
+                    drain(&mut iter, |n, r| {
                         out.write_all(if n == 0 { b"\n" } else { b",\n" })?;
                         serde_json::to_writer(&mut out, r).map_err(std::io::Error::from)
                     })
@@ -74,7 +67,7 @@ pub(crate) fn run(
             let res = w
                 .header()
                 .map_err(|e| Failure::io("stdout", e))
-                .and_then(|()| drain(&mut iter, limit, |_, r| w.record(r)));
+                .and_then(|()| drain(&mut iter, |_, r| w.record(r)));
             w.flush().map_err(|e| Failure::io("stdout", e))?;
             res
         }
