@@ -157,12 +157,12 @@ class AsyncClient:
 
     async def quota_report(self) -> Optional[QuotaReport]:
         """The quota ledger's report, read in a worker thread (see
-        ``Client.quota_report``)."""
+        ``Client.quota_report``). Raises nothing."""
         return await self._run(self._client.quota_report)
 
     async def reset_lockout(self) -> bool:
         """Clears the authentication lock-out of these credentials (see
-        ``Client.reset_lockout``)."""
+        ``Client.reset_lockout``). Raises nothing."""
         return await self._run(self._client.reset_lockout)
 
     # -- calls --------------------------------------------------------------

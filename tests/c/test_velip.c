@@ -1207,6 +1207,11 @@ static void test_rate_limit(const sandbox *limited) {
     velip_call_iter_free(it);
     velip_record *rec = NULL;
     CHECK_STATUS(velip_client_get_call(client, "1000001", &rec), VELIP_RATE_LIMITED);
+    /* The Retry-After is in the ledger, shared with the next client. */
+    char json[4096];
+    size_t needed = 0;
+    CHECK_STATUS(velip_client_quota_json(client, json, sizeof json, &needed), VELIP_OK);
+    CHECK(strstr(json, "\"retry_after\"") != NULL && strstr(json, "\"list\"") != NULL);
     velip_filter_free(f);
     velip_client_free(client);
 }
@@ -1746,6 +1751,9 @@ static void test_interrupt(const sandbox *sb, const sandbox *limited) {
     velip_client_config_set_token(cfg, limited->token);
     velip_client_config_set_max_retries(cfg, 3);
     velip_client_config_set_max_retry_wait_ms(cfg, 3600u * 1000u); /* Retry-After 120 s is waited */
+    /* No shared ledger: this test is about the wait itself, and each part
+     * must meet the 429 again rather than the lock-out the last one left. */
+    CHECK_STATUS(velip_client_config_set_state_dir(cfg, "off"), VELIP_OK);
     velip_client *client = NULL;
     CHECK_STATUS(velip_client_new(cfg, &client), VELIP_OK);
     velip_filter *f = NULL;

@@ -675,7 +675,8 @@ impl PyClient {
     /// daily 429 reveals it); ``retry_after`` (``{"list"|"lookup":
     /// datetime}``, deadlines not passed); ``lockout`` (``since``,
     /// ``code``, ``message``, or ``None``). ``None`` when the ledger is off
-    /// (``state_dir="off"`` or ``VELIP_STATE_DIR=off``).
+    /// (``state_dir="off"`` or ``VELIP_STATE_DIR=off``). Raises nothing: it
+    /// reads the ledger and sends no request.
     fn quota_report<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
         let c = self.client(py)?;
         let Some(r) = py.detach(|| c.quota_report()) else {
@@ -719,6 +720,7 @@ impl PyClient {
     /// process, through the ledger), as ``velip auth reset`` does. Returns
     /// whether there was one. Clear it only once the credentials are fixed:
     /// each further failure counts towards the service's permanent IP ban.
+    /// Raises nothing: it sends no request.
     fn reset_lockout(&self, py: Python<'_>) -> PyResult<bool> {
         let c = self.client(py)?;
         Ok(py.detach(|| c.reset_lockout()))
