@@ -106,6 +106,11 @@ impl Stats {
         self
     }
 
+    /// Records added so far.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
     /// Adds a page's records and counts its rejected entries.
     pub fn add_page(&mut self, page: &Page) {
         for r in &page.records {

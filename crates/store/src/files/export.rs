@@ -254,6 +254,34 @@ impl FileExport {
         f.stream_position().map_err(err)
     }
 
+    /// Ends an export whose walk failed. When no page was committed (an
+    /// error on the first request, such as an authentication failure), its
+    /// files are removed: there is nothing to resume, and the same command
+    /// starts afresh next time. Otherwise they are kept for a resume.
+    /// Returns whether they were kept.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] when a file cannot be removed.
+    pub fn abandon(self) -> Result<bool, StoreError> {
+        if self.cp.pages > 0 {
+            return Ok(true);
+        }
+        drop(self.rows);
+        drop(self.rejected);
+        for p in [
+            &self.paths.checkpoint,
+            &self.paths.partial,
+            &self.paths.rejected,
+        ] {
+            match std::fs::remove_file(p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::io(p, e)),
+            }
+        }
+        Ok(false)
+    }
+
     /// Removes the checkpoint and renames the partial file to the output;
     /// for XLSX, builds the workbook from the staging file first (to
     /// `OUT.building`, renamed to `OUT`), and removes the staging file.
