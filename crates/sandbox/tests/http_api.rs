@@ -977,10 +977,16 @@ fn binary_in_the_background_prints_exports_for_velip() {
     let get = |k: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(&format!("export {k}='")))
-            .map(|v| v.trim_end_matches('\'').to_owned())
-            .unwrap_or_else(|| panic!("{k} in {text}"))
+            .map_or_else(
+                || panic!("{k} in {text}"),
+                |v| v.trim_end_matches('\'').to_owned(),
+            )
     };
-    let (url, token, pid) = (get("VELIP_BASE_URL"), get("VELIP_TOKEN"), get("VELIP_SANDBOX_PID"));
+    let (url, token, pid) = (
+        get("VELIP_BASE_URL"),
+        get("VELIP_TOKEN"),
+        get("VELIP_SANDBOX_PID"),
+    );
     assert_eq!(url, get("VELIP_SANDBOX_URL"));
     let resp = common::agent()
         .post(format!("{url}/api/v2/GetCallStatus.php"))
@@ -988,6 +994,9 @@ fn binary_in_the_background_prints_exports_for_velip() {
         .send_form([("maxreg", "2")])
         .unwrap();
     assert_eq!(resp.status().as_u16(), 200);
-    let killed = std::process::Command::new("kill").arg(&pid).status().unwrap();
+    let killed = std::process::Command::new("kill")
+        .arg(&pid)
+        .status()
+        .unwrap();
     assert!(killed.success());
 }

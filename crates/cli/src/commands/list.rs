@@ -84,10 +84,11 @@ pub(crate) fn check(a: &ListArgs) -> Result<(), Failure> {
 pub(crate) fn run(ctx: &Context, a: &ListArgs) -> Result<(), Failure> {
     let query = a.filters.query(page_size(a))?;
     output::notes::resolved_days(ctx, &a.filters, &query);
-    // With --limit the walk stops early: no page is fetched ahead. Without
-    // it, one page ahead, as `calls export` does.
+    // With --limit the walk stops early (pages no larger than the limit,
+    // nothing fetched ahead: `CallIter::limit`). Without it, one page ahead,
+    // as `calls export` does.
     let mut iter = match a.limit {
-        Some(_) => ctx.client.list_calls(query).prefetch(false),
+        Some(l) => ctx.client.list_calls(query).limit(l),
         None => ctx.client.list_calls(query).prefetch_depth(1),
     };
     let stdout = std::io::stdout();

@@ -1,8 +1,6 @@
 //! `velip quota` and `velip auth reset`: the quota ledger for the current
 //! credentials.
 
-use serde_json::json;
-
 use crate::args::output::RecordFormat;
 use crate::context::Context;
 use crate::quota::local;
@@ -12,29 +10,9 @@ pub(crate) fn show(ctx: &Context, format: RecordFormat) {
         say!("the quota ledger is off (VELIP_STATE_DIR=off): nothing is counted");
         return;
     };
-    let rfc = |t: std::time::SystemTime| {
-        chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-    };
     match format {
         RecordFormat::Json => {
-            let v = json!({
-                "host": r.host,
-                "credentials": r.mode.as_str(),
-                "fingerprint": r.fingerprint.to_string(),
-                "list": {
-                    "used": r.list.used,
-                    "limit": r.list.limit,
-                    "window_seconds": r.list.window.as_secs(),
-                    "oldest_expires_at": r.list.oldest_expires_at.map(rfc),
-                },
-                "lookups": {
-                    "day": r.lookups.day.to_string(),
-                    "used": r.lookups.used,
-                    "limit": r.lookups.limit,
-                },
-                "retry_after": r.retry_after.iter().map(|(s, t)| json!({"scope": s.as_str(), "until": rfc(*t)})).collect::<Vec<_>>(),
-                "lockout": r.lockout.as_ref().map(|l| json!({"since": rfc(l.since), "code": l.code, "message": l.message})),
-            });
+            let v = r.to_json();
             say!("{v:#}");
         }
         RecordFormat::Text => {

@@ -124,6 +124,7 @@ struct Args {
     /// Start in the background and print `export VELIP_BASE_URL=...`,
     /// `VELIP_TOKEN=...` and `VELIP_SANDBOX_PID=...` lines for the shell:
     /// `eval "$(velip-sandbox --background)"`, then `kill $VELIP_SANDBOX_PID`.
+    /// The background sandbox's log is discarded.
     #[arg(long, conflicts_with = "exit_on_stdin_eof")]
     background: bool,
 }
@@ -148,6 +149,9 @@ fn background() -> ExitCode {
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
+        // Detached from the calling shell's streams: a caller capturing
+        // them (`$(...)`) must not wait for the sandbox to end.
+        .stderr(Stdio::null())
         .spawn()
     {
         Ok(c) => c,
@@ -167,8 +171,11 @@ fn background() -> ExitCode {
             let _ = writeln!(out, "export {k}={}", quote(v));
         }
         if line.contains(" calls ready in ") {
-            let _ = writeln!(out, "export VELIP_SANDBOX_PID={}", child.id());
-            let _ = writeln!(out, "# velip-sandbox runs in the background; stop it with: kill $VELIP_SANDBOX_PID");
+            let _ = writeln!(out, "export VELIP_SANDBOX_PID='{}'", child.id());
+            let _ = writeln!(
+                out,
+                "# velip-sandbox runs in the background; stop it with: kill $VELIP_SANDBOX_PID"
+            );
             let _ = out.flush();
             return ExitCode::SUCCESS;
         }
