@@ -385,7 +385,8 @@ fn the_embedded_sandbox_syncs_in_one_line() {
 fn bad_arguments_are_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
     for (args, needle) in [
-        (vec!["--since", "soon"], "expected a number of days"),
+        (vec!["--since", "soon"], "is not a day"),
+        (vec!["--date", "yesterday"], "takes a date YYYY-MM-DD in a sync"),
         (vec!["--cursor", "5"], "--cursor does not apply"),
         (vec!["--only-dtmf"], "need a selection"),
     ] {
