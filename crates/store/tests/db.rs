@@ -176,6 +176,29 @@ fn migrations_from_empty(db: &TestDb) {
     assert_eq!(store.backend(), db.backend);
 }
 
+/// Several processes opening a fresh database at once (two syncs started
+/// together): one migrates, the others wait for it and find the schema
+/// current.
+fn first_opens_at_once_migrate_once(db: &TestDb) {
+    let barrier = Arc::new(Barrier::new(4));
+    let openers: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, barrier) = (db.url.clone(), Arc::clone(&barrier));
+            std::thread::spawn(move || {
+                barrier.wait();
+                Store::open(&url).map(|s| s.migrated_from())
+            })
+        })
+        .collect();
+    let mut migrated = Vec::new();
+    for o in openers {
+        let from = o.join().unwrap().unwrap_or_else(|e| panic!("open: {e}"));
+        migrated.extend(from);
+    }
+    assert_eq!(migrated, [0], "one open migrated, from version 0");
+    assert_eq!(db.open().schema_version(), SCHEMA_VERSION);
+}
+
 fn migrations_from_an_older_version(db: &TestDb) {
     let mut old = Store::open_with(&db.url, &OpenOptions::new().target_version(1)).unwrap();
     assert_eq!(old.schema_version(), 1);
@@ -764,6 +787,7 @@ macro_rules! both_backends {
 
 both_backends!(
     migrations_from_empty,
+    first_opens_at_once_migrate_once,
     migrations_from_an_older_version,
     newer_schema_is_refused,
     read_only_database_is_refused,

@@ -293,12 +293,31 @@ impl PgDb {
 
     fn migrate(&mut self, db: &str, target: u32) -> Result<SchemaInfo, DbError> {
         let err = |doing: String| move |e| map_err(db, &doing, e);
+        // A session lock taken before the transaction starts: a transaction
+        // that waited for the lock inside it would still see the tables as
+        // missing (the catalog caches of a backend are refreshed when a
+        // transaction starts, not when an advisory lock is granted) and
+        // fail with "relation calls already exists".
+        self.client
+            .execute(&format!("SELECT pg_advisory_lock({MIGRATE_KEY})"), &[])
+            .map_err(err("locking the schema".into()))?;
+        let result = self.migrate_locked(db, target);
+        let unlocked = self
+            .client
+            .execute(&format!("SELECT pg_advisory_unlock({MIGRATE_KEY})"), &[])
+            .map_err(err("unlocking the schema".into()));
+        let info = result?;
+        unlocked?;
+        Ok(info)
+    }
+
+    /// [`migrate`](Self::migrate) under the schema lock.
+    fn migrate_locked(&mut self, db: &str, target: u32) -> Result<SchemaInfo, DbError> {
+        let err = |doing: String| move |e| map_err(db, &doing, e);
         let mut tx = self
             .client
             .transaction()
             .map_err(err("starting the migration".into()))?;
-        tx.execute(&format!("SELECT pg_advisory_xact_lock({MIGRATE_KEY})"), &[])
-            .map_err(err("locking the schema".into()))?;
         // Read again under the lock: another process may have migrated.
         let found = version(&mut tx, db)?;
         if found > SCHEMA_VERSION {
