@@ -33,6 +33,7 @@ from velip._errors import (
     BudgetError,
     ConfigError,
     CursorCycleError,
+    DatabaseError,
     DecodeError,
     ForbiddenError,
     NotFoundError,
@@ -60,6 +61,7 @@ from velip._velip import (
     parse_webhook,
 )
 from velip._async import AsyncClient
+from velip._sync import SyncReport, sync
 
 
 def _configure_logging() -> None:
@@ -90,6 +92,7 @@ __all__ = [
     "Client",
     "ConfigError",
     "CursorCycleError",
+    "DatabaseError",
     "DecodeError",
     "ForbiddenError",
     "MaskedNumber",
@@ -101,6 +104,7 @@ __all__ = [
     "RateLimitError",
     "RequestTimeoutError",
     "ServerError",
+    "SyncReport",
     "TransportError",
     "ValidationError",
     "VelipError",
@@ -109,4 +113,5 @@ __all__ = [
     "parse_brl_decimal",
     "parse_response",
     "parse_webhook",
+    "sync",
 ]

@@ -19,7 +19,8 @@ contain tokens or passwords.
     ├── DecodeError
     ├── PagingError (CursorCycleError is its old name)
     ├── BudgetError
-    └── NotFoundError (also LookupError)
+    ├── NotFoundError (also LookupError)
+    └── DatabaseError (``sync``: the database of a sync)
 
 Each class corresponds to one error kind of the Rust client
 (``velip_blocking::ErrorKind``); the mapping is one table in Rust.
@@ -37,6 +38,7 @@ __all__ = [
     "BudgetError",
     "ConfigError",
     "CursorCycleError",
+    "DatabaseError",
     "DecodeError",
     "ForbiddenError",
     "NotFoundError",
@@ -285,3 +287,24 @@ class NotFoundError(VelipError, LookupError):
     def __init__(self, text: str, *, call_id: str = "") -> None:
         super().__init__(text)
         self.call_id = call_id
+
+
+class DatabaseError(VelipError):
+    """The database of a sync (``Client.sync``) cannot be used or failed.
+
+    ``kind`` says why, in stable words (match on it, never on the text):
+    ``"unreachable"`` (server down, wrong host or port, missing folder,
+    credentials refused), ``"read_only"``, ``"full"``, ``"schema_too_new"``
+    (written by a newer velip: upgrade), ``"schema_mismatch"`` (a table
+    ``calls`` that is not velip's), ``"busy"`` (another sync held the lock
+    past ``lock_timeout``), ``"other"``. Raised before any request when
+    the database is checked on open; during a run, what was committed stays
+    and the next run resumes. The message names the database, never a
+    password.
+    """
+
+    kind: str
+
+    def __init__(self, text: str, *, kind: str = "other") -> None:
+        super().__init__(text)
+        self.kind = kind

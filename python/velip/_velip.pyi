@@ -8,6 +8,7 @@ import concurrent.futures
 from typing import Any, Awaitable, Callable, Final, Iterator, Literal, Optional, Sequence, TypeVar, Union, final
 
 from velip._enums import AmdResult, CallStatus
+from velip._sync import SyncReport
 from velip._types import (
     CallRecordDict,
     DateArg,
@@ -298,6 +299,25 @@ class Client:
         page_size: Optional[_PageSize] = None,
         cursor: Optional[str] = None,
     ) -> Page: ...
+    def sync(
+        self,
+        db: str,
+        *,
+        account: Optional[str] = None,
+        since: Union[datetime.date, str, None] = None,
+        campaign_id: Optional[int] = None,
+        campaign_ref: Optional[str] = None,
+        correlation_id: Optional[str] = None,
+        date_start: Optional[_DateArg] = None,
+        date_end: Optional[_DateArg] = None,
+        empty_ctid: bool = False,
+        only_dtmf: bool = False,
+        numtype: Optional[NumType] = None,
+        origin: Optional[str] = None,
+        page_size: Optional[_PageSize] = None,
+        lock_timeout: Optional[float] = None,
+        max_lookups: Optional[int] = None,
+    ) -> SyncReport: ...
     def push_to_webhook(
         self,
         *,

@@ -95,7 +95,7 @@ impl Selection<'_> {
         Ok(b)
     }
 
-    fn build(self, py: Python<'_>) -> PyResult<Query> {
+    pub(crate) fn build(self, py: Python<'_>) -> PyResult<Query> {
         self.builder(py)?
             .build()
             .map_err(|e| errors::validation(py, &e))
@@ -507,6 +507,84 @@ impl PyClient {
         PyPage::new(py, page)
     }
 
+    /// Keeps a table of calls current in SQLite or PostgreSQL and returns
+    /// a ``SyncReport`` (frozen): ``db`` is a SQLAlchemy/Django-style URL,
+    /// ``"sqlite:///calls.db"`` (relative to the current folder),
+    /// ``"sqlite:////srv/calls.db"`` (absolute) or
+    /// ``"postgresql://user@host/db"`` (a ``+driver`` suffix is ignored).
+    /// The first run backfills the selection (from ``since``: a ``date`` or
+    /// ``"YYYY-MM-DD"``/``"30d"``, America/Sao_Paulo days; without a
+    /// selection, the last 30 days); each later run reads only the calls
+    /// above the newest one stored and those stored while in progress,
+    /// each page committed with the sync state (a crash loses nothing; the
+    /// next run resumes). ``account`` labels the rows (never the token).
+    /// Two syncs of one account and database run one after the other: the
+    /// second waits up to ``lock_timeout`` seconds (logged at WARNING;
+    /// ``SyncReport.lock_waited``). The selection arguments are
+    /// ``list_page``'s. The GIL is released for the whole run.
+    ///
+    /// Raises:
+    ///
+    /// - ``ValidationError`` (also ``ValueError``): a bad selection,
+    ///   ``since``, ``db`` URL or ``account``, before anything is opened or
+    ///   sent;
+    /// - ``DatabaseError`` (``kind``: ``"unreachable"``, ``"read_only"``,
+    ///   ``"full"``, ``"schema_too_new"``, ``"schema_mismatch"``,
+    ///   ``"busy"``, ``"other"``): before any request when the database
+    ///   cannot be used, or during the run (what was committed stays);
+    /// - the errors of ``list_page`` (``RateLimitError`` once waits beyond
+    ///   ``max_retry_wait`` are refused, ``AuthenticationError``, ...);
+    ///   ``KeyboardInterrupt`` on Ctrl-C.
+    #[pyo3(signature = (
+        db, *, account = None, since = None, campaign_id = None, campaign_ref = None,
+        correlation_id = None, date_start = None, date_end = None, empty_ctid = false,
+        only_dtmf = false, numtype = None, origin = None, page_size = None,
+        lock_timeout = None, max_lookups = None,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn sync<'py>(
+        &self,
+        py: Python<'py>,
+        db: Bound<'py, PyAny>,
+        account: Option<Bound<'py, PyAny>>,
+        since: Option<Bound<'py, PyAny>>,
+        campaign_id: Option<Bound<'py, PyAny>>,
+        campaign_ref: Option<Bound<'py, PyAny>>,
+        correlation_id: Option<Bound<'py, PyAny>>,
+        date_start: Option<Bound<'py, PyAny>>,
+        date_end: Option<Bound<'py, PyAny>>,
+        empty_ctid: bool,
+        only_dtmf: bool,
+        numtype: Option<Bound<'py, PyAny>>,
+        origin: Option<Bound<'py, PyAny>>,
+        page_size: Option<Bound<'py, PyAny>>,
+        lock_timeout: Option<Bound<'py, PyAny>>,
+        max_lookups: Option<u32>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let args = crate::sync::SyncArgs {
+            db,
+            account: account.unwrap_or_else(|| PyString::new(py, "default").into_any()),
+            since,
+            selection: Selection {
+                campaign_id,
+                campaign_ref,
+                correlation_id,
+                date_start,
+                date_end,
+                empty_ctid,
+                only_dtmf,
+                numtype,
+                origin,
+                page_size,
+                cursor: None,
+            },
+            lock_timeout,
+            max_lookups,
+        };
+        let c = self.client(py)?;
+        crate::sync::run(py, c, args)
+    }
+
     /// Asks the service to deliver the selected calls to your webhook
     /// ``rurl`` (an ``http(s)`` URL) and returns its answer as a ``Page``.
     /// Never retried once it may have reached the service (only failures
@@ -682,38 +760,7 @@ impl PyClient {
         let Some(r) = py.detach(|| c.quota_report()) else {
             return Ok(None);
         };
-        let d = PyDict::new(py);
-        d.set_item("host", &r.host)?;
-        d.set_item("credentials", r.mode.as_str())?;
-        d.set_item("fingerprint", r.fingerprint.to_string())?;
-        d.set_item("last_used", r.last_used)?;
-        let list = PyDict::new(py);
-        list.set_item("used", r.list.used)?;
-        list.set_item("limit", r.list.limit)?;
-        list.set_item("window", r.list.window)?;
-        list.set_item("oldest_expires_at", r.list.oldest_expires_at)?;
-        d.set_item("list", list)?;
-        let lookups = PyDict::new(py);
-        lookups.set_item("day", r.lookups.day)?;
-        lookups.set_item("used", r.lookups.used)?;
-        lookups.set_item("limit", r.lookups.limit)?;
-        d.set_item("lookups", lookups)?;
-        let retry = PyDict::new(py);
-        for (scope, until) in &r.retry_after {
-            retry.set_item(scope.as_str(), *until)?;
-        }
-        d.set_item("retry_after", retry)?;
-        match &r.lockout {
-            None => d.set_item("lockout", py.None())?,
-            Some(l) => {
-                let lock = PyDict::new(py);
-                lock.set_item("since", l.since)?;
-                lock.set_item("code", &l.code)?;
-                lock.set_item("message", &l.message)?;
-                d.set_item("lockout", lock)?;
-            }
-        }
-        Ok(Some(d))
+        quota_dict(py, &r).map(Some)
     }
 
     /// Clears the authentication lock-out of these credentials (in every
@@ -754,4 +801,44 @@ pub(crate) fn _async_iterator(
     executor: Py<PyAny>,
 ) -> crate::async_iter::PyAsyncCallIterator {
     crate::async_iter::PyAsyncCallIterator::new(it, executor)
+}
+
+/// A ledger report as the ``QuotaReport`` dict (``Client.quota_report``,
+/// ``SyncReport.quota``).
+pub(crate) fn quota_dict<'py>(
+    py: Python<'py>,
+    r: &velip_blocking::ledger::AccountReport,
+) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("host", &r.host)?;
+    d.set_item("credentials", r.mode.as_str())?;
+    d.set_item("fingerprint", r.fingerprint.to_string())?;
+    d.set_item("last_used", r.last_used)?;
+    let list = PyDict::new(py);
+    list.set_item("used", r.list.used)?;
+    list.set_item("limit", r.list.limit)?;
+    list.set_item("window", r.list.window)?;
+    list.set_item("oldest_expires_at", r.list.oldest_expires_at)?;
+    d.set_item("list", list)?;
+    let lookups = PyDict::new(py);
+    lookups.set_item("day", r.lookups.day)?;
+    lookups.set_item("used", r.lookups.used)?;
+    lookups.set_item("limit", r.lookups.limit)?;
+    d.set_item("lookups", lookups)?;
+    let retry = PyDict::new(py);
+    for (scope, until) in &r.retry_after {
+        retry.set_item(scope.as_str(), *until)?;
+    }
+    d.set_item("retry_after", retry)?;
+    match &r.lockout {
+        None => d.set_item("lockout", py.None())?,
+        Some(l) => {
+            let lock = PyDict::new(py);
+            lock.set_item("since", l.since)?;
+            lock.set_item("code", &l.code)?;
+            lock.set_item("message", &l.message)?;
+            d.set_item("lockout", lock)?;
+        }
+    }
+    Ok(d)
 }

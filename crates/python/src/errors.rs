@@ -285,3 +285,29 @@ pub(crate) fn response(py: Python<'_>, e: velip_core::ResponseError) -> PyErr {
 pub(crate) fn velip(py: Python<'_>, text: &str) -> PyErr {
     build(py, "VelipError", text, &[])
 }
+
+/// `DatabaseError` (`kind`: `DbErrorKind::as_str`, `"unreachable"`,
+/// `"read_only"`, ...), or `ValidationError` for a malformed database URL
+/// or account label (bad input, as for a request field).
+pub(crate) fn database(py: Python<'_>, e: &velip_store::db::DbError) -> PyErr {
+    use velip_store::db::DbErrorKind;
+    let class = match e.kind() {
+        DbErrorKind::InvalidUrl | DbErrorKind::InvalidInput => "ValidationError",
+        _ => "DatabaseError",
+    };
+    let kw: Vec<(&str, Bound<'_, PyAny>)> = if class == "DatabaseError" {
+        vec![("kind", obj(py, e.kind().as_str()))]
+    } else {
+        Vec::new()
+    };
+    build(py, class, &e.to_string(), &kw)
+}
+
+/// A sync's error: the client's or the database's.
+pub(crate) fn sync(py: Python<'_>, e: &velip_store::sync::SyncError) -> PyErr {
+    match e {
+        velip_store::sync::SyncError::Client(c) => client(py, c),
+        velip_store::sync::SyncError::Database(d) => database(py, d),
+        other => build(py, "DatabaseError", &other.to_string(), &[("kind", obj(py, "other"))]),
+    }
+}

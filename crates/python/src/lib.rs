@@ -25,6 +25,7 @@ mod page;
 mod phone;
 mod record;
 mod sandbox;
+mod sync;
 
 use pyo3::prelude::*;
 
