@@ -4,7 +4,12 @@ Called by scripts/bench after the release builds; see BENCHMARKS.md. Every
 figure is measured in this run, on this machine; ratios compare clients
 measured in the same run against the same sandbox process.
 
-Usage: run.py --target-dir DIR --python PY --out REPORT.md [--quick]
+Usage: run.py --target-dir DIR --python PY --out REPORT.md [--quick] [--only SECTION,...]
+
+Sections: decode (1), e2e (2, 5, 6), memory (3), serving (4), quota (7),
+sync (8). `--only sync` runs one section (its release builds must exist:
+`cargo build --release -p velip-sandbox -p velip-cli`; PostgreSQL figures
+need `VELIP_TEST_POSTGRES_URL`, e.g. under `scripts/with-postgres`).
 """
 
 from __future__ import annotations
@@ -99,6 +104,9 @@ def criterion(target: Path) -> List[Dict[str, Any]]:
     return rows
 
 
+SECTIONS = ("decode", "e2e", "memory", "serving", "quota", "sync")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--target-dir", required=True, type=Path)
@@ -107,7 +115,16 @@ def main() -> None:
     ap.add_argument("--c-env", default="", help="LD_LIBRARY_PATH for the C walk")
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--quick", action="store_true", help="smaller data, one round")
+    ap.add_argument("--only", default="", help="comma-separated sections: " + ",".join(SECTIONS))
     a = ap.parse_args()
+    only = {x.strip() for x in a.only.split(",") if x.strip()}
+    unknown = only - set(SECTIONS)
+    if unknown:
+        ap.error(f"unknown sections {sorted(unknown)}; known: {', '.join(SECTIONS)}")
+
+    def want(section: str) -> bool:
+        return not only or section in only
+
     rel = a.target_dir / "release"
     sandbox_bin = rel / "velip-sandbox"
     velip_bin = rel / "velip"
@@ -118,9 +135,36 @@ def main() -> None:
     report: Dict[str, Any] = {"machine": os.uname().machine, "cores": os.cpu_count()}
 
     # 1. Rust decode (criterion ran before us).
-    report["decode"] = criterion(a.target_dir)
+    if want("decode"):
+        report["decode"] = criterion(a.target_dir)
 
-    # 2 and 5. End to end against one sandbox process.
+    # 2, 5 and 6. End to end against one sandbox process.
+    if want("e2e"):
+        e2e(report, a, sandbox_bin, walk_bin, e2e_calls, rounds)
+
+    tmp = a.target_dir / "bench-tmp"
+    tmp.mkdir(exist_ok=True)
+    # 3. Streaming memory: CLI export and Python iteration, 10,000 vs big.
+    if want("memory"):
+        memory(report, a, sandbox_bin, velip_bin, tmp, big)
+    # 4. The sandbox's own serving rate.
+    if want("serving"):
+        serving(report, sandbox_bin, big)
+
+    # 7. Quota-bound exports: 30 pages against a quota of 10 per 5 s.
+    if want("quota"):
+        report["quota"] = quota_bench(sandbox_bin, velip_bin, tmp)
+
+    # 8. velip sync: initial load of `big` calls, then an incremental run.
+    if want("sync"):
+        report["sync"] = sync_bench(sandbox_bin, velip_bin, tmp, big)
+
+    a.out.write_text(render(report))
+    (a.out.with_suffix(".json")).write_text(json.dumps(report, indent=2))
+    print(render(report))
+
+
+def e2e(report: Dict[str, Any], a: Any, sandbox_bin: Path, walk_bin: Path, e2e_calls: int, rounds: int) -> None:
     with SandboxProcess(sandbox_bin, e2e_calls) as sb:
         out = run([a.python, str(ROOT / "benches/python/bench_e2e.py"), sb.url, sb.token, "--rounds", str(rounds)])
         report["python_e2e"] = last_json(out)
@@ -135,10 +179,9 @@ def main() -> None:
         report["walks"] = {k: sorted(v)[len(v) // 2] for k, v in walks.items() if v}
         report["e2e_calls"] = e2e_calls
 
-    # 3. Streaming memory: CLI export and Python iteration, 10,000 vs big.
+
+def memory(report: Dict[str, Any], a: Any, sandbox_bin: Path, velip_bin: Path, tmp: Path, big: int) -> None:
     mem: Dict[str, Dict[int, float]] = {"cli_export": {}, "python_iter": {}}
-    tmp = a.target_dir / "bench-tmp"
-    tmp.mkdir(exist_ok=True)
     for calls in (10_000, big):
         with SandboxProcess(sandbox_bin, calls) as sb:
             out_file = tmp / f"export-{calls}.csv"
@@ -154,7 +197,8 @@ def main() -> None:
     report["memory"] = {k: {str(c): v for c, v in d.items()} for k, d in mem.items()}
     report["memory_big"] = big
 
-    # 4. The sandbox's own serving rate.
+
+def serving(report: Dict[str, Any], sandbox_bin: Path, big: int) -> None:
     with SandboxProcess(sandbox_bin, big) as sb:
         import urllib.request
         import urllib.parse
@@ -181,13 +225,6 @@ def main() -> None:
         secs = time.perf_counter() - t0
         report["sandbox_serving"] = {"records": n, "seconds": secs, "records_per_s": n / secs,
                                      "rss_mib": sb.rss_mib()}
-
-    # 7. Quota-bound exports: 30 pages against a quota of 10 per 5 s.
-    report["quota"] = quota_bench(sandbox_bin, velip_bin, tmp)
-
-    a.out.write_text(render(report))
-    (a.out.with_suffix(".json")).write_text(json.dumps(report, indent=2))
-    print(render(report))
 
 
 def quota_bench(sandbox_bin: Path, velip_bin: Path, tmp: Path) -> Dict[str, Any]:
@@ -235,8 +272,107 @@ def quota_bench(sandbox_bin: Path, velip_bin: Path, tmp: Path) -> Dict[str, Any]
     return out
 
 
+SUMMARY = re.compile(
+    r"(?P<kind>backfill|incremental)(?: \(resumed\))?: (?P<inserted>\d+) inserted, (?P<updated>\d+) updated, "
+    r"(?P<unchanged>\d+) unchanged; (?P<records>\d+) records in (?P<lists>\d+) list requests?, (?P<lookups>\d+) lookups?"
+)
+
+
+def velip_sync(velip_bin: Path, url: str, token: str, db: str, state: str) -> Dict[str, Any]:
+    """One `velip sync` of every call into `db`: its summary, wall time and
+    peak RSS (GNU time). The ledger's quota is raised: the sandbox is
+    generous, and a 1,000,000-call backfill is 200 list requests alone."""
+    cmd = ["/usr/bin/time", "-v", str(velip_bin), "--base-url", url, "--list-quota", "100000", "sync", "--db", db,
+           "--account", "bench", "--date-start", "2000-01-01", "--date-end", "2100-12-31"]
+    print("+", " ".join(cmd), file=sys.stderr, flush=True)
+    env = dict(os.environ, VELIP_TOKEN=token, VELIP_STATE_DIR=state)
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    secs = time.perf_counter() - t0
+    m = SUMMARY.search(p.stderr)
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr)
+    if not m or not rss:
+        raise RuntimeError(p.stderr)
+    out: Dict[str, Any] = {k: (v if k == "kind" else int(v)) for k, v in m.groupdict().items()}
+    out.update(seconds=round(secs, 2), rss_mib=round(int(rss.group(1)) / 1024, 1),
+               records_per_s=round(out["records"] / secs), minimum_lists=-(-out["records"] // 5000))
+    return out
+
+
+def forget_state(db: str, sqlite_path: Optional[Path]) -> None:
+    """Deletes the sync state, so the next run re-reads the whole period and
+    upserts everything (the naive alternative)."""
+    sql = "DELETE FROM velip_sync_state"
+    if sqlite_path is not None:
+        import sqlite3
+
+        with sqlite3.connect(sqlite_path) as c:
+            c.execute(sql)
+    else:
+        psql = sorted(Path("/usr/lib/postgresql").glob("*/bin/psql"))[-1]
+        run([str(psql), db, "-c", sql])
+
+
+def sync_bench(sandbox_bin: Path, velip_bin: Path, tmp: Path, big: int) -> Dict[str, Any]:
+    """`velip sync` against a live sandbox process of `big` calls in which
+    500 new calls a second arrive, each final 1 s later: the initial sync
+    (records/s, peak RSS), then, about 20 s after the backfill's first page
+    (about 10,000 new calls, and the ~500 it stored in progress now final),
+    an incremental sync (list requests vs ceil(records read / 5000)), then
+    the naive alternative (state deleted: the whole period re-read and
+    upserted). SQLite always, PostgreSQL when VELIP_TEST_POSTGRES_URL is set."""
+    import tempfile
+
+    backends = [("sqlite", None)]
+    if os.environ.get("VELIP_TEST_POSTGRES_URL"):
+        backends.append(("postgres", os.environ["VELIP_TEST_POSTGRES_URL"]))
+    out: Dict[str, Any] = {"calls": big, "live_rate_per_s": 500, "finalize_after_s": 1}
+    for name, pg_url in backends:
+        flags = ["--live-rate", "30000", "--live-finalize-after", "1"]
+        with SandboxProcess(sandbox_bin, big, flags) as sb, tempfile.TemporaryDirectory() as state:
+            path = tmp / "sync-bench.db"
+            for f in tmp.glob("sync-bench.db*"):
+                f.unlink()
+            db = pg_url or f"sqlite://{path}"
+            if pg_url:
+                forget = sorted(Path("/usr/lib/postgresql").glob("*/bin/psql"))[-1]
+                run([str(forget), pg_url, "-c", "DROP TABLE IF EXISTS calls, velip_sync_state, velip_schema"])
+            t0 = time.perf_counter()
+            initial = velip_sync(velip_bin, sb.url, sb.token, db, state)
+            time.sleep(max(0.0, 20 - (time.perf_counter() - t0)))
+            incremental = velip_sync(velip_bin, sb.url, sb.token, db, state)
+            forget_state(db, None if pg_url else path)
+            naive = velip_sync(velip_bin, sb.url, sb.token, db, state)
+            out[name] = {"initial": initial, "incremental": incremental, "naive": naive,
+                         "sandbox_rss_mib": round(sb.rss_mib())}
+    return out
+
+
 def render(r: Dict[str, Any]) -> str:
     lines = [f"Machine: {r['machine']}, {r['cores']} cores.", ""]
+    if all(k in r for k in ("decode", "python_e2e", "memory", "sandbox_serving")):
+        render_core(r, lines)
+    sy = r.get("sync")
+    if sy:
+        lines += ["", f"### 8. `velip sync`: {sy['calls']:,} calls, then an incremental run (live sandbox: "
+                  f"{sy['live_rate_per_s']} new calls/s, final after {sy['finalize_after_s']} s)", "",
+                  "| backend | run | inserted | updated | unchanged | records read | list requests | "
+                  "ceil(records / 5000) | seconds | records/s | peak RSS |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for backend in ("sqlite", "postgres"):
+            b = sy.get(backend)
+            if not b:
+                continue
+            for run_name in ("initial", "incremental", "naive"):
+                x = b[run_name]
+                lines.append(f"| {backend} | {run_name} | {x['inserted']:,} | {x['updated']:,} | {x['unchanged']:,} | "
+                             f"{x['records']:,} | {x['lists']} | {x['minimum_lists']} | {x['seconds']} | "
+                             f"{x['records_per_s']:,} | {x['rss_mib']} MiB |")
+    return "\n".join(lines) + "\n"
+
+
+def render_core(r: Dict[str, Any], lines: List[str]) -> None:
+    """Sections 1 to 7 (a full run)."""
     lines += ["### 1. Rust decode of a 5000-record page (criterion, median)", "",
               "| shape | typed `CallRecord`s | `serde_json::Value` | ratio (Value time / typed time, target >= 1.0) |",
               "| --- | --- | --- | --- |"]
@@ -295,7 +431,6 @@ def render(r: Dict[str, Any]) -> str:
                   f"Two exports at once (two processes, one ledger): {two['seconds']} s; 429 answers: "
                   f"**{two['http_429']}**; rows {two['rows']:,}, unique {two['unique']:,}, selection "
                   f"{two['selection']:,}."]
-    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

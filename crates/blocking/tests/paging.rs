@@ -523,6 +523,9 @@ fn a_walk_with_a_stop_bound_requests_no_page_below_it_and_its_checkpoint_continu
     let mut it = c.list_calls(query).stop_at(1);
     assert_eq!(it.by_ref().count(), 12_000);
     assert!(!it.stopped() && it.checkpoint().is_finished());
+}
+
+#[test]
 fn a_limited_walk_asks_for_small_pages_fetches_nothing_ahead_and_stops() {
     let sb = sandbox(1_000);
     let c = client(&sb);
