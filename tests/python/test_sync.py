@@ -50,7 +50,7 @@ def test_backfill_then_only_what_is_new(tmp_path: pathlib.Path) -> None:
         # Down to the newest stored call only: ceil(records read / page size).
         assert (second.records_read, second.list_requests) == (200, 2)
         assert len(sb.request_log()) == 2
-        assert second.newest_call_id == str(sb.newest_call_id())
+        assert second.newest_call_id == str(sb.newest_call_id)
         assert rows(db) == 1330
 
 
