@@ -386,7 +386,10 @@ fn bad_arguments_are_usage_errors() {
     let dir = tempfile::tempdir().unwrap();
     for (args, needle) in [
         (vec!["--since", "soon"], "is not a day"),
-        (vec!["--date", "yesterday"], "takes a date YYYY-MM-DD in a sync"),
+        (
+            vec!["--date", "yesterday"],
+            "takes a date YYYY-MM-DD in a sync",
+        ),
         (vec!["--cursor", "5"], "--cursor does not apply"),
         (vec!["--only-dtmf"], "need a selection"),
     ] {

@@ -308,6 +308,11 @@ pub(crate) fn sync(py: Python<'_>, e: &velip_store::sync::SyncError) -> PyErr {
     match e {
         velip_store::sync::SyncError::Client(c) => client(py, c),
         velip_store::sync::SyncError::Database(d) => database(py, d),
-        other => build(py, "DatabaseError", &other.to_string(), &[("kind", obj(py, "other"))]),
+        other => build(
+            py,
+            "DatabaseError",
+            &other.to_string(),
+            &[("kind", obj(py, "other"))],
+        ),
     }
 }

@@ -21,8 +21,8 @@ pub mod db;
 pub mod files;
 pub mod parquet;
 pub mod rows;
-pub mod sync;
 pub mod stats;
+pub mod sync;
 
 mod error;
 mod sink;
