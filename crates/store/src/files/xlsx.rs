@@ -12,7 +12,7 @@
 //! the workbook is in place).
 //!
 //! The sheet, `calls`:
-//! - the columns of [`COLUMNS`](crate::rows::csv::COLUMNS), in that order,
+//! - the columns of [`COLUMNS`], in that order,
 //!   then `dtmf_1` … `dtmf_N` (one column per prompt, N the most prompts of
 //!   any record of the export), so the first 22 columns are always the
 //!   CSV's;
