@@ -60,6 +60,7 @@ from velip._velip import (
     parse_webhook,
 )
 from velip._async import AsyncClient
+from velip import webhooks
 
 
 def _configure_logging() -> None:
@@ -108,4 +109,5 @@ __all__ = [
     "parse_brl_decimal",
     "parse_response",
     "parse_webhook",
+    "webhooks",
 ]

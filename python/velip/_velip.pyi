@@ -5,7 +5,7 @@ import datetime
 import decimal
 import os
 import concurrent.futures
-from typing import Any, Awaitable, Callable, Final, Iterator, Literal, Optional, Sequence, TypeVar, Union, final
+from typing import Any, Awaitable, Callable, Final, Iterable, Iterator, Literal, Mapping, Optional, Sequence, TypeVar, Union, final
 
 from velip._enums import AmdResult, CallStatus
 from velip._types import (
@@ -18,6 +18,7 @@ from velip._types import (
     WebhookFormat,
     WebhookMethod,
 )
+from velip.webhooks import RejectedEntry
 
 _T = TypeVar("_T")
 
@@ -35,6 +36,9 @@ __all__ = [
     "parse_response",
     "parse_webhook",
     "parse_brl_decimal",
+    "WebhookAuth",
+    "WebhookDelivery",
+    "parse_delivery",
     "_record_from_wire",
     "_after_fork_in_child",
     "_error_kinds",
@@ -406,3 +410,57 @@ class WebhookReceiver:
     def close(self) -> None: ...
     def __enter__(self) -> WebhookReceiver: ...
     def __exit__(self, *_args: object) -> None: ...
+
+_HeaderText = Union[str, bytes]
+_Headers = Union[Mapping[str, str], Iterable[tuple[_HeaderText, _HeaderText]]]
+
+@final
+class WebhookAuth:
+    """Who may deliver: Basic credentials and/or required headers, checked
+    in constant time by the Rust receiver's code."""
+
+    def __new__(
+        cls,
+        *,
+        user: Optional[str] = None,
+        password: Optional[str] = None,
+        require_headers: Union[Mapping[str, str], Iterable[Union[str, tuple[str, str]]], None] = None,
+    ) -> WebhookAuth: ...
+    def verify(self, headers: _Headers) -> bool: ...
+    @property
+    def www_authenticate(self) -> Optional[str]: ...
+    @property
+    def user(self) -> Optional[str]: ...
+    @property
+    def required_headers(self) -> list[str]: ...
+
+@final
+class WebhookDelivery:
+    """One webhook delivery, decoded."""
+
+    @property
+    def records(self) -> list[CallRecord]: ...
+    @property
+    def call_ids(self) -> list[str]: ...
+    @property
+    def rejected(self) -> list[RejectedEntry]: ...
+    @property
+    def method(self) -> WebhookMethod: ...
+    @property
+    def format(self) -> WebhookFormat: ...
+    @property
+    def has_more(self) -> bool: ...
+    @property
+    def next_cursor(self) -> Optional[str]: ...
+    @property
+    def size(self) -> int: ...
+    def __len__(self) -> int: ...
+
+def parse_delivery(
+    method: str,
+    *,
+    content_type: Optional[str] = None,
+    query_string: Optional[_Body] = None,
+    body: Optional[_Body] = None,
+) -> WebhookDelivery:
+    """Decodes one webhook delivery (the Rust receiver's decoder)."""

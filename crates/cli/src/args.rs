@@ -136,6 +136,9 @@ pub(crate) enum Command {
     /// Credentials: clear a lock-out after an authentication failure.
     #[command(subcommand)]
     Auth(AuthCommand),
+    /// Receive webhook deliveries: `velip webhook listen`.
+    #[command(subcommand)]
+    Webhook(crate::commands::webhook::WebhookCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -25,6 +25,7 @@ mod page;
 mod phone;
 mod record;
 mod sandbox;
+mod webhooks;
 
 use pyo3::prelude::*;
 
@@ -80,6 +81,9 @@ fn _velip(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(functions::parse_response, m)?)?;
     m.add_function(wrap_pyfunction!(functions::parse_webhook, m)?)?;
     m.add_function(wrap_pyfunction!(functions::parse_brl_decimal, m)?)?;
+    m.add_class::<webhooks::PyWebhookAuth>()?;
+    m.add_class::<webhooks::PyWebhookDelivery>()?;
+    m.add_function(wrap_pyfunction!(webhooks::parse_delivery, m)?)?;
     m.add_function(wrap_pyfunction!(record::_record_from_wire, m)?)?;
     m.add_function(wrap_pyfunction!(record::_wire_enum_members, m)?)?;
     m.add_function(wrap_pyfunction!(errors::_error_kinds, m)?)?;

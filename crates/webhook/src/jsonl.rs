@@ -221,31 +221,48 @@ impl JsonLinesSink {
                 serde_json::to_writer(&mut self.buf, &line)?;
                 self.buf.push(b'\n');
             }
-            for r in &d.payload.rejected {
-                let meta = Meta::new(d, &received_at, r.index, calls, None);
-                let out: &mut Vec<u8> = if stdout { &mut self.buf } else { rejected };
-                if stdout {
+            if stdout {
+                for r in &d.payload.rejected {
+                    let meta = Meta::new(d, &received_at, r.index, calls, None);
                     serde_json::to_writer(
-                        &mut *out,
+                        &mut self.buf,
                         &RejectedStdoutLine {
                             rejected: r,
                             delivery: meta,
                         },
                     )?;
-                } else {
-                    serde_json::to_writer(
-                        &mut *out,
-                        &RejectedLine {
-                            rejected: r,
-                            delivery: meta,
-                        },
-                    )?;
+                    self.buf.push(b'\n');
                 }
-                out.push(b'\n');
+            } else {
+                render_rejected(d, &received_at, rejected)?;
             }
         }
         Ok(())
     }
+}
+
+/// Appends one line per unreadable entry of `d` (a JSON delivery's entries
+/// without a readable `cd_id`) to `out`: the entry's `index`, `raw` text
+/// and `problem`, plus the `delivery` object. The shape of
+/// `FILE.rejected.jsonl`, shared by every sink that keeps such entries.
+pub(crate) fn render_rejected(
+    d: &Delivery,
+    received_at: &str,
+    out: &mut Vec<u8>,
+) -> Result<(), SinkError> {
+    let calls = d.records().len();
+    for r in &d.payload.rejected {
+        let meta = Meta::new(d, received_at, r.index, calls, None);
+        serde_json::to_writer(
+            &mut *out,
+            &RejectedLine {
+                rejected: r,
+                delivery: meta,
+            },
+        )?;
+        out.push(b'\n');
+    }
+    Ok(())
 }
 
 impl Sink for JsonLinesSink {
@@ -304,7 +321,13 @@ impl Sink for JsonLinesSink {
     }
 }
 
-fn write_rejected(path: &Path, file: &mut Option<File>, bytes: &[u8]) -> Result<(), SinkError> {
+/// Appends `bytes` to the file at `path` (opened, and its folder entry
+/// synced, on first use; kept in `file`) and syncs the data.
+pub(crate) fn write_rejected(
+    path: &Path,
+    file: &mut Option<File>,
+    bytes: &[u8],
+) -> Result<(), SinkError> {
     if file.is_none() {
         let existed = path.exists();
         let f = OpenOptions::new().append(true).create(true).open(path)?;
@@ -321,7 +344,7 @@ fn write_rejected(path: &Path, file: &mut Option<File>, bytes: &[u8]) -> Result<
 }
 
 /// `deliveries.jsonl` → `deliveries.rejected.jsonl`; `out` → `out.rejected.jsonl`.
-fn rejected_path_for(path: &Path) -> PathBuf {
+pub(crate) fn rejected_path_for(path: &Path) -> PathBuf {
     let stem = path
         .file_stem()
         .map_or_else(|| "deliveries".into(), |s| s.to_string_lossy().into_owned());

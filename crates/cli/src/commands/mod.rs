@@ -6,3 +6,4 @@ pub(crate) mod export;
 pub(crate) mod list;
 pub(crate) mod push;
 pub(crate) mod quota;
+pub(crate) mod webhook;
