@@ -63,7 +63,7 @@ pub use jsonl::{JsonLinesOptions, JsonLinesSink};
 pub use metrics::{MetricsSnapshot, RejectReason};
 pub use receiver::Receiver;
 pub use server::{Server, ShutdownHandle, serve, shutdown_signal};
-pub use sink::Sink;
+pub use sink::{Sink, Syncer};
 #[cfg(feature = "store")]
 pub use store::{StoreSink, StoreTotals};
 
