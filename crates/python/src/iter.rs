@@ -68,30 +68,17 @@ pub(crate) struct State {
     /// The cursor that re-fetches the current page (the resume cursor
     /// while `buffer` still holds records).
     page_cursor: Option<Cursor>,
-    /// `limit=`: the walk yields at most this many records.
-    limit: Option<u64>,
 }
 
 impl State {
-    /// Whether `limit` records were yielded.
-    fn at_limit(&self) -> bool {
-        self.limit.is_some_and(|l| self.records_yielded() >= l)
-    }
-
     /// The next buffered record, never fetching (GIL held).
     pub(crate) fn pop(&mut self) -> Option<CallRecord> {
-        if self.at_limit() {
-            return None;
-        }
         self.buffer.next()
     }
 
     /// Fetches the next page into the buffer when it is empty (call without
     /// the GIL); `None` when the walk is over.
     pub(crate) fn fill(&mut self) -> Option<Result<(), velip_blocking::Error>> {
-        if self.at_limit() {
-            return None;
-        }
         if self.buffer.len() > 0 {
             return Some(Ok(()));
         }
@@ -123,16 +110,13 @@ impl State {
     }
 
     /// The rest of the current page, or else the next page (call without
-    /// the GIL); never more records than `limit` leaves.
+    /// the GIL; the walk's `limit` already bounds what it hands over).
     fn next_page(&mut self) -> Option<Result<Page, velip_blocking::Error>> {
         if let Err(e) = self.fill()? {
             return Some(Err(e));
         }
-        let left = self.limit.map_or(usize::MAX, |l| {
-            usize::try_from(l.saturating_sub(self.records_yielded())).unwrap_or(usize::MAX)
-        });
         let mut page = self.meta.clone()?;
-        page.records = self.buffer.by_ref().take(left).collect();
+        page.records = std::mem::take(&mut self.buffer).collect();
         Some(Ok(page))
     }
 
@@ -161,7 +145,7 @@ impl State {
             duplicates_skipped: inner.duplicates_skipped(),
             numbers_masked: inner.numbers_masked(),
             warnings: inner.warnings().to_vec(),
-            finished: (self.buffer.len() == 0 && inner.is_finished()) || self.at_limit(),
+            finished: self.buffer.len() == 0 && inner.is_finished(),
             resume_cursor: resume.map(|c| c.as_str().to_owned()),
         }
     }
@@ -195,7 +179,7 @@ pub(crate) struct PyCallIterator {
 }
 
 impl PyCallIterator {
-    pub(crate) fn new(inner: CallIter, limit: Option<u64>) -> Self {
+    pub(crate) fn new(inner: CallIter) -> Self {
         Self {
             state: Mutex::new(State {
                 inner: Some(inner),
@@ -203,7 +187,6 @@ impl PyCallIterator {
                 buffer: Vec::new().into_iter(),
                 meta: None,
                 page_cursor: None,
-                limit,
             }),
             snapshot: Mutex::new(Stats::default()),
             pid: std::process::id(),

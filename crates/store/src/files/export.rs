@@ -1,5 +1,5 @@
-//! [`FileExport`]: a walk exported to a CSV or JSON-lines file, resumable
-//! after any failure with no record twice and none skipped.
+//! [`FileExport`]: a walk exported to a CSV, JSON-lines or XLSX file,
+//! resumable after any failure with no record twice and none skipped.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -11,6 +11,7 @@ use velip_core::Page;
 use super::checkpoint::{ExportCheckpoint, VERSION};
 use super::durable;
 use super::paths::ExportPaths;
+use super::xlsx;
 use crate::rows::csv::{CsvDialect, CsvWriter};
 use crate::rows::jsonl;
 use crate::{Sink, StoreError};
@@ -23,6 +24,9 @@ pub enum FileFormat {
     Csv(CsvDialect),
     /// One JSON object per line.
     Jsonl,
+    /// An XLSX workbook of typed cells (see [`files::xlsx`](super::xlsx)),
+    /// staged as JSON lines while the walk runs and built at the end.
+    Xlsx,
 }
 
 impl FileFormat {
@@ -31,6 +35,7 @@ impl FileFormat {
         match self {
             Self::Csv(d) => d.tag(),
             Self::Jsonl => "jsonl",
+            Self::Xlsx => "xlsx",
         }
     }
 }
@@ -69,11 +74,14 @@ pub struct ExportSummary {
 enum Rows {
     Csv(Box<CsvWriter<BufWriter<File>>>),
     Jsonl(BufWriter<File>),
+    /// The staging file of a workbook (JSON lines of typed cells).
+    Xlsx(BufWriter<File>),
 }
 
-/// An export of a walk to a CSV or JSON-lines file.
+/// An export of a walk to a CSV, JSON-lines or XLSX file.
 ///
-/// Records go to `OUT.partial`, entries without a readable call id to
+/// Records go to `OUT.partial` (for XLSX, a staging file of typed cells
+/// from which the workbook is built by [`finish`](Self::finish)), entries without a readable call id to
 /// `OUT.rejected.jsonl`; after each page both are flushed and synced, then
 /// `OUT.checkpoint.json` is replaced (durably) with the walk's checkpoint
 /// and the byte lengths it counts. A resume cuts both files back to those
@@ -187,6 +195,7 @@ impl FileExport {
         let rows = match format {
             FileFormat::Csv(d) => Rows::Csv(Box::new(CsvWriter::new(writer, d))),
             FileFormat::Jsonl => Rows::Jsonl(writer),
+            FileFormat::Xlsx => Rows::Xlsx(writer),
         };
         let rejected = if cp.rejected_bytes > 0 {
             let mut f = open_rw(&paths.rejected, false)?;
@@ -236,7 +245,7 @@ impl FileExport {
                 c.flush().map_err(err)?;
                 c.get_ref().get_ref()
             }
-            Rows::Jsonl(w) => {
+            Rows::Jsonl(w) | Rows::Xlsx(w) => {
                 w.flush().map_err(err)?;
                 w.get_ref()
             }
@@ -245,10 +254,44 @@ impl FileExport {
         f.stream_position().map_err(err)
     }
 
-    /// Removes the checkpoint and renames the partial file to the output.
+    /// Ends an export whose walk failed. When no page was committed (an
+    /// error on the first request, such as an authentication failure), its
+    /// files are removed: there is nothing to resume, and the same command
+    /// starts afresh next time. Otherwise they are kept for a resume.
+    /// Returns whether they were kept.
     ///
     /// # Errors
-    /// [`StoreError::Io`].
+    /// [`StoreError::Io`] when a file cannot be removed.
+    pub fn abandon(self) -> Result<bool, StoreError> {
+        if self.cp.pages > 0 {
+            return Ok(true);
+        }
+        drop(self.rows);
+        drop(self.rejected);
+        for p in [
+            &self.paths.checkpoint,
+            &self.paths.partial,
+            &self.paths.rejected,
+        ] {
+            match std::fs::remove_file(p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::io(p, e)),
+            }
+        }
+        Ok(false)
+    }
+
+    /// Removes the checkpoint and renames the partial file to the output;
+    /// for XLSX, builds the workbook from the staging file first (to
+    /// `OUT.building`, renamed to `OUT`), and removes the staging file.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`]; for XLSX also [`StoreError::Output`] for more
+    /// records than a sheet holds ([`xlsx::MAX_RECORDS`]) and
+    /// [`StoreError::Checkpoint`] for a damaged staging file. The
+    /// checkpoint is kept, so running the export again with resume builds
+    /// the workbook again.
     pub fn finish(mut self) -> Result<ExportSummary, StoreError> {
         self.sync_data()?;
         let rejected_file = if let Some(mut r) = self.rejected.take() {
@@ -259,10 +302,23 @@ impl FileExport {
         } else {
             None
         };
+        let staged = matches!(self.rows, Rows::Xlsx(_));
         drop(self.rows);
-        std::fs::rename(&self.paths.partial, &self.paths.out)
-            .map_err(|e| StoreError::io(&self.paths.out, e))?;
-        durable::sync_parent(&self.paths.out)?;
+        if staged {
+            let mut building = self.paths.out.as_os_str().to_owned();
+            building.push(".building");
+            let building = std::path::PathBuf::from(building);
+            xlsx::build(&self.paths.partial, &building)?;
+            std::fs::rename(&building, &self.paths.out)
+                .map_err(|e| StoreError::io(&self.paths.out, e))?;
+            durable::sync_parent(&self.paths.out)?;
+            std::fs::remove_file(&self.paths.partial)
+                .map_err(|e| StoreError::io(&self.paths.partial, e))?;
+        } else {
+            std::fs::rename(&self.paths.partial, &self.paths.out)
+                .map_err(|e| StoreError::io(&self.paths.out, e))?;
+            durable::sync_parent(&self.paths.out)?;
+        }
         std::fs::remove_file(&self.paths.checkpoint)
             .map_err(|e| StoreError::io(&self.paths.checkpoint, e))?;
         Ok(ExportSummary {
@@ -277,10 +333,19 @@ impl FileExport {
 
 impl Sink for FileExport {
     fn write_page(&mut self, page: &Page, walk: &WalkCheckpoint) -> Result<(), StoreError> {
+        if matches!(self.rows, Rows::Xlsx(_))
+            && self.cp.records + page.records.len() as u64 > xlsx::MAX_RECORDS
+        {
+            return Err(StoreError::Output(format!(
+                "an XLSX sheet holds at most {} records and this selection has more: narrow it (by campaign or period), or export to CSV or JSON lines",
+                xlsx::MAX_RECORDS
+            )));
+        }
         for r in &page.records {
             match &mut self.rows {
                 Rows::Csv(c) => c.record(r),
                 Rows::Jsonl(w) => jsonl::write_record(w, r),
+                Rows::Xlsx(w) => xlsx::stage_record(w, r),
             }
             .map_err(|e| StoreError::io(&self.paths.partial, e))?;
         }

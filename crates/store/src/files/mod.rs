@@ -1,10 +1,11 @@
-//! File sinks: an export to CSV or JSON lines, resumable, with its
+//! File sinks: an export to CSV, JSON lines or XLSX, resumable, with its
 //! checkpoint file.
 
 mod checkpoint;
 mod durable;
 mod export;
 mod paths;
+pub mod xlsx;
 
 pub use checkpoint::ExportCheckpoint;
 pub use durable::{load_json, save_json};
