@@ -32,7 +32,8 @@ Framework examples (tested): ``python/examples/webhook_fastapi.py``,
 from __future__ import annotations
 
 import os
-from typing import Mapping, NamedTuple, Optional
+from dataclasses import dataclass
+from typing import Mapping, Optional
 
 from velip._types import Problem
 from velip._velip import WebhookAuth, WebhookDelivery, parse_delivery
@@ -56,11 +57,13 @@ ENV_REQUIRE_HEADER = "VELIP_WEBHOOK_REQUIRE_HEADER"
 """Headers a delivery must carry, ``Name: value``, one per line."""
 
 
-class RejectedEntry(NamedTuple):
+@dataclass(frozen=True)
+class RejectedEntry:
     """An entry of a JSON delivery that could not be read as a call (no
     readable ``cd_id``, or not an object): its 0-based ``index`` in
     ``calls``, its ``raw`` JSON text (at most 64 KiB) and the ``problem``.
-    Keep it for inspection; the delivery's other calls are fine."""
+    Keep it for inspection; the delivery's other calls are fine. (A frozen
+    dataclass, not a NamedTuple: ``index`` would shadow ``tuple.index``.)"""
 
     index: int
     raw: str

@@ -388,8 +388,8 @@ fn run_pipelined<S: Sink>(
     // The last written batches are synced and acknowledged, then the sink
     // closes.
     drop(written_tx);
-    let synced = sync_thread.join();
-    if broken || synced.is_err() {
+    let joined = sync_thread.join();
+    if broken || joined.is_err() {
         return Err("the sink panicked".into());
     }
     if failed.load(Ordering::Relaxed) {
