@@ -183,17 +183,24 @@ pub(crate) enum CallsCommand {
         #[command(flatten)]
         csv: CsvOptions,
     },
-    /// Export calls to a file (CSV or JSON lines), streaming page by page,
-    /// resumable after an interruption.
+    /// Export calls to a file (CSV, JSON lines or Parquet) or a
+    /// date-partitioned Parquet dataset, streaming page by page, resumable
+    /// after an interruption.
     Export {
         #[command(flatten)]
         filters: Filters,
-        /// The file to write. Written to `FILE.partial` and renamed on success.
+        /// The file to write (the folder, with --partition-by). Written aside
+        /// and renamed into place on success.
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
-        /// File format; default: from the extension (`.csv`, `.jsonl`).
+        /// File format; default: from the extension (`.csv`, `.jsonl`,
+        /// `.parquet`), Parquet with --partition-by.
         #[arg(long, value_enum)]
         format: Option<ExportFormat>,
+        /// Write a Hive-style Parquet dataset into the folder --out, one
+        /// folder per call date: DIR/date=2026-11-20/part-00000.parquet.
+        #[arg(long, value_enum, value_name = "COLUMN")]
+        partition_by: Option<PartitionBy>,
         /// Continue an interrupted export of the same selection from its
         /// checkpoint, or start one when there is none (safe in cron).
         #[arg(long, conflicts_with = "restart")]
@@ -350,6 +357,14 @@ pub(crate) enum ExportFormat {
     Csv,
     /// One JSON object per line.
     Jsonl,
+    /// Apache Parquet: typed columns, zstd, a row group per page.
+    Parquet,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PartitionBy {
+    /// The call date (America/Sao_Paulo): a folder per day.
+    Date,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

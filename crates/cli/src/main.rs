@@ -71,6 +71,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             filters,
             out,
             format,
+            partition_by,
             resume,
             restart,
             csv,
@@ -80,6 +81,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             &commands::export::ExportArgs {
                 out,
                 format: *format,
+                partition_by: *partition_by,
                 resume: *resume,
                 restart: *restart,
                 csv: *csv,

@@ -1,5 +1,6 @@
-//! `velip calls export`: every matching call to a CSV or JSON-lines file,
-//! page by page in constant memory, resumable (the sink is
+//! `velip calls export`: every matching call to a CSV, JSON-lines or
+//! Parquet file, or a date-partitioned Parquet dataset, page by page in
+//! constant memory, resumable (the sink is
 //! `velip_store::files::FileExport`: each page and its checkpoint are
 //! committed together).
 
@@ -9,7 +10,7 @@ use std::time::Instant;
 use velip_store::Sink;
 use velip_store::files::{FileExport, FileFormat, ResumeMode};
 
-use crate::args::{CsvOptions, ExportFormat, Filters};
+use crate::args::{CsvOptions, ExportFormat, Filters, PartitionBy};
 use crate::context::Context;
 use crate::exit::Failure;
 use crate::progress::Progress;
@@ -18,35 +19,55 @@ use crate::progress::Progress;
 pub(crate) struct ExportArgs<'a> {
     pub(crate) out: &'a Path,
     pub(crate) format: Option<ExportFormat>,
+    pub(crate) partition_by: Option<PartitionBy>,
     pub(crate) resume: bool,
     pub(crate) restart: bool,
     pub(crate) csv: CsvOptions,
 }
 
-fn format_for(out: &Path, given: Option<ExportFormat>) -> Result<ExportFormat, Failure> {
-    if let Some(f) = given {
-        return Ok(f);
+fn format_for(out: &Path, a: &ExportArgs<'_>) -> Result<FileFormat, Failure> {
+    if a.partition_by.is_some() {
+        // A dataset folder: Parquet whatever its name.
+        return match a.format {
+            None | Some(ExportFormat::Parquet) => Ok(FileFormat::ParquetByDate),
+            Some(other) => Err(Failure::Usage(format!(
+                "--partition-by writes a Parquet dataset, not {}: drop --format or use --format parquet",
+                match other {
+                    ExportFormat::Csv => "CSV",
+                    _ => "JSON lines",
+                }
+            ))),
+        };
     }
-    match out
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("csv") => Ok(ExportFormat::Csv),
-        Some("jsonl" | "ndjson") => Ok(ExportFormat::Jsonl),
-        _ => Err(Failure::Usage(format!(
-            "cannot tell the format of {}: use a .csv or .jsonl name, or --format",
-            out.display()
-        ))),
-    }
+    let format = if let Some(f) = a.format {
+        f
+    } else {
+        match out
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
+            Some("csv") => ExportFormat::Csv,
+            Some("jsonl" | "ndjson") => ExportFormat::Jsonl,
+            Some("parquet" | "pq") => ExportFormat::Parquet,
+            _ => {
+                return Err(Failure::Usage(format!(
+                    "cannot tell the format of {}: use a .csv, .jsonl or .parquet name, or --format",
+                    out.display()
+                )));
+            }
+        }
+    };
+    Ok(match format {
+        ExportFormat::Csv => FileFormat::Csv(a.csv.dialect()),
+        ExportFormat::Jsonl => FileFormat::Jsonl,
+        ExportFormat::Parquet => FileFormat::Parquet,
+    })
 }
 
 pub(crate) fn run(ctx: &Context, filters: &Filters, a: &ExportArgs<'_>) -> Result<(), Failure> {
-    let format = match format_for(a.out, a.format)? {
-        ExportFormat::Csv => FileFormat::Csv(a.csv.dialect()),
-        ExportFormat::Jsonl => FileFormat::Jsonl,
-    };
+    let format = format_for(a.out, a)?;
     let base = filters.builder(5000).build()?;
     let selection: Vec<(String, String)> = base
         .with_cursor(None)
@@ -113,11 +134,19 @@ pub(crate) fn run(ctx: &Context, filters: &Filters, a: &ExportArgs<'_>) -> Resul
                 let secs = started.elapsed().as_secs_f64().max(0.001);
                 #[allow(clippy::cast_precision_loss)] // a rate for humans
                 let rate = (summary.records - records_before) as f64 / secs;
+                let place = if format.is_dataset() {
+                    format!(
+                        "{} ({} Parquet files, one per date)",
+                        a.out.display(),
+                        summary.files.len()
+                    )
+                } else {
+                    a.out.display().to_string()
+                };
                 note!(
-                    "exported {} records in {} pages to {} ({rate:.0} records/s){}",
+                    "exported {} records in {} pages to {place} ({rate:.0} records/s){}",
                     summary.records,
                     summary.pages,
-                    a.out.display(),
                     if walk.numbers_masked() {
                         "; phone numbers are masked for this token"
                     } else {

@@ -1,5 +1,6 @@
-//! [`FileExport`]: a walk exported to a CSV or JSON-lines file, resumable
-//! after any failure with no record twice and none skipped.
+//! [`FileExport`]: a walk exported to a CSV, JSON-lines or Parquet file (or
+//! a date-partitioned Parquet dataset), resumable after any failure with no
+//! record twice and none skipped.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -9,6 +10,7 @@ use velip_blocking::WalkCheckpoint;
 use velip_core::Page;
 
 use super::checkpoint::{ExportCheckpoint, VERSION};
+use super::columnar::ParquetPages;
 use super::durable;
 use super::paths::ExportPaths;
 use crate::rows::csv::{CsvDialect, CsvWriter};
@@ -23,6 +25,13 @@ pub enum FileFormat {
     Csv(CsvDialect),
     /// One JSON object per line.
     Jsonl,
+    /// One Parquet file: the columns of [`velip_arrow::schema()`], zstd, a
+    /// row group per page (see [`crate::parquet`]).
+    Parquet,
+    /// A Hive-style Parquet dataset partitioned by call date: the output is
+    /// a folder, `DIR/date=2026-11-20/part-00000.parquet` (see
+    /// [`ParquetDataset`](crate::parquet::ParquetDataset)).
+    ParquetByDate,
 }
 
 impl FileFormat {
@@ -31,7 +40,20 @@ impl FileFormat {
         match self {
             Self::Csv(d) => d.tag(),
             Self::Jsonl => "jsonl",
+            Self::Parquet => "parquet",
+            Self::ParquetByDate => "parquet;partition-by=date",
         }
+    }
+
+    /// Whether the output is a folder (a partitioned dataset).
+    pub fn is_dataset(self) -> bool {
+        matches!(self, Self::ParquetByDate)
+    }
+
+    /// Whether records are Parquet rows (their problems in the `problems`
+    /// column) rather than text rows.
+    pub fn is_parquet(self) -> bool {
+        matches!(self, Self::Parquet | Self::ParquetByDate)
     }
 }
 
@@ -64,23 +86,44 @@ pub struct ExportSummary {
     pub pages: u64,
     /// The rejected file, when there were any.
     pub rejected_file: Option<std::path::PathBuf>,
+    /// The data files written: the output file, or a dataset's part files
+    /// (one per date, in date order).
+    pub files: Vec<std::path::PathBuf>,
+    /// Their size in bytes.
+    pub bytes: u64,
 }
 
 enum Rows {
     Csv(Box<CsvWriter<BufWriter<File>>>),
     Jsonl(BufWriter<File>),
+    /// Parquet: each page a durable segment before its checkpoint.
+    Parquet(Box<ParquetPages>),
 }
 
-/// An export of a walk to a CSV or JSON-lines file.
+/// An export of a walk to a CSV, JSON-lines or Parquet file, or to a
+/// date-partitioned Parquet dataset.
 ///
-/// Records go to `OUT.partial`, entries without a readable call id to
-/// `OUT.rejected.jsonl`; after each page both are flushed and synced, then
-/// `OUT.checkpoint.json` is replaced (durably) with the walk's checkpoint
-/// and the byte lengths it counts. A resume cuts both files back to those
-/// lengths (dropping a page half written when the process died) and
-/// continues the walk from the checkpoint: no record twice, none skipped.
-/// On success the partial file is renamed to `OUT` and the checkpoint
-/// removed.
+/// CSV and JSON lines: records go to `OUT.partial`, entries without a
+/// readable call id to `OUT.rejected.jsonl`; after each page both are
+/// flushed and synced, then `OUT.checkpoint.json` is replaced (durably)
+/// with the walk's checkpoint and the byte lengths it counts. A resume cuts
+/// both files back to those lengths (dropping a page half written when the
+/// process died) and continues the walk from the checkpoint: no record
+/// twice, none skipped. On success the partial file is renamed to `OUT`
+/// and the checkpoint removed.
+///
+/// Parquet ([`FileFormat::Parquet`]): each page becomes an Arrow batch and
+/// a durable segment of a hidden spool ([`ParquetFile`](crate::parquet::ParquetFile));
+/// only then is the checkpoint replaced, counting the page. A resume cuts
+/// the spool back to the pages the checkpoint counts. On success the
+/// segments are spliced into `OUT` (one row group per page, zstd), renamed
+/// into place. Rejected entries go to `OUT.rejected.jsonl` as for CSV.
+///
+/// A dataset ([`FileFormat::ParquetByDate`], `OUT` a folder): the same
+/// with [`ParquetDataset`](crate::parquet::ParquetDataset); the checkpoint
+/// is `DIR/.velip-export.checkpoint.json` and rejected entries go to
+/// `DIR/_rejected/part-NNNNN.jsonl`, numbered like the export's parts (see
+/// [`ExportPaths::for_dataset`]).
 pub struct FileExport {
     paths: ExportPaths,
     rows: Rows,
@@ -107,6 +150,33 @@ fn open_rw(path: &Path, truncate: bool) -> Result<File, StoreError> {
         .map_err(|e| StoreError::io(path, e))
 }
 
+/// The checkpoint of an export that has not written anything yet.
+fn new_checkpoint(selection: Vec<(String, String)>, format: FileFormat) -> ExportCheckpoint {
+    ExportCheckpoint {
+        version: VERSION,
+        selection,
+        format: format.tag().to_owned(),
+        data_bytes: 0,
+        rejected_bytes: 0,
+        records: 0,
+        records_with_problems: 0,
+        rejected: 0,
+        pages: 0,
+        walk: WalkCheckpoint::start(),
+    }
+}
+
+/// The rejected file cut back to the `len` bytes a checkpoint counts, when
+/// it counts any.
+fn open_rejected(path: &Path, len: u64) -> Result<Option<BufWriter<File>>, StoreError> {
+    if len == 0 {
+        return Ok(None);
+    }
+    let mut f = open_rw(path, false)?;
+    cut_to(&mut f, path, len)?;
+    Ok(Some(BufWriter::new(f)))
+}
+
 /// Cuts `file` back to `len` bytes and positions at its end.
 fn cut_to(file: &mut File, path: &Path, len: u64) -> Result<(), StoreError> {
     file.set_len(len)
@@ -131,7 +201,11 @@ impl FileExport {
         selection: Vec<(String, String)>,
         mode: ResumeMode,
     ) -> Result<(Self, WalkCheckpoint), StoreError> {
-        let paths = ExportPaths::for_output(out)?;
+        let paths = if format.is_dataset() {
+            ExportPaths::for_dataset(out)?
+        } else {
+            ExportPaths::for_output(out)?
+        };
         let existing = match mode {
             ResumeMode::Restart => None,
             _ => ExportCheckpoint::load(&paths.checkpoint)?,
@@ -156,6 +230,9 @@ impl FileExport {
             (_, None) => None,
         };
 
+        if format.is_parquet() {
+            return Self::open_parquet(paths, format, selection, resumed);
+        }
         let mut file = open_rw(&paths.partial, resumed.is_none())?;
         let cp = if let Some(cp) = resumed {
             let have = file.metadata().map_or(0, |m| m.len());
@@ -170,31 +247,14 @@ impl FileExport {
             cp
         } else {
             let _ = std::fs::remove_file(&paths.rejected);
-            ExportCheckpoint {
-                version: VERSION,
-                selection,
-                format: format.tag().to_owned(),
-                data_bytes: 0,
-                rejected_bytes: 0,
-                records: 0,
-                records_with_problems: 0,
-                rejected: 0,
-                pages: 0,
-                walk: WalkCheckpoint::start(),
-            }
+            new_checkpoint(selection, format)
         };
         let writer = BufWriter::with_capacity(1 << 16, file);
         let rows = match format {
             FileFormat::Csv(d) => Rows::Csv(Box::new(CsvWriter::new(writer, d))),
-            FileFormat::Jsonl => Rows::Jsonl(writer),
+            _ => Rows::Jsonl(writer),
         };
-        let rejected = if cp.rejected_bytes > 0 {
-            let mut f = open_rw(&paths.rejected, false)?;
-            cut_to(&mut f, &paths.rejected, cp.rejected_bytes)?;
-            Some(BufWriter::new(f))
-        } else {
-            None
-        };
+        let rejected = open_rejected(&paths.rejected, cp.rejected_bytes)?;
         let walk = cp.walk.clone();
         let mut export = Self {
             paths,
@@ -207,6 +267,46 @@ impl FileExport {
                 c.header().map_err(|e| export.data_err(e))?;
             }
             export.cp.data_bytes = export.sync_data()?;
+            export.cp.save(&export.paths.checkpoint)?;
+        }
+        Ok((export, walk))
+    }
+
+    /// [`open`](Self::open) for the Parquet formats: the spool (or the
+    /// dataset's side folder) is cut back to the pages the checkpoint
+    /// counts, or created afresh.
+    fn open_parquet(
+        mut paths: ExportPaths,
+        format: FileFormat,
+        selection: Vec<(String, String)>,
+        resumed: Option<ExportCheckpoint>,
+    ) -> Result<(Self, WalkCheckpoint), StoreError> {
+        let dataset = format.is_dataset();
+        let (pages, cp) = match resumed {
+            Some(cp) => (ParquetPages::resume(&paths.out, dataset, cp.pages)?, cp),
+            None => {
+                let pages = ParquetPages::create(&paths.out, dataset)?;
+                (pages, new_checkpoint(selection, format))
+            }
+        };
+        paths.partial = pages.side_path().to_path_buf();
+        if let Some(part) = pages.part() {
+            // `_rejected/part-00003.jsonl`: named like the export's parts.
+            let name = crate::parquet::part_name(part).replace(".parquet", ".jsonl");
+            paths.rejected = paths.rejected.join(name);
+        }
+        if cp.rejected_bytes == 0 {
+            let _ = std::fs::remove_file(&paths.rejected);
+        }
+        let rejected = open_rejected(&paths.rejected, cp.rejected_bytes)?;
+        let walk = cp.walk.clone();
+        let export = Self {
+            paths,
+            rows: Rows::Parquet(Box::new(pages)),
+            rejected,
+            cp,
+        };
+        if export.cp.pages == 0 {
             export.cp.save(&export.paths.checkpoint)?;
         }
         Ok((export, walk))
@@ -240,6 +340,8 @@ impl FileExport {
                 w.flush().map_err(err)?;
                 w.get_ref()
             }
+            // Each page is durable when `write` returns; no byte count.
+            Rows::Parquet(_) => return Ok(0),
         };
         f.sync_data().map_err(err)?;
         f.stream_position().map_err(err)
@@ -259,33 +361,57 @@ impl FileExport {
         } else {
             None
         };
-        drop(self.rows);
-        std::fs::rename(&self.paths.partial, &self.paths.out)
-            .map_err(|e| StoreError::io(&self.paths.out, e))?;
-        durable::sync_parent(&self.paths.out)?;
+        let (files, bytes) = if let Rows::Parquet(pages) = self.rows {
+            // Spliced, synced and renamed into place; a crash before the
+            // checkpoint is removed finds the output finished on resume.
+            let done = pages.finish()?;
+            (done.files, done.bytes)
+        } else {
+            drop(self.rows);
+            std::fs::rename(&self.paths.partial, &self.paths.out)
+                .map_err(|e| StoreError::io(&self.paths.out, e))?;
+            durable::sync_parent(&self.paths.out)?;
+            let bytes = std::fs::metadata(&self.paths.out).map_or(0, |m| m.len());
+            (vec![self.paths.out.clone()], bytes)
+        };
         std::fs::remove_file(&self.paths.checkpoint)
             .map_err(|e| StoreError::io(&self.paths.checkpoint, e))?;
+        durable::sync_parent(&self.paths.checkpoint)?;
         Ok(ExportSummary {
             records: self.cp.records,
             records_with_problems: self.cp.records_with_problems,
             rejected: self.cp.rejected,
             pages: self.cp.pages,
             rejected_file,
+            files,
+            bytes,
         })
     }
 }
 
 impl Sink for FileExport {
     fn write_page(&mut self, page: &Page, walk: &WalkCheckpoint) -> Result<(), StoreError> {
-        for r in &page.records {
-            match &mut self.rows {
-                Rows::Csv(c) => c.record(r),
-                Rows::Jsonl(w) => jsonl::write_record(w, r),
+        match &mut self.rows {
+            Rows::Csv(c) => {
+                for r in &page.records {
+                    c.record(r)
+                        .map_err(|e| StoreError::io(&self.paths.partial, e))?;
+                }
             }
-            .map_err(|e| StoreError::io(&self.paths.partial, e))?;
+            Rows::Jsonl(w) => {
+                for r in &page.records {
+                    jsonl::write_record(w, r)
+                        .map_err(|e| StoreError::io(&self.paths.partial, e))?;
+                }
+            }
+            // Written below, after the rejected entries are durable.
+            Rows::Parquet(_) => {}
         }
         if !page.rejected.is_empty() {
             if self.rejected.is_none() {
+                if let Some(folder) = self.paths.rejected.parent() {
+                    std::fs::create_dir_all(folder).map_err(|e| StoreError::io(folder, e))?;
+                }
                 let f = open_rw(&self.paths.rejected, true)?;
                 self.rejected = Some(BufWriter::new(f));
             }
@@ -304,7 +430,13 @@ impl Sink for FileExport {
                 .stream_position()
                 .map_err(|e| StoreError::io(&path, e))?;
         }
-        self.cp.data_bytes = self.sync_data()?;
+        if let Rows::Parquet(pages) = &mut self.rows {
+            // Durable when it returns: only then may the checkpoint count it.
+            self.cp.pages = pages.write(&page.records)?;
+        } else {
+            self.cp.data_bytes = self.sync_data()?;
+            self.cp.pages += 1;
+        }
         self.cp.records += page.records.len() as u64;
         self.cp.records_with_problems += page
             .records
@@ -312,7 +444,6 @@ impl Sink for FileExport {
             .filter(|r| !r.problems.is_empty())
             .count() as u64;
         self.cp.rejected += page.rejected.len() as u64;
-        self.cp.pages += 1;
         self.cp.walk = walk.clone();
         self.cp.save(&self.paths.checkpoint)
     }

@@ -18,6 +18,25 @@ pub struct ExportPaths {
     pub rejected: PathBuf,
 }
 
+/// Name of a dataset export's checkpoint inside its folder (hidden: every
+/// reader of Hive-style datasets skips names starting with `.`).
+pub(crate) const DATASET_CHECKPOINT: &str = ".velip-export.checkpoint.json";
+/// Folder of a dataset export's rejected entries inside the dataset
+/// (`_rejected/part-00003.jsonl`: Spark, Hive, Trino, pyarrow and DuckDB's
+/// `**/*.parquet` globs skip it).
+pub(crate) const DATASET_REJECTED: &str = "_rejected";
+
+/// Refuses standard output as the place of an export.
+fn not_stdout(out: &Path) -> Result<(), StoreError> {
+    if out.as_os_str() == "-" {
+        return Err(StoreError::Output(
+            "`-` (standard output) cannot be resumed: give a file name, or use `velip calls list`"
+                .to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 impl ExportPaths {
     /// The files of an export to `out`, after checking that `out` can be
     /// written: not a folder (`--out .`), in a folder that exists, not
@@ -26,11 +45,7 @@ impl ExportPaths {
     /// # Errors
     /// [`StoreError::Output`] saying what is wrong with `out`.
     pub fn for_output(out: &Path) -> Result<Self, StoreError> {
-        if out.as_os_str() == "-" {
-            return Err(StoreError::Output(
-                "`-` (standard output) cannot be resumed: give a file name, or use `velip calls list`".to_owned(),
-            ));
-        }
+        not_stdout(out)?;
         let ends_like_folder = out
             .as_os_str()
             .to_string_lossy()
@@ -63,6 +78,48 @@ impl ExportPaths {
             partial: with(".partial"),
             checkpoint: with(".checkpoint.json"),
             rejected: with(".rejected.jsonl"),
+        })
+    }
+
+    /// The files of a date-partitioned dataset export into the folder
+    /// `dir` (`--partition-by date --out DIR`), after checking that `dir`
+    /// can be used: not a file, not standard output, and in a folder that
+    /// exists (`dir` itself is created when missing).
+    ///
+    /// `out` is `dir`; `partial` the hidden side folder holding the pages
+    /// until the export finishes (`DIR/.velip-pages`); `checkpoint`
+    /// `DIR/.velip-export.checkpoint.json`; `rejected` the folder
+    /// `DIR/_rejected`, where each export writes `part-NNNNN.jsonl`, named
+    /// like its Parquet parts ([`FileExport::paths`](super::FileExport::paths)
+    /// names the file).
+    ///
+    /// # Errors
+    /// [`StoreError::Output`] saying what is wrong with `dir`.
+    pub fn for_dataset(dir: &Path) -> Result<Self, StoreError> {
+        not_stdout(dir)?;
+        if dir.exists() && !dir.is_dir() {
+            return Err(StoreError::Output(format!(
+                "{} is a file: --partition-by date writes a folder of Parquet files (give a folder name such as calls/)",
+                dir.display()
+            )));
+        }
+        if !dir.is_dir() {
+            let parent = match dir.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            if !parent.is_dir() {
+                return Err(StoreError::Output(format!(
+                    "the folder {} does not exist (create it first)",
+                    parent.display()
+                )));
+            }
+        }
+        Ok(Self {
+            out: dir.to_path_buf(),
+            partial: dir.join(crate::parquet::DATASET_SIDE_FOLDER),
+            checkpoint: dir.join(DATASET_CHECKPOINT),
+            rejected: dir.join(DATASET_REJECTED),
         })
     }
 }
