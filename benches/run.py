@@ -25,9 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 class SandboxProcess:
     """The velip-sandbox binary in its own process, stopped by closing stdin."""
 
-    def __init__(self, binary: Path, calls: int) -> None:
+    def __init__(self, binary: Path, calls: int, extra: Optional[List[str]] = None) -> None:
         self.proc = subprocess.Popen(
-            [str(binary), "--calls", str(calls), "--port", "0", "--exit-on-stdin-eof"],
+            [str(binary), "--calls", str(calls), "--port", "0", "--exit-on-stdin-eof", *(extra or [])],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -182,9 +182,57 @@ def main() -> None:
         report["sandbox_serving"] = {"records": n, "seconds": secs, "records_per_s": n / secs,
                                      "rss_mib": sb.rss_mib()}
 
+    # 7. Quota-bound exports: 30 pages against a quota of 10 per 5 s.
+    report["quota"] = quota_bench(sandbox_bin, velip_bin, tmp)
+
     a.out.write_text(render(report))
     (a.out.with_suffix(".json")).write_text(json.dumps(report, indent=2))
     print(render(report))
+
+
+def quota_bench(sandbox_bin: Path, velip_bin: Path, tmp: Path) -> Dict[str, Any]:
+    """An export of 30 pages that waits for a scaled-down quota (10 list
+    requests per 5 s): 429 answers received, and wall time against the
+    quota-bound minimum ((ceil(30 / 10) - 1) windows); then two exports at
+    once, in two processes sharing one ledger."""
+    import tempfile
+
+    quota, window, pages, page_size = 10, 5, 30, 100
+    flags = ["--list-quota", str(quota), "--list-window", str(window)]
+    out: Dict[str, Any] = {"quota": quota, "window_s": window, "pages": pages}
+    with SandboxProcess(sandbox_bin, pages * page_size, flags) as sb, tempfile.TemporaryDirectory() as state:
+        env = dict(os.environ, VELIP_TOKEN=sb.token, VELIP_STATE_DIR=state)
+        target = tmp / "quota.jsonl"
+        target.unlink(missing_ok=True)
+        cmd = [str(velip_bin), "--base-url", sb.url, "-vv", *flags, "calls", "export", "--page-size", str(page_size),
+               "--date-start", "2000-01-01", "--date-end", "2100-12-31", "--out", str(target)]
+        print("+", " ".join(cmd), file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        p = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+        secs = time.perf_counter() - t0
+        minimum = (-(-pages // quota) - 1) * window
+        out["single"] = {"seconds": round(secs, 2), "minimum_s": minimum, "ratio": round(secs / minimum, 3),
+                         "http_429": p.stderr.count("-> HTTP 429"), "requests": p.stderr.count("-> HTTP ")}
+    with SandboxProcess(sandbox_bin, pages * page_size, flags) as sb, tempfile.TemporaryDirectory() as state:
+        env = dict(os.environ, VELIP_TOKEN=sb.token, VELIP_STATE_DIR=state)
+        procs = []
+        t0 = time.perf_counter()
+        for name, dates in (("a", ("2000-01-01", "2026-11-10")), ("b", ("2026-11-11", "2100-12-31"))):
+            target = tmp / f"quota-{name}.jsonl"
+            target.unlink(missing_ok=True)
+            cmd = [str(velip_bin), "--base-url", sb.url, "-vv", *flags, "calls", "export", "--page-size",
+                   str(page_size), "--date-start", dates[0], "--date-end", dates[1], "--out", str(target)]
+            procs.append((target, subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                                   text=True)))
+        ids: List[str] = []
+        n429 = 0
+        for target, proc in procs:
+            _, err = proc.communicate()
+            n429 += err.count("-> HTTP 429")
+            ids += [json.loads(line)["call_id"] for line in target.read_text().splitlines()]
+        out["two"] = {"seconds": round(time.perf_counter() - t0, 2), "http_429": n429, "rows": len(ids),
+                      "unique": len(set(ids)), "selection": pages * page_size}
+    return out
 
 
 def render(r: Dict[str, Any]) -> str:
@@ -237,6 +285,16 @@ def render(r: Dict[str, Any]) -> str:
             lines.append(f"| {c['tasks']} | {c['delay_ms']} ms | {c['one_ms']:.2f} ms | {c['concurrent_ms']:.2f} ms | **{c['ratio']:.2f}** |")
         h = pa["thread_hop"]
         lines.append(f"\nThread hop per call: {h['hop_us']:.0f} µs (await {h['async_us']:.0f} µs vs blocking {h['sync_us']:.0f} µs).")
+    q = r.get("quota")
+    if q:
+        one, two = q["single"], q["two"]
+        lines += ["", f"### 7. Quota-bound exports ({q['pages']} pages, quota {q['quota']} per {q['window_s']} s, waiting)", "",
+                  f"One export: {one['seconds']} s for a quota-bound minimum of {one['minimum_s']} s: "
+                  f"**{one['ratio']}x** (target <= 1.10); 429 answers received: **{one['http_429']}** "
+                  f"(target 0) of {one['requests']} requests.", "",
+                  f"Two exports at once (two processes, one ledger): {two['seconds']} s; 429 answers: "
+                  f"**{two['http_429']}**; rows {two['rows']:,}, unique {two['unique']:,}, selection "
+                  f"{two['selection']:,}."]
     return "\n".join(lines) + "\n"
 
 

@@ -3,31 +3,41 @@
  *
  * Conventions (details in docs/c.md):
  * - Structs: every type is an opaque handle used through pointers; objects
- *   you own come in velip_X_new / velip_X_free pairs (or are returned by a
- *   function that says so), and velip_X_free(NULL) is a no-op.
+ *   you own come from velip_X_new or from a function that says so, and are
+ *   freed with velip_X_free (velip_X_free(NULL) is a no-op). Each record
+ *   handed out by velip_call_iter_next or velip_client_get_call is the
+ *   caller's: valid until its own velip_record_free, whatever happens to
+ *   the iterator or client. Records of a list or page belong to it.
  * - Input parameters: strings are NUL-terminated UTF-8, owned by the caller
  *   and copied when kept. Output parameters: written only when the function
  *   returns VELIP_OK. Borrowed `const char*` results are owned by the object
- *   they come from and valid until it is freed (or, for an iterator, until
- *   its next step); text copied into caller buffers reports the size needed
- *   (NUL included) and returns VELIP_BUFFER_TOO_SMALL when short (a NULL
- *   buffer with length 0 asks for the size; NULL with a non-zero length is
- *   VELIP_NULL_PARAMETER). Money is
- *   exact decimal text ("0.050"); optional numbers come with a `present`
+ *   they come from and valid until it is freed (an iterator's cursor: until
+ *   its next step). Text copied into caller buffers (buf, len, needed):
+ *   *needed always receives the size needed (NUL included; 0 when the call
+ *   failed before it had a text); buf NULL with len 0 asks for the size
+ *   (VELIP_OK, not an error); too small gives VELIP_BUFFER_TOO_SMALL. Money
+ *   is exact decimal text ("0.050"); optional numbers come with a `present`
  *   flag (absent is not 0).
+ * - Callbacks: velip_set_log_callback; the callback gets its userdata first.
  * - NULL: a NULL where a value is required returns VELIP_NULL_PARAMETER,
  *   invalid UTF-8 returns VELIP_INVALID_UTF8; neither crashes.
- * - Errors: fallible functions return velip_status (0 = VELIP_OK; values
- *   are fixed forever). velip_status_str() gives static text;
- *   velip_last_error_message() the calling thread's last error in words
- *   (complete on its own: print it alone, not after velip_status_str()),
- *   plus velip_last_error_api_code(), _http_status() and _retry_after().
- *   VELIP_INTERRUPTED is reserved: no C function returns it.
+ * - Errors: fallible functions return velip_status (0 = VELIP_OK).
+ *   velip_status_str() gives static text; velip_last_error_message() the
+ *   calling thread's last error in words (complete on its own), plus
+ *   velip_last_error_api_code(), _http_status() and _retry_after().
  * - Panics: every function body runs inside a panic boundary; a Rust panic
- *   returns VELIP_PANIC and never unwinds into C.
- * - Threads: a velip_client (and a velip_phone_number) may be shared across
- *   threads; configs, filters, iterators, pages, lists and records are
- *   single-threaded. The last error is per thread.
+ *   returns VELIP_PANIC, never unwinds into C and never prints to stderr.
+ * - Threads: a velip_client and a velip_phone_number may be shared across
+ *   threads; records, lists and pages are immutable and may be read from
+ *   several threads at once; configs, filters and iterators are used from
+ *   one thread at a time. The last error is per thread.
+ * - Cancellation: velip_client_interrupt (async-signal-safe) stops every
+ *   call on a client within ~100 ms with VELIP_INTERRUPTED;
+ *   velip_client_config_set_deadline_ms bounds each call.
+ * - ABI: every enumeration is a uint32_t typedef with #define values; no
+ *   struct has public fields. The SONAME changes with every breaking
+ *   release: libvelip.so.0.MINOR while the version is 0.x, then
+ *   libvelip.so.MAJOR.
  */
 
 #ifndef VELIP_H
@@ -42,218 +52,20 @@
 #define VELIP_VERSION_MINOR 1
 #define VELIP_VERSION_PATCH 0
 #define VELIP_VERSION_STRING "0.1.0"
-
-/**
- * The result of a fallible function. `VELIP_OK` (0) is success; values are
- * explicit and never renumbered (retired values stay listed as comments).
- *
- * Details of a failure: `velip_status_str` (static text for the status),
- * `velip_last_error_message` (the calling thread's last error, in words),
- * `velip_last_error_api_code`, `velip_last_error_http_status` and
- * `velip_last_error_retry_after`.
- */
-typedef enum {
-    /**
-     * Success.
-     */
-    VELIP_OK = 0,
-    /**
-     * A required pointer parameter was NULL.
-     */
-    VELIP_NULL_PARAMETER = 1,
-    /**
-     * An input string is not valid UTF-8.
-     */
-    VELIP_INVALID_UTF8 = 2,
-    /**
-     * An argument is out of its range or not one of the allowed values
-     * (an unknown enum value, an index past the end).
-     */
-    VELIP_INVALID_ARGUMENT = 3,
-    /**
-     * The caller's buffer is too small; the needed size was reported.
-     */
-    VELIP_BUFFER_TOO_SMALL = 4,
-    /**
-     * A text is not a valid Brazilian phone number.
-     */
-    VELIP_INVALID_PHONE_NUMBER = 5,
-    /**
-     * A text is not a decimal number.
-     */
-    VELIP_INVALID_DECIMAL = 6,
-    /**
-     * The request (filter) is invalid: bad date, bad call id, conflicting
-     * selections... Every problem is in the last error message.
-     */
-    VELIP_VALIDATION = 10,
-    /**
-     * The client configuration is invalid (bad URL, unreadable CA file,
-     * malformed credentials, both a token and Basic credentials).
-     */
-    VELIP_CONFIG = 11,
-    /**
-     * Authentication failed (HTTP 401, codes 100-199). Never retried:
-     * repeated failures get the IP banned permanently.
-     */
-    VELIP_AUTHENTICATION = 20,
-    /**
-     * Rate limited (HTTP 429); see `velip_last_error_retry_after`.
-     */
-    VELIP_RATE_LIMITED = 21,
-    /**
-     * Forbidden (HTTP 403 or code 105): the IP is not on the account list.
-     */
-    VELIP_FORBIDDEN = 22,
-    /**
-     * Another error answer of the service (business error, HTTP 400).
-     */
-    VELIP_API_ERROR = 23,
-    /**
-     * The service failed (HTTP 5xx) after the retries allowed.
-     */
-    VELIP_SERVER_ERROR = 24,
-    /**
-     * No record with this call id.
-     */
-    VELIP_NOT_FOUND = 25,
-    /**
-     * The request budget (`velip_client_config_set_max_requests`) is
-     * spent; nothing was sent.
-     */
-    VELIP_BUDGET = 26,
-    /**
-     * Network failure: connect, TLS, reset, timeout.
-     */
-    VELIP_TRANSPORT = 30,
-    /**
-     * An answer could not be decoded.
-     */
-    VELIP_DECODE = 40,
-    /**
-     * Paging cannot continue: the service sent a cursor already seen (a
-     * loop), said more pages exist without sending a cursor, does not
-     * advance, or sent a full page without pagination. (Named
-     * `VELIP_CURSOR_CYCLE` before 0.2; same value.)
-     */
-    VELIP_PAGING = 41,
-    /**
-     * The operation was interrupted. Reserved: no C function returns it
-     * today (the C API has no interrupt mechanism); it is listed so the
-     * numbering matches the other SDK bindings.
-     */
-    VELIP_INTERRUPTED = 42,
-    /**
-     * An internal error: a panic was caught at the boundary. Please report.
-     */
-    VELIP_PANIC = 99,
-} velip_status;
-
-/**
- * What a record's destination (`dest`) is.
- */
-typedef enum {
-    /**
-     * No destination in the record.
-     */
-    VELIP_DESTINATION_NONE = 0,
-    /**
-     * A valid Brazilian phone number.
-     */
-    VELIP_DESTINATION_PHONE = 1,
-    /**
-     * A masked number such as `xxxxx877`.
-     */
-    VELIP_DESTINATION_MASKED = 2,
-    /**
-     * Other text, kept verbatim.
-     */
-    VELIP_DESTINATION_RAW = 3,
-} velip_destination_kind;
-
-/**
- * How to write a phone number. Functions take it as a `uint32_t`, so an
- * unknown value is an error (`VELIP_INVALID_ARGUMENT`), never undefined.
- */
-typedef enum {
-    /**
-     * Country code + DDD + number, `5511999999999` (`numtype` empty).
-     */
-    VELIP_PHONE_INTERNATIONAL = 0,
-    /**
-     * Trunk `0` + DDD + number, `011999999999` (`numtype=0DDD`).
-     */
-    VELIP_PHONE_TRUNK_PREFIXED = 1,
-    /**
-     * DDD + number, `11999999999` (`numtype=DDD`).
-     */
-    VELIP_PHONE_DDD = 2,
-    /**
-     * E.164, `+5511999999999`.
-     */
-    VELIP_PHONE_E164 = 3,
-    /**
-     * National display, `(11) 99999-9999`.
-     */
-    VELIP_PHONE_NATIONAL = 4,
-} velip_phone_style;
-
-/**
- * How the service writes `dest` in its answer (`numtype`); passed as a
- * `uint32_t`.
- */
-typedef enum {
-    /**
-     * `5511999999999` (the service default).
-     */
-    VELIP_NUMBER_FORMAT_INTERNATIONAL = 0,
-    /**
-     * `011999999999` (`numtype=0DDD`).
-     */
-    VELIP_NUMBER_FORMAT_TRUNK_PREFIXED = 1,
-    /**
-     * `11999999999` (`numtype=DDD`).
-     */
-    VELIP_NUMBER_FORMAT_DDD = 2,
-} velip_number_format;
-
-/**
- * The webhook delivery method (`rurl_method`); passed as a `uint32_t`.
- */
-typedef enum {
-    /**
-     * POST.
-     */
-    VELIP_WEBHOOK_POST = 0,
-    /**
-     * GET (the record in the query string).
-     */
-    VELIP_WEBHOOK_GET = 1,
-} velip_webhook_method;
-
-/**
- * The webhook body format (`rurl_type`); passed as a `uint32_t`.
- */
-typedef enum {
-    /**
-     * One JSON body with the calls.
-     */
-    VELIP_WEBHOOK_JSON = 0,
-    /**
-     * One form-encoded delivery per call.
-     */
-    VELIP_WEBHOOK_FORM = 1,
-} velip_webhook_format;
+/* (MAJOR << 16) | (MINOR << 8) | PATCH, for #if comparisons. */
+#define VELIP_VERSION_NUMBER 0x000100
+/* The SONAME of the library this header belongs to. */
+#define VELIP_SONAME "libvelip.so.0.1"
 
 /**
  * A walk over every call a filter selects (opaque), fetching pages as
- * needed. Single-threaded.
+ * needed. Single-threaded: use it from one thread at a time.
  */
 typedef struct velip_call_iter velip_call_iter;
 
 /**
- * A client (opaque): one connection pool, retries, the auth lock-out.
- * May be shared across threads (every function taking a
+ * A client (opaque): one connection pool, retries, the auth lock-out, the
+ * interrupt flag. May be shared across threads (every function taking a
  * `const velip_client*` may be called concurrently).
  */
 typedef struct velip_client velip_client;
@@ -276,7 +88,8 @@ typedef struct velip_filter velip_filter;
 
 /**
  * One decoded answer page or webhook delivery (opaque): records plus
- * pagination and notices.
+ * pagination and notices. Immutable: may be read from several threads at
+ * once.
  */
 typedef struct velip_page velip_page;
 
@@ -287,44 +100,330 @@ typedef struct velip_page velip_page;
 typedef struct velip_phone_number velip_phone_number;
 
 /**
- * One call record (opaque). Owned by a `velip_record_list`, a `velip_page`
- * or a `velip_call_iter`, or by the caller after `velip_record_clone`.
- * Single-threaded: do not use one record from two threads at once.
+ * One call record (opaque). Records handed out by `velip_client_get_call`,
+ * `velip_call_iter_next` and `velip_record_clone` are owned by the caller
+ * (free each with `velip_record_free`); records of a `velip_record_list`
+ * or `velip_page` are owned by it. Immutable: may be read from several
+ * threads at once.
  */
 typedef struct velip_record velip_record;
 
 /**
  * A list of call records (opaque), e.g. every call of a correlation id.
+ * Immutable: may be read from several threads at once (its records too).
  */
 typedef struct velip_record_list velip_record_list;
 
 /**
- * Statistics of a walk so far.
+ * The result of a fallible function: `VELIP_OK` (0) is success; the
+ * `VELIP_*` values are fixed forever (retired values stay listed as
+ * comments, never reused). A `uint32_t`, so an unknown value is never
+ * undefined behaviour.
+ *
+ * Details of a failure: `velip_status_str` (static text for the status),
+ * `velip_last_error_message` (the calling thread's last error, in words),
+ * `velip_last_error_api_code`, `velip_last_error_http_status` and
+ * `velip_last_error_retry_after`.
  */
-typedef struct {
-    /**
-     * Pages fetched successfully.
-     */
-    uint64_t pages_fetched;
-    /**
-     * Records handed out.
-     */
-    uint64_t records_yielded;
-    /**
-     * Records skipped because they were already handed out (new calls
-     * arriving while paging shift the pages).
-     */
-    uint64_t duplicates_skipped;
-    /**
-     * Whether any page had masked phone numbers.
-     */
-    bool numbers_masked;
-    /**
-     * Number of distinct warnings the service sent
-     * (`velip_call_iter_warning`).
-     */
-    size_t warning_count;
-} velip_iter_stats;
+typedef uint32_t velip_status;
+
+/**
+ * How the service writes `dest` in its answer (`numtype`): one of the
+ * `VELIP_NUMBER_FORMAT_*` values (a `uint32_t`).
+ */
+typedef uint32_t velip_number_format;
+
+/**
+ * The webhook delivery method (`rurl_method`): one of the `VELIP_WEBHOOK_*`
+ * method values (a `uint32_t`).
+ */
+typedef uint32_t velip_webhook_method;
+
+/**
+ * The webhook body format (`rurl_type`): one of the `VELIP_WEBHOOK_*`
+ * format values (a `uint32_t`).
+ */
+typedef uint32_t velip_webhook_format;
+
+/**
+ * A log level: one of the `VELIP_LOG_*` values (a `uint32_t`).
+ */
+typedef uint32_t velip_log_level;
+
+/**
+ * Receives one log message: `userdata` as given to
+ * `velip_set_log_callback`, the message's level, and the message
+ * (NUL-terminated UTF-8, valid only during the call; copy it to keep it).
+ *
+ * Called on whichever thread logs, the library's helper threads included,
+ * possibly on several threads at once: it must be thread-safe, must not
+ * unwind or `longjmp` out, and must not call `velip_set_log_callback`.
+ * Messages the library logs while the callback runs on the same thread are
+ * dropped.
+ */
+typedef void (*velip_log_callback)(void *userdata, velip_log_level level, const char *message);
+
+/**
+ * How to write a phone number: one of the `VELIP_PHONE_*` values (a
+ * `uint32_t`); an unknown value is an error (`VELIP_INVALID_ARGUMENT`),
+ * never undefined.
+ */
+typedef uint32_t velip_phone_style;
+
+/**
+ * What a client does when the ledger knows the service would refuse a
+ * request (the hourly list quota is used up, or a `Retry-After` has not
+ * passed): one of the `VELIP_RATE_LIMIT_*` values (a `uint32_t`).
+ */
+typedef uint32_t velip_rate_limit_policy;
+
+/**
+ * What a record's destination (`dest`) is: one of the
+ * `VELIP_DESTINATION_*` values (a `uint32_t`; more may be added).
+ */
+typedef uint32_t velip_destination_kind;
+
+/**
+ * `5511999999999` (the service default).
+ */
+#define VELIP_NUMBER_FORMAT_INTERNATIONAL 0
+
+/**
+ * `011999999999` (`numtype=0DDD`).
+ */
+#define VELIP_NUMBER_FORMAT_TRUNK_PREFIXED 1
+
+/**
+ * `11999999999` (`numtype=DDD`).
+ */
+#define VELIP_NUMBER_FORMAT_DDD 2
+
+/**
+ * POST.
+ */
+#define VELIP_WEBHOOK_POST 0
+
+/**
+ * GET (the record in the query string).
+ */
+#define VELIP_WEBHOOK_GET 1
+
+/**
+ * One JSON body with the calls.
+ */
+#define VELIP_WEBHOOK_JSON 0
+
+/**
+ * One form-encoded delivery per call.
+ */
+#define VELIP_WEBHOOK_FORM 1
+
+/**
+ * No logging.
+ */
+#define VELIP_LOG_OFF 0
+
+/**
+ * Internal errors (a panic caught at the boundary).
+ */
+#define VELIP_LOG_ERROR 1
+
+/**
+ * Retries, rate limits, authentication failures, paging problems.
+ */
+#define VELIP_LOG_WARN 2
+
+/**
+ * Notable events.
+ */
+#define VELIP_LOG_INFO 3
+
+/**
+ * Each request attempt: method, path, parameters (secrets masked), HTTP
+ * status, attempt number, elapsed time.
+ */
+#define VELIP_LOG_DEBUG 4
+
+/**
+ * Everything.
+ */
+#define VELIP_LOG_TRACE 5
+
+/**
+ * Country code + DDD + number, `5511999999999` (`numtype` empty).
+ */
+#define VELIP_PHONE_INTERNATIONAL 0
+
+/**
+ * Trunk `0` + DDD + number, `011999999999` (`numtype=0DDD`).
+ */
+#define VELIP_PHONE_TRUNK_PREFIXED 1
+
+/**
+ * DDD + number, `11999999999` (`numtype=DDD`).
+ */
+#define VELIP_PHONE_DDD 2
+
+/**
+ * E.164, `+5511999999999`.
+ */
+#define VELIP_PHONE_E164 3
+
+/**
+ * National display, `(11) 99999-9999`.
+ */
+#define VELIP_PHONE_NATIONAL 4
+
+/**
+ * Return `VELIP_RATE_LIMITED` at once, nothing sent, with the time to wait
+ * in `velip_last_error_retry_after` (the default).
+ */
+#define VELIP_RATE_LIMIT_FAIL 0
+
+/**
+ * Sleep until a slot frees or the deadline passes (interruptible with
+ * `velip_client_interrupt`), when that is within the maximum wait; else
+ * fail as `VELIP_RATE_LIMIT_FAIL` does.
+ */
+#define VELIP_RATE_LIMIT_WAIT 1
+
+/**
+ * No destination in the record.
+ */
+#define VELIP_DESTINATION_NONE 0
+
+/**
+ * A valid Brazilian phone number.
+ */
+#define VELIP_DESTINATION_PHONE 1
+
+/**
+ * A masked number such as `xxxxx877`.
+ */
+#define VELIP_DESTINATION_MASKED 2
+
+/**
+ * Other text, kept verbatim.
+ */
+#define VELIP_DESTINATION_RAW 3
+
+/**
+ * Success.
+ */
+#define VELIP_OK 0
+
+/**
+ * A required pointer parameter was NULL.
+ */
+#define VELIP_NULL_PARAMETER 1
+
+/**
+ * An input string is not valid UTF-8.
+ */
+#define VELIP_INVALID_UTF8 2
+
+/**
+ * An argument is out of its range or not one of the allowed values (an
+ * unknown enumeration value, an index past the end).
+ */
+#define VELIP_INVALID_ARGUMENT 3
+
+/**
+ * The caller's buffer is too small; the needed size was reported.
+ */
+#define VELIP_BUFFER_TOO_SMALL 4
+
+/**
+ * A text is not a valid Brazilian phone number.
+ */
+#define VELIP_INVALID_PHONE_NUMBER 5
+
+/**
+ * A text is not a decimal number.
+ */
+#define VELIP_INVALID_DECIMAL 6
+
+/**
+ * The request (filter) is invalid: bad date, bad call id, conflicting
+ * selections... Every problem is in the last error message.
+ */
+#define VELIP_VALIDATION 10
+
+/**
+ * The client configuration is invalid (bad URL, unreadable CA file,
+ * malformed credentials, both a token and Basic credentials).
+ */
+#define VELIP_CONFIG 11
+
+/**
+ * Authentication failed (HTTP 401, codes 100-199). Never retried: repeated
+ * failures get the IP banned permanently.
+ */
+#define VELIP_AUTHENTICATION 20
+
+/**
+ * Rate limited (HTTP 429); see `velip_last_error_retry_after`.
+ */
+#define VELIP_RATE_LIMITED 21
+
+/**
+ * Forbidden (HTTP 403 or code 105): the IP is not on the account list.
+ */
+#define VELIP_FORBIDDEN 22
+
+/**
+ * Another error answer of the service (business error, HTTP 400).
+ */
+#define VELIP_API_ERROR 23
+
+/**
+ * The service failed (HTTP 5xx) after the retries allowed.
+ */
+#define VELIP_SERVER_ERROR 24
+
+/**
+ * No record with this call id.
+ */
+#define VELIP_NOT_FOUND 25
+
+/**
+ * The request budget (`velip_client_config_set_max_requests`) is spent;
+ * nothing was sent.
+ */
+#define VELIP_BUDGET 26
+
+/**
+ * Network failure: connect, TLS, reset, timeout.
+ */
+#define VELIP_TRANSPORT 30
+
+/**
+ * An answer could not be decoded.
+ */
+#define VELIP_DECODE 40
+
+/**
+ * Paging cannot continue: the service sent a cursor already seen (a loop),
+ * said more pages exist without sending a cursor, does not advance, or
+ * sent a full page without pagination. (Named `VELIP_CURSOR_CYCLE` before
+ * 0.2; same value.)
+ */
+#define VELIP_PAGING 41
+
+/**
+ * The call was stopped before it finished: `velip_client_interrupt` was
+ * called (the client stays interrupted until `velip_client_clear_interrupt`),
+ * or the call's deadline (`velip_client_config_set_deadline_ms`) passed.
+ * The last error message says which. Nothing is lost: a walk interrupted
+ * in `velip_call_iter_next` continues from the same place when called
+ * again.
+ */
+#define VELIP_INTERRUPTED 42
+
+/**
+ * An internal error: a panic was caught at the boundary. Please report.
+ */
+#define VELIP_PANIC 99
 
 #ifdef __cplusplus
 extern "C" {
@@ -333,7 +432,8 @@ extern "C" {
 /**
  * The library version, `"0.1.0"`, matching the `VELIP_VERSION_*` macros
  * of the header the program was compiled with (compare them to detect a
- * header/library mismatch).
+ * header/library mismatch; within one SONAME they differ at most in the
+ * patch level, or in the minor from 1.0 on).
  *
  * Returns a static NUL-terminated string; never NULL; do not free it.
  *
@@ -506,6 +606,19 @@ velip_status velip_client_config_set_user_agent_suffix(velip_client_config *conf
                                                        const char *suffix);
 
 /**
+ * The longest one call may take, milliseconds, all attempts, backoffs
+ * and `Retry-After` waits included: each `velip_client_*` request
+ * function and each `velip_call_iter_next` step returns
+ * `VELIP_INTERRUPTED` (within about 100 ms) once it has run this long.
+ * 0, the default, means no deadline (each attempt is still bounded by
+ * `velip_client_config_set_timeout_ms`).
+ *
+ * # Safety
+ * `config` must be a live configuration.
+ */
+velip_status velip_client_config_set_deadline_ms(velip_client_config *config, uint64_t ms);
+
+/**
  * Builds a client from a configuration (copied: the configuration may be
  * freed or changed afterwards). `VELIP_CONFIG` when it is invalid (the
  * last error message names the option): a timeout out of range, too many
@@ -529,6 +642,42 @@ velip_status velip_client_new(const velip_client_config *config, velip_client **
  * before, and no other thread may be using it.
  */
 void velip_client_free(velip_client *client);
+
+/**
+ * Interrupts the client: every call on it that is running (on any
+ * thread: a request in flight, a retry backoff, a `Retry-After` wait, a
+ * walk waiting for its next page) returns `VELIP_INTERRUPTED` within
+ * about 100 ms, and every later call that would send a request or wait
+ * returns it at once without sending anything, until
+ * `velip_client_clear_interrupt`. Iterators made from the client are
+ * interrupted too. Nothing already received is lost (a walk still hands
+ * out the records of a page it has).
+ *
+ * Async-signal-safe (one atomic store, no allocation, no lock): call it
+ * from a `SIGINT` handler. NULL is ignored. Never fails, so it returns
+ * nothing and does not touch the last error.
+ *
+ * # Safety
+ * `client` must be NULL or a live client (may be shared across threads).
+ */
+void velip_client_interrupt(const velip_client *client);
+
+/**
+ * Ends an interruption (`velip_client_interrupt`): calls work again.
+ *
+ * # Safety
+ * `client` must be a live client (may be shared across threads).
+ */
+velip_status velip_client_clear_interrupt(const velip_client *client);
+
+/**
+ * Whether the client is interrupted (`velip_client_interrupt` was called
+ * and not cleared since).
+ *
+ * # Safety
+ * `client` must be a live client; `out` valid for writing.
+ */
+velip_status velip_client_is_interrupted(const velip_client *client, bool *out);
 
 /**
  * Replaces the credentials with a token; clears the authentication
@@ -680,7 +829,7 @@ velip_status velip_last_error_status(void);
  *
  * `needed` (may be NULL) receives the size the message needs, NUL
  * included, whatever the outcome; pass `buf` NULL and `len` 0 to ask for
- * the size only (the status is then `VELIP_BUFFER_TOO_SMALL`). Returns
+ * the size only (`VELIP_OK`, with `*needed` set). Returns
  * `VELIP_BUFFER_TOO_SMALL` (and writes nothing to `buf`) when `len` is
  * smaller, and `VELIP_NULL_PARAMETER` when `buf` is NULL but `len` is not
  * 0. Never changes the last error.
@@ -860,7 +1009,8 @@ velip_status velip_filter_set_only_dtmf(velip_filter *filter, bool only_dtmf);
  * # Safety
  * `filter` must be a live filter.
  */
-velip_status velip_filter_set_number_format(velip_filter *filter, uint32_t number_format);
+velip_status velip_filter_set_number_format(velip_filter *filter,
+                                            velip_number_format number_format);
 
 /**
  * The origin marker echoed back in each record (`origin`,
@@ -891,7 +1041,7 @@ velip_status velip_filter_set_webhook(velip_filter *filter, const char *url);
  * # Safety
  * `filter` must be a live filter.
  */
-velip_status velip_filter_set_webhook_method(velip_filter *filter, uint32_t method);
+velip_status velip_filter_set_webhook_method(velip_filter *filter, velip_webhook_method method);
 
 /**
  * The webhook body format (`rurl_type`): a `velip_webhook_format` value.
@@ -901,7 +1051,7 @@ velip_status velip_filter_set_webhook_method(velip_filter *filter, uint32_t meth
  * # Safety
  * `filter` must be a live filter.
  */
-velip_status velip_filter_set_webhook_format(velip_filter *filter, uint32_t format);
+velip_status velip_filter_set_webhook_format(velip_filter *filter, velip_webhook_format format);
 
 /**
  * Adds one header to the webhook delivery (`rurl_headers`). Names must be
@@ -942,8 +1092,10 @@ velip_status velip_filter_validate(const velip_filter *filter);
  * Copies the request the filter makes, form-encoded as it is sent
  * (`cp_id=555&date_start=...`) with the webhook password and header values
  * replaced by `***`, into `buf` (`len` bytes), NUL-terminated. Validates
- * first (`VELIP_VALIDATION`). `needed` (may be NULL) receives the size
- * needed, NUL included; `VELIP_BUFFER_TOO_SMALL` when `len` is smaller.
+ * first (`VELIP_VALIDATION`). `needed` (may be NULL) always receives the
+ * size needed, NUL included (0 when validation fails); `buf` NULL with
+ * `len` 0 asks for the size only (`VELIP_OK`); `VELIP_BUFFER_TOO_SMALL`
+ * when `len` is smaller.
  *
  * # Safety
  * `filter` must be a live filter; `buf` NULL or valid for writing `len`
@@ -955,34 +1107,92 @@ velip_status velip_filter_to_form(const velip_filter *filter,
                                   size_t *needed);
 
 /**
- * Steps the walk. On `VELIP_OK`, `*out` is the next record, or NULL when
- * the walk is over. The record is owned by the iterator and valid until
- * the next call of `velip_call_iter_next` or `velip_call_iter_free` (use
- * `velip_record_clone` to keep it).
+ * Steps the walk. On `VELIP_OK`, `*out` is the next record, **owned by the
+ * caller** (free it with `velip_record_free`; it stays valid after later
+ * steps and after the iterator is freed), or NULL when the walk is over.
  *
- * On an error (`VELIP_RATE_LIMITED`, `VELIP_TRANSPORT`, ...), nothing is
- * lost: calling again retries from the same place; or keep
- * `velip_call_iter_resume_cursor` and start a new walk later.
+ * On an error (`VELIP_RATE_LIMITED`, `VELIP_TRANSPORT`,
+ * `VELIP_INTERRUPTED`, ...), nothing is lost: calling again retries from
+ * the same place; or keep `velip_call_iter_resume_cursor` and start a new
+ * walk later. The client's deadline (`velip_client_config_set_deadline_ms`)
+ * applies to each step.
  *
  * # Safety
  * `iter` must be a live iterator used by one thread at a time; `out` valid
  * for writing.
  */
-velip_status velip_call_iter_next(velip_call_iter *iter, const velip_record **out);
+velip_status velip_call_iter_next(velip_call_iter *iter, velip_record **out);
 
 /**
- * The walk's statistics so far, copied into `*out` (owned by the caller).
+ * How many pages ahead of the one being consumed the walk fetches: 0 (each
+ * page is requested when the previous one is used up: no request is ever
+ * made for a page you do not reach), 1 (the next page is fetched and
+ * decoded in the background), or 2, the default (also the page after
+ * next is requested while the next one is decoded: fastest). Values above
+ * 2 count as 2. Set it before the first `velip_call_iter_next`; a change
+ * later applies from the next page fetched.
+ *
+ * # Safety
+ * `iter` must be a live iterator used by one thread at a time.
+ */
+velip_status velip_call_iter_set_prefetch_depth(velip_call_iter *iter, size_t pages);
+
+/**
+ * Pages fetched successfully so far.
  *
  * # Safety
  * `iter` must be a live iterator; `out` valid for writing.
  */
-velip_status velip_call_iter_stats(const velip_call_iter *iter, velip_iter_stats *out);
+velip_status velip_call_iter_pages_fetched(const velip_call_iter *iter, uint64_t *out);
+
+/**
+ * Records handed out so far.
+ *
+ * # Safety
+ * `iter` must be a live iterator; `out` valid for writing.
+ */
+velip_status velip_call_iter_records_yielded(const velip_call_iter *iter, uint64_t *out);
+
+/**
+ * Records skipped because they were already handed out (new calls
+ * arriving while paging shift the pages).
+ *
+ * # Safety
+ * `iter` must be a live iterator; `out` valid for writing.
+ */
+velip_status velip_call_iter_duplicates_skipped(const velip_call_iter *iter, uint64_t *out);
+
+/**
+ * Whether any page so far had masked phone numbers.
+ *
+ * # Safety
+ * `iter` must be a live iterator; `out` valid for writing.
+ */
+velip_status velip_call_iter_numbers_masked(const velip_call_iter *iter, bool *out);
+
+/**
+ * Whether the walk is over (last record handed out, or ended by a paging
+ * error).
+ *
+ * # Safety
+ * `iter` must be a live iterator; `out` valid for writing.
+ */
+velip_status velip_call_iter_is_finished(const velip_call_iter *iter, bool *out);
+
+/**
+ * The number of distinct warnings the service sent so far (see
+ * `velip_call_iter_warning`).
+ *
+ * # Safety
+ * `iter` must be a live iterator; `out` valid for writing.
+ */
+velip_status velip_call_iter_warning_count(const velip_call_iter *iter, size_t *out);
 
 /**
  * Where a new walk would continue (give it to `velip_filter_set_cursor`).
  * On `VELIP_OK`, `*out` is the cursor, or NULL when the walk is finished or
  * still on its first page. Owned by the iterator: valid until the next
- * `velip_call_iter_next` or `velip_call_iter_free`.
+ * `velip_call_iter_next` or `velip_call_iter_free` (copy it to keep it).
  *
  * # Safety
  * `iter` must be a live iterator; `out` valid for writing.
@@ -990,10 +1200,9 @@ velip_status velip_call_iter_stats(const velip_call_iter *iter, velip_iter_stats
 velip_status velip_call_iter_resume_cursor(const velip_call_iter *iter, const char **out);
 
 /**
- * The warning at `index` (below `warning_count` of
- * `velip_call_iter_stats`; else `VELIP_INVALID_ARGUMENT`). Owned by the
- * iterator: valid until the next `velip_call_iter_next` or
- * `velip_call_iter_free`.
+ * The warning at `index` (below `velip_call_iter_warning_count`; else
+ * `VELIP_INVALID_ARGUMENT`). Owned by the iterator: valid until the
+ * iterator is freed.
  *
  * # Safety
  * `iter` must be a live iterator; `out` valid for writing.
@@ -1001,7 +1210,11 @@ velip_status velip_call_iter_resume_cursor(const velip_call_iter *iter, const ch
 velip_status velip_call_iter_warning(const velip_call_iter *iter, size_t index, const char **out);
 
 /**
- * Frees an iterator (and its current record). NULL is a no-op.
+ * Frees an iterator. It first stops the walk's helper threads and waits
+ * for them, so no request is sent once it returns (a request already in
+ * flight is abandoned; it was sent before). Records handed out by
+ * `velip_call_iter_next` stay valid (they are the caller's). NULL is a
+ * no-op.
  *
  * # Safety
  * `iter` must be NULL or an iterator owned by the caller, not freed
@@ -1041,12 +1254,47 @@ velip_status velip_record_list_get(const velip_record_list *list,
 void velip_record_list_free(velip_record_list *list);
 
 /**
+ * Sends the library's log messages up to `level` (`VELIP_LOG_ERROR` ...
+ * `VELIP_LOG_TRACE`) to `callback`, with `userdata` as its first argument.
+ * `VELIP_LOG_OFF` or a NULL `callback` turns logging off (the default).
+ * Calling it again replaces the callback and level.
+ *
+ * Messages come from the `velip` target only; tokens and passwords are
+ * masked in them. When this function returns, the callback it replaced is
+ * no longer running on any thread and will not be called again (so its
+ * userdata may be freed). Returns `VELIP_INVALID_ARGUMENT` for an unknown
+ * level, when called from inside a log callback, or when the process
+ * already has another Rust logger installed in this library's copy of
+ * the `log` crate (only possible when linking `libvelip.a` into a Rust
+ * program that installs its own).
+ *
+ * # Safety
+ * `callback` must be NULL or a function following the rules of
+ * `velip_log_callback`; `userdata` is passed through as is and must stay
+ * valid until the callback is replaced.
+ */
+velip_status velip_set_log_callback(velip_log_level level,
+                                    velip_log_callback callback,
+                                    void *userdata);
+
+/**
+ * The name of a log level: `"off"`, `"error"`, `"warn"`, `"info"`,
+ * `"debug"`, `"trace"`, or `"unknown"`. Static text; never NULL.
+ *
+ * # Safety
+ * Always safe.
+ */
+const char *velip_log_level_str(velip_log_level level);
+
+/**
  * Parses a decimal written the Brazilian way or the dot way (`"0,050"`,
  * `"1.234,56"`, `"R$ 1,00"`, `"0.050"`) and copies it as exact decimal
  * text with a dot, keeping the scale (`"0.050"`, `"1234.56"`), into `buf`
  * (`len` bytes), NUL-terminated. `VELIP_INVALID_DECIMAL` when it is not a
- * number. `needed` (may be NULL) receives the size needed, NUL included,
- * whatever the outcome; `VELIP_BUFFER_TOO_SMALL` when `len` is smaller.
+ * number. `needed` (may be NULL) always receives the size needed, NUL
+ * included (0 when `input` is not a number); `buf` NULL with `len` 0 asks
+ * for the size only (`VELIP_OK`); `VELIP_BUFFER_TOO_SMALL` when `len` is
+ * smaller.
  *
  * # Safety
  * `input` must be a NUL-terminated UTF-8 string; `buf` NULL or valid for
@@ -1113,8 +1361,10 @@ velip_status velip_phone_number_parse(const char *input, velip_phone_number **ou
 
 /**
  * Copies the number written in `style` (a `velip_phone_style`) into `buf`
- * (`len` bytes), NUL-terminated. `needed` (may be NULL) receives the size
- * needed, NUL included, whatever the outcome; `VELIP_BUFFER_TOO_SMALL`
+ * (`len` bytes), NUL-terminated. `needed` (may be NULL) always receives the
+ * size needed, NUL included (0 on an error before the text: NULL number,
+ * unknown style); `buf` NULL with `len` 0 asks for the size only
+ * (`VELIP_OK`); `VELIP_BUFFER_TOO_SMALL`
  * when `len` is smaller (16 bytes always suffice).
  *
  * # Safety
@@ -1123,7 +1373,7 @@ velip_status velip_phone_number_parse(const char *input, velip_phone_number **ou
  * `needed` NULL or valid for writing.
  */
 velip_status velip_phone_number_format(const velip_phone_number *number,
-                                       uint32_t style,
+                                       velip_phone_style style,
                                        char *buf,
                                        size_t len,
                                        size_t *needed);
@@ -1141,7 +1391,18 @@ velip_status velip_phone_number_info(const velip_phone_number *number,
                                      bool *is_mobile);
 
 /**
- * Frees a number from `velip_phone_number_parse`. NULL is a no-op. Never
+ * Copies a number, e.g. one borrowed from a record, so it can outlive the
+ * record. On `VELIP_OK`, `*out` is a new number owned by the caller: free
+ * it with `velip_phone_number_free`.
+ *
+ * # Safety
+ * `number` must be a live `velip_phone_number`; `out` valid for writing.
+ */
+velip_status velip_phone_number_clone(const velip_phone_number *number, velip_phone_number **out);
+
+/**
+ * Frees a number from `velip_phone_number_parse` or
+ * `velip_phone_number_clone`. NULL is a no-op. Never
  * free a number borrowed from a record.
  *
  * # Safety
@@ -1151,7 +1412,8 @@ void velip_phone_number_free(velip_phone_number *number);
 
 /**
  * Parses `input` and copies it written in `style` into `buf` in one call
- * (`velip_phone_number_parse` + `velip_phone_number_format`).
+ * (`velip_phone_number_parse` + `velip_phone_number_format`; `needed` as
+ * there, 0 when `input` is not a phone number).
  *
  * # Safety
  * `input` must be a NUL-terminated UTF-8 string; `buf` NULL or valid for
@@ -1159,10 +1421,112 @@ void velip_phone_number_free(velip_phone_number *number);
  * all of them.
  */
 velip_status velip_phone_format(const char *input,
-                                uint32_t style,
+                                velip_phone_style style,
                                 char *buf,
                                 size_t len,
                                 size_t *needed);
+
+/**
+ * The rate-limit policy and, for `VELIP_RATE_LIMIT_WAIT`, the longest
+ * single wait in milliseconds (0: the default, 3700000, one hourly window
+ * and 100 s; at most 86400000, else `velip_client_new` returns
+ * `VELIP_CONFIG`). `VELIP_INVALID_ARGUMENT` for another policy value.
+ *
+ * # Safety
+ * `config` must be a live configuration.
+ */
+velip_status velip_client_config_set_rate_limit_policy(velip_client_config *config,
+                                                       velip_rate_limit_policy policy,
+                                                       uint64_t max_wait_ms);
+
+/**
+ * A request budget: after `requests` requests (every attempt that may
+ * reach the service, retries included) the client sends nothing more and
+ * returns `VELIP_BUDGET`. 0 is refused by `velip_client_new`
+ * (`VELIP_CONFIG`). Default: no budget.
+ *
+ * # Safety
+ * `config` must be a live configuration.
+ */
+velip_status velip_client_config_set_max_requests(velip_client_config *config, uint64_t requests);
+
+/**
+ * Where the quota and lock-out ledger (shared by every velip process of
+ * the user) keeps its files, as `VELIP_STATE_DIR` takes it: a folder
+ * (made `0700` on first use), or `"off"` to disable the ledger; `""`
+ * keeps the default (`VELIP_STATE_DIR`, `$XDG_STATE_HOME/velip`,
+ * `~/.local/state/velip`).
+ *
+ * # Safety
+ * `config` must be a live configuration; `dir` a NUL-terminated UTF-8
+ * string owned by the caller (copied).
+ */
+velip_status velip_client_config_set_state_dir(velip_client_config *config, const char *dir);
+
+/**
+ * The account's list quota, for accounts with other limits than the
+ * service's 200 requests per hour: `requests` per sliding window of
+ * `window_ms` milliseconds.
+ *
+ * # Safety
+ * `config` must be a live configuration.
+ */
+velip_status velip_client_config_set_list_quota(velip_client_config *config,
+                                                uint32_t requests,
+                                                uint64_t window_ms);
+
+/**
+ * The daily cap of point lookups, when known (default: learned from the
+ * service's first daily `429`).
+ *
+ * # Safety
+ * `config` must be a live configuration.
+ */
+velip_status velip_client_config_set_daily_lookup_cap(velip_client_config *config, uint32_t cap);
+
+/**
+ * The requests this client has sent (every attempt that may have reached
+ * the service, retries included; refusals of the ledger and the budget
+ * are not counted), into `*out`.
+ *
+ * # Safety
+ * `client` must be a live client (may be shared across threads); `out`
+ * valid for writing.
+ */
+velip_status velip_client_requests_sent(const velip_client *client, uint64_t *out);
+
+/**
+ * Clears the authentication lock-out of the client's credentials, in
+ * every process (through the ledger), as `velip auth reset` does;
+ * `*was_locked` (if not NULL) says whether there was one. Clear it only
+ * once the credentials are fixed: each further failure counts towards the
+ * service's permanent IP ban.
+ *
+ * # Safety
+ * `client` must be a live client (may be shared across threads);
+ * `was_locked` NULL or valid for writing.
+ */
+velip_status velip_client_reset_lockout(const velip_client *client, bool *was_locked);
+
+/**
+ * What the ledger knows of the client's credentials on its host, as JSON
+ * (the shape of `velip quota --format json`: `host`, `credentials`,
+ * `fingerprint`, `last_used`, `list` {`used`, `limit`, `window_seconds`,
+ * `oldest_expires_at`}, `lookups` {`day`, `used`, `limit`},
+ * `retry_after` [{`scope`, `until`}], `lockout`; RFC 3339 times in UTC);
+ * the text `null` when the ledger is off. Caller buffer: `buf` of `len`
+ * bytes, `*needed` (if not NULL) set to the size with the NUL;
+ * `VELIP_BUFFER_TOO_SMALL` when it does not fit.
+ *
+ * # Safety
+ * `client` must be a live client (may be shared across threads); `buf`
+ * NULL or valid for writing `len` bytes; `needed` NULL or valid for
+ * writing.
+ */
+velip_status velip_client_quota_json(const velip_client *client,
+                                     char *buf,
+                                     size_t len,
+                                     size_t *needed);
 
 /**
  * The call id (`cd_id`), `42_123456` or bare digits; never NULL.
@@ -1170,7 +1534,8 @@ velip_status velip_phone_format(const char *input,
  * # Safety
  * `record` must be a live `velip_record` (NULL gives
  * `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
- * owned by the record: valid until the record's owner is freed.
+ * owned by the record: valid until the record is freed (or the list or
+ * page it is borrowed from); do not free it.
  */
 velip_status velip_record_call_id(const velip_record *record, const char **out);
 
@@ -1184,8 +1549,8 @@ velip_status velip_record_call_id(const velip_record *record, const char **out);
  * # Safety
  * `record` must be a live `velip_record` (NULL gives
  * `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
- * owned by the record: valid until the record's owner is freed; do not
- * free it.
+ * owned by the record: valid until the record is freed (or the list or
+ * page it is borrowed from); do not free it.
  */
 velip_status velip_record_status(const velip_record *record, const char **out);
 
@@ -1199,8 +1564,8 @@ velip_status velip_record_status(const velip_record *record, const char **out);
  * # Safety
  * `record` must be a live `velip_record` (NULL gives
  * `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
- * owned by the record: valid until the record's owner is freed; do not
- * free it.
+ * owned by the record: valid until the record is freed (or the list or
+ * page it is borrowed from); do not free it.
  */
 velip_status velip_record_amd(const velip_record *record, const char **out);
 
@@ -1213,8 +1578,8 @@ velip_status velip_record_amd(const velip_record *record, const char **out);
  * # Safety
  * `record` must be a live `velip_record` (NULL gives
  * `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
- * owned by the record: valid until the record's owner is freed; do not
- * free it.
+ * owned by the record: valid until the record is freed (or the list or
+ * page it is borrowed from); do not free it.
  */
 velip_status velip_record_campaign_ref(const velip_record *record, const char **out);
 
@@ -1227,8 +1592,8 @@ velip_status velip_record_campaign_ref(const velip_record *record, const char **
  * # Safety
  * `record` must be a live `velip_record` (NULL gives
  * `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
- * owned by the record: valid until the record's owner is freed; do not
- * free it.
+ * owned by the record: valid until the record is freed (or the list or
+ * page it is borrowed from); do not free it.
  */
 velip_status velip_record_correlation_id(const velip_record *record, const char **out);
 
@@ -1241,8 +1606,8 @@ velip_status velip_record_correlation_id(const velip_record *record, const char 
  * # Safety
  * `record` must be a live `velip_record` (NULL gives
  * `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
- * owned by the record: valid until the record's owner is freed; do not
- * free it.
+ * owned by the record: valid until the record is freed (or the list or
+ * page it is borrowed from); do not free it.
  */
 velip_status velip_record_origin(const velip_record *record, const char **out);
 
@@ -1257,8 +1622,8 @@ velip_status velip_record_origin(const velip_record *record, const char **out);
  * # Safety
  * `record` must be a live `velip_record` (NULL gives
  * `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
- * owned by the record: valid until the record's owner is freed; do not
- * free it.
+ * owned by the record: valid until the record is freed (or the list or
+ * page it is borrowed from); do not free it.
  */
 velip_status velip_record_destination(const velip_record *record, const char **out);
 
@@ -1272,8 +1637,8 @@ velip_status velip_record_destination(const velip_record *record, const char **o
  * # Safety
  * `record` must be a live `velip_record` (NULL gives
  * `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
- * owned by the record: valid until the record's owner is freed; do not
- * free it.
+ * owned by the record: valid until the record is freed (or the list or
+ * page it is borrowed from); do not free it.
  */
 velip_status velip_record_date(const velip_record *record, const char **out);
 
@@ -1286,8 +1651,8 @@ velip_status velip_record_date(const velip_record *record, const char **out);
  * # Safety
  * `record` must be a live `velip_record` (NULL gives
  * `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
- * owned by the record: valid until the record's owner is freed; do not
- * free it.
+ * owned by the record: valid until the record is freed (or the list or
+ * page it is borrowed from); do not free it.
  */
 velip_status velip_record_dial_time(const velip_record *record, const char **out);
 
@@ -1301,8 +1666,8 @@ velip_status velip_record_dial_time(const velip_record *record, const char **out
  * # Safety
  * `record` must be a live `velip_record` (NULL gives
  * `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
- * owned by the record: valid until the record's owner is freed; do not
- * free it.
+ * owned by the record: valid until the record is freed (or the list or
+ * page it is borrowed from); do not free it.
  */
 velip_status velip_record_answer_time(const velip_record *record, const char **out);
 
@@ -1315,8 +1680,8 @@ velip_status velip_record_answer_time(const velip_record *record, const char **o
  * # Safety
  * `record` must be a live `velip_record` (NULL gives
  * `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
- * owned by the record: valid until the record's owner is freed; do not
- * free it.
+ * owned by the record: valid until the record is freed (or the list or
+ * page it is borrowed from); do not free it.
  */
 velip_status velip_record_hangup_time(const velip_record *record, const char **out);
 
@@ -1329,8 +1694,8 @@ velip_status velip_record_hangup_time(const velip_record *record, const char **o
  * # Safety
  * `record` must be a live `velip_record` (NULL gives
  * `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
- * owned by the record: valid until the record's owner is freed; do not
- * free it.
+ * owned by the record: valid until the record is freed (or the list or
+ * page it is borrowed from); do not free it.
  */
 velip_status velip_record_route(const velip_record *record, const char **out);
 
@@ -1343,8 +1708,8 @@ velip_status velip_record_route(const velip_record *record, const char **out);
  * # Safety
  * `record` must be a live `velip_record` (NULL gives
  * `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
- * owned by the record: valid until the record's owner is freed; do not
- * free it.
+ * owned by the record: valid until the record is freed (or the list or
+ * page it is borrowed from); do not free it.
  */
 velip_status velip_record_rate(const velip_record *record, const char **out);
 
@@ -1358,8 +1723,8 @@ velip_status velip_record_rate(const velip_record *record, const char **out);
  * # Safety
  * `record` must be a live `velip_record` (NULL gives
  * `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
- * owned by the record: valid until the record's owner is freed; do not
- * free it.
+ * owned by the record: valid until the record is freed (or the list or
+ * page it is borrowed from); do not free it.
  */
 velip_status velip_record_value(const velip_record *record, const char **out);
 
@@ -1372,8 +1737,8 @@ velip_status velip_record_value(const velip_record *record, const char **out);
  * # Safety
  * `record` must be a live `velip_record` (NULL gives
  * `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
- * owned by the record: valid until the record's owner is freed; do not
- * free it.
+ * owned by the record: valid until the record is freed (or the list or
+ * page it is borrowed from); do not free it.
  */
 velip_status velip_record_recording_url(const velip_record *record, const char **out);
 
@@ -1527,8 +1892,11 @@ velip_status velip_record_extra_get(const velip_record *record, const char *key,
  * Copies the record as one line of normalized JSON (the same shape as the
  * Rust and Python SDKs) into `buf` (`len` bytes), NUL-terminated.
  *
- * `needed` (may be NULL) receives the size needed, NUL included, whatever
- * the outcome; `VELIP_BUFFER_TOO_SMALL` when `len` is smaller.
+ * `needed` (may be NULL) always receives the size needed, NUL included (0
+ * when the function fails before it has a text, e.g. `record` NULL). Pass
+ * `buf` NULL and `len` 0 to ask for the size only: `VELIP_OK` with
+ * `*needed` set, the last error untouched. `VELIP_BUFFER_TOO_SMALL` (and
+ * nothing written to `buf`) when `len` is smaller.
  *
  * # Safety
  * `record` must be a live `velip_record`; `buf` NULL or valid for writing
@@ -1540,9 +1908,19 @@ velip_status velip_record_to_json(const velip_record *record,
                                   size_t *needed);
 
 /**
- * Copies a record, so it can outlive its list, page or iterator step. On
- * `VELIP_OK`, `*out` is a new record owned by the caller: free it with
- * `velip_record_free`.
+ * Whether the call is over: it has a final status (`cd_status` set; an
+ * empty one means the call is still in progress). On `VELIP_OK`, `*out`
+ * receives the answer.
+ *
+ * # Safety
+ * `record` must be a live `velip_record`; `out` valid for writing.
+ */
+velip_status velip_record_is_final(const velip_record *record, bool *out);
+
+/**
+ * Copies a record, so it can outlive the list or page it is borrowed
+ * from. On `VELIP_OK`, `*out` is a new record owned by the caller: free it
+ * with `velip_record_free`.
  *
  * # Safety
  * `record` must be a live `velip_record`; `out` valid for writing.
@@ -1550,12 +1928,14 @@ velip_status velip_record_to_json(const velip_record *record,
 velip_status velip_record_clone(const velip_record *record, velip_record **out);
 
 /**
- * Frees a record obtained from `velip_client_get_call` or
- * `velip_record_clone`. NULL is a no-op. Never free a record borrowed from
- * a list, page or iterator.
+ * Frees a record the caller owns: from `velip_client_get_call`,
+ * `velip_call_iter_next` or `velip_record_clone`. Its texts and phone
+ * number go with it. NULL is a no-op. Never free a record borrowed from a
+ * list or page.
  *
  * # Safety
- * `record` must be NULL or a record owned by the caller, not freed before.
+ * `record` must be NULL or a record owned by the caller, not freed before,
+ * and no other thread may be reading it.
  */
 void velip_record_free(velip_record *record);
 
@@ -1566,10 +1946,10 @@ void velip_record_free(velip_record *record);
  * as the program; never NULL. An unknown value gives `"unknown status"`.
  *
  * # Safety
- * Always safe: `status` is read as an integer, so any value is accepted.
- * The caller must not free or modify the returned text.
+ * Always safe: any value is accepted. The caller must not free or modify
+ * the returned text.
  */
-const char *velip_status_str(uint32_t status);
+const char *velip_status_str(velip_status status);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -54,7 +54,7 @@ int main(int argc, char **argv) {
   clock_gettime(CLOCK_MONOTONIC, &t0);
   unsigned long long n = 0, touched = 0;
   for (;;) {
-    const velip_record *rec = NULL;
+    velip_record *rec = NULL;
     if ((st = velip_call_iter_next(iter, &rec)) != VELIP_OK) {
       rc = fail("next", st);
       goto out;
@@ -66,6 +66,7 @@ int main(int argc, char **argv) {
     velip_record_value(rec, &value);
     velip_record_date(rec, &date);
     touched += (id != NULL) + (status != NULL) + (value != NULL) + (date != NULL);
+    velip_record_free(rec); /* each record is the caller's, as in the Rust walk */
     n++;
   }
   clock_gettime(CLOCK_MONOTONIC, &t1);

@@ -45,7 +45,7 @@ from velip._errors import (
     VelipError,
     Violation,
 )
-from velip._types import CallRecordDict, Problem
+from velip._types import CallRecordDict, Problem, QuotaReport
 from velip._velip import (
     AsyncCallIterator,
     CallIterator,
@@ -85,6 +85,7 @@ __all__ = [
     "CallIterator",
     "CallRecord",
     "CallRecordDict",
+    "QuotaReport",
     "CallStatus",
     "Client",
     "ConfigError",

@@ -23,10 +23,10 @@ import concurrent.futures
 import functools
 import os
 import weakref
-from typing import Any, Callable, Optional, TypeVar, Union
+from typing import Any, Callable, Literal, Optional, TypeVar, Union
 
 from velip._errors import ConfigError, VelipError
-from velip._types import DateArg, NumType, PageSize, WebhookFormat, WebhookMethod
+from velip._types import DateArg, NumType, PageSize, QuotaReport, WebhookFormat, WebhookMethod
 from velip._velip import (
     AsyncCallIterator,
     CallRecord,
@@ -76,6 +76,12 @@ class AsyncClient:
         ca_bundle: Union[str, os.PathLike[str], None] = None,
         token_in_body: bool = False,
         strict: bool = False,
+        on_rate_limit: Optional[Literal["fail", "wait"]] = None,
+        max_wait: Optional[float] = None,
+        max_requests: Optional[int] = None,
+        state_dir: Union[str, os.PathLike[str], None] = None,
+        list_quota: Optional[tuple[int, float]] = None,
+        daily_lookup_cap: Optional[int] = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     ) -> None:
         if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int):
@@ -97,6 +103,12 @@ class AsyncClient:
             ca_bundle=ca_bundle,
             token_in_body=token_in_body,
             strict=strict,
+            on_rate_limit=on_rate_limit,
+            max_wait=max_wait,
+            max_requests=max_requests,
+            state_dir=state_dir,
+            list_quota=list_quota,
+            daily_lookup_cap=daily_lookup_cap,
         )
         self._executor = concurrent.futures.ThreadPoolExecutor(
             max_workers=max_concurrency, thread_name_prefix="velip-async"
@@ -138,6 +150,21 @@ class AsyncClient:
         """The ``User-Agent`` sent (``velip/0.1.0 python/3.11``)."""
         return self._client.user_agent
 
+    @property
+    def requests_sent(self) -> int:
+        """Requests sent so far (see ``Client.requests_sent``)."""
+        return self._client.requests_sent
+
+    async def quota_report(self) -> Optional[QuotaReport]:
+        """The quota ledger's report, read in a worker thread (see
+        ``Client.quota_report``). Raises nothing."""
+        return await self._run(self._client.quota_report)
+
+    async def reset_lockout(self) -> bool:
+        """Clears the authentication lock-out of these credentials (see
+        ``Client.reset_lockout``). Raises nothing."""
+        return await self._run(self._client.reset_lockout)
+
     # -- calls --------------------------------------------------------------
 
     async def get_call(self, call_id: str) -> CallRecord:
@@ -163,10 +190,11 @@ class AsyncClient:
         page_size: Optional[PageSize] = None,
         cursor: Optional[str] = None,
         limit: Optional[int] = None,
+        prefetch: Optional[int] = None,
     ) -> AsyncCallIterator:
         """``async for`` over every call of the selection (not a coroutine:
         nothing is sent before the first record is awaited). Arguments,
-        ``limit`` and errors as for ``Client.list_calls``; records of a
+        ``limit``, ``prefetch`` and errors as for ``Client.list_calls``; records of a
         fetched page are handed out on the loop, the next page is fetched
         in a worker thread. ``async with client.list_calls(...) as calls:``
         stops the walk's helper threads on exit."""
@@ -185,6 +213,7 @@ class AsyncClient:
             page_size=page_size,
             cursor=cursor,
             limit=limit,
+            prefetch=prefetch,
         )
         it = _async_iterator(walk, self._executor)
         self._walks.add(it)

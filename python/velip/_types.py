@@ -15,6 +15,7 @@ __all__ = [
     "PagingReason",
     "Problem",
     "ProblemDict",
+    "QuotaReport",
     "RateLimitScope",
     "TransportKind",
     "WebhookFormat",
@@ -115,3 +116,48 @@ class CallRecordDict(_CallRecordDictRequired, total=False):
 
     problems: List[ProblemDict]
     raw_json: str
+
+
+class QuotaListUsage(TypedDict):
+    """The list quota's sliding window now (shared by every credential on
+    the host: the service counts it per client IP)."""
+
+    used: int
+    limit: int
+    window: datetime.timedelta
+    oldest_expires_at: Optional[datetime.datetime]
+
+
+class QuotaLookupUsage(TypedDict):
+    """Point lookups on today's America/Sao_Paulo date; ``limit`` is
+    ``None`` until configured or revealed by a daily ``429``."""
+
+    day: datetime.date
+    used: int
+    limit: Optional[int]
+
+
+class QuotaLockout(TypedDict):
+    """An authentication lock-out: when, the API code and the service's
+    message (scrubbed of secrets)."""
+
+    since: datetime.datetime
+    code: str
+    message: str
+
+
+class QuotaReport(TypedDict):
+    """``Client.quota_report()``: what the ledger shared by this user's
+    processes knows of these credentials on this host. Times are aware
+    ``datetime`` in UTC; ``fingerprint`` is 12 hex digits of a keyed hash
+    (never the secret); ``retry_after`` maps ``"list"``/``"lookup"`` to
+    the ``Retry-After`` deadlines not yet passed."""
+
+    host: str
+    credentials: Literal["none", "token", "basic"]
+    fingerprint: str
+    last_used: Optional[datetime.datetime]
+    list: QuotaListUsage
+    lookups: QuotaLookupUsage
+    retry_after: Dict[str, datetime.datetime]
+    lockout: Optional[QuotaLockout]

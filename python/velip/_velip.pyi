@@ -15,6 +15,7 @@ from velip._types import (
     NumType,
     PageSize,
     Problem,
+    QuotaReport,
     WebhookFormat,
     WebhookMethod,
 )
@@ -248,11 +249,21 @@ class Client:
         ca_bundle: Union[str, os.PathLike[str], None] = None,
         token_in_body: bool = False,
         strict: bool = False,
+        on_rate_limit: Optional[Literal["fail", "wait"]] = None,
+        max_wait: Optional[float] = None,
+        max_requests: Optional[int] = None,
+        state_dir: Union[str, os.PathLike[str], None] = None,
+        list_quota: Optional[tuple[int, float]] = None,
+        daily_lookup_cap: Optional[int] = None,
     ) -> Client: ...
     @property
     def base_url(self) -> str: ...
     @property
     def user_agent(self) -> str: ...
+    @property
+    def requests_sent(self) -> int: ...
+    def quota_report(self) -> Optional[QuotaReport]: ...
+    def reset_lockout(self) -> bool: ...
     def get_call(self, call_id: str) -> CallRecord: ...
     def find_calls(self, correlation_id: str) -> list[CallRecord]: ...
     def list_calls(
@@ -270,6 +281,7 @@ class Client:
         page_size: Optional[_PageSize] = None,
         cursor: Optional[str] = None,
         limit: Optional[int] = None,
+        prefetch: Optional[int] = None,
     ) -> CallIterator: ...
     def list_page(
         self,

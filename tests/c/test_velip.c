@@ -8,20 +8,31 @@
  * 429 (Retry-After 120). Prints one line per failure and, last, exactly
  * "N passed, N failed". Exit status 0 only when nothing failed.
  *
- * C11 + POSIX (fork/exec, pipes, pthreads).
+ * Also: the hostile patterns of a C user (records kept across steps, strings
+ * kept across steps, four threads reading one list, requests after free,
+ * interrupts from a thread and a signal handler, -fshort-enums), each
+ * watched by ASan/UBSan and valgrind in scripts/test-c.
+ *
+ * C11 + POSIX (fork/exec, pipes, pthreads, sockets).
  */
 #define _POSIX_C_SOURCE 200809L
 
 #include <velip.h>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int passed;
@@ -77,9 +88,9 @@ static const char *last_message(void) {
 typedef struct {
     pid_t pid;
     int stdin_fd;
-    char url[256];
-    char token[128];
-    char masked_token[128];
+    char url[512];
+    char token[512];
+    char masked_token[512];
 } sandbox;
 
 static int sandbox_start(sandbox *sb, const char *binary, char *const extra_args[]) {
@@ -251,7 +262,10 @@ static void test_last_error(void) {
     CHECK_STATUS(velip_last_error_message(tiny, sizeof tiny, &needed), VELIP_BUFFER_TOO_SMALL);
     CHECK_STR(tiny, "abc"); /* untouched */
     CHECK(needed > 4);
-    CHECK_STATUS(velip_last_error_message(NULL, 0, &needed), VELIP_BUFFER_TOO_SMALL);
+    /* A size query is not an error. */
+    size_t asked = 0;
+    CHECK_STATUS(velip_last_error_message(NULL, 0, &asked), VELIP_OK);
+    CHECK(asked == needed);
     /* A NULL buffer with a non-zero length is a NULL parameter, not a size
      * question; `needed` is still reported and the last error is kept. */
     size_t needed_null = 0;
@@ -428,7 +442,19 @@ static void check_documented_record(const velip_record *r) {
     CHECK_STATUS(velip_record_extra_get(r, NULL, &s), VELIP_NULL_PARAMETER);
 
     size_t needed = 0;
-    CHECK_STATUS(velip_record_to_json(r, NULL, 0, &needed), VELIP_BUFFER_TOO_SMALL);
+    /* A size query succeeds and leaves the last error alone. */
+    CHECK_STATUS(velip_phone_number_parse(NULL, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_record_to_json(r, NULL, 0, &needed), VELIP_OK);
+    CHECK_STATUS(velip_last_error_status(), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_record_to_json(r, NULL, 0, NULL), VELIP_NULL_PARAMETER);
+    size_t short_needed = 0;
+    char one[1];
+    CHECK_STATUS(velip_record_to_json(r, one, sizeof one, &short_needed), VELIP_BUFFER_TOO_SMALL);
+    CHECK(short_needed == needed);
+    /* `needed` is written on failure too: 0 when there is no text. */
+    size_t failed_needed = 99;
+    CHECK_STATUS(velip_record_to_json(NULL, one, sizeof one, &failed_needed), VELIP_NULL_PARAMETER);
+    CHECK(failed_needed == 0);
     char *json = malloc(needed);
     CHECK_STATUS(velip_record_to_json(r, json, needed, NULL), VELIP_OK);
     CHECK(json != NULL && json[0] == '{' && strstr(json, "\"value\":\"0.050\"") != NULL);
@@ -1020,7 +1046,7 @@ static void test_client(const sandbox *sb) {
     velip_filter_set_page_size(f, 7);
     velip_call_iter *it = NULL;
     CHECK_STATUS(velip_client_list_calls(client, f, &it), VELIP_OK);
-    const velip_record *r = NULL;
+    velip_record *r = NULL;
     uint64_t seen = 0;
     velip_status st;
     bool dates_ok = true;
@@ -1034,15 +1060,28 @@ static void test_client(const sandbox *sb) {
             CHECK_STATUS(velip_call_iter_resume_cursor(it, &resume), VELIP_OK);
             CHECK(resume != NULL);
         }
+        velip_record_free(r); /* each step's record is the caller's */
     }
     CHECK_STATUS(st, VELIP_OK);
     CHECK(dates_ok && seen > 10);
-    velip_iter_stats stats;
-    CHECK_STATUS(velip_call_iter_stats(it, &stats), VELIP_OK);
-    CHECK(stats.records_yielded == seen);
-    CHECK(stats.pages_fetched == (seen + 6) / 7 || stats.pages_fetched == (seen + 6) / 7 + 1);
-    CHECK(!stats.numbers_masked);
-    CHECK(stats.warning_count == 0);
+    uint64_t yielded = 0;
+    uint64_t pages = 0;
+    uint64_t dups = 99;
+    bool masked_numbers = true;
+    bool finished = false;
+    size_t warnings = 99;
+    CHECK_STATUS(velip_call_iter_records_yielded(it, &yielded), VELIP_OK);
+    CHECK(yielded == seen);
+    CHECK_STATUS(velip_call_iter_pages_fetched(it, &pages), VELIP_OK);
+    CHECK(pages == (seen + 6) / 7 || pages == (seen + 6) / 7 + 1);
+    CHECK_STATUS(velip_call_iter_duplicates_skipped(it, &dups), VELIP_OK);
+    CHECK(dups == 0);
+    CHECK_STATUS(velip_call_iter_numbers_masked(it, &masked_numbers), VELIP_OK);
+    CHECK(!masked_numbers);
+    CHECK_STATUS(velip_call_iter_is_finished(it, &finished), VELIP_OK);
+    CHECK(finished);
+    CHECK_STATUS(velip_call_iter_warning_count(it, &warnings), VELIP_OK);
+    CHECK(warnings == 0);
     const char *resume = (const char *)1;
     CHECK_STATUS(velip_call_iter_resume_cursor(it, &resume), VELIP_OK);
     CHECK(resume == NULL); /* finished */
@@ -1053,7 +1092,13 @@ static void test_client(const sandbox *sb) {
     velip_call_iter_free(it);
     it = NULL;
     CHECK_STATUS(velip_call_iter_next(NULL, &r), VELIP_NULL_PARAMETER);
-    CHECK_STATUS(velip_call_iter_stats(NULL, &stats), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_call_iter_pages_fetched(NULL, &pages), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_call_iter_records_yielded(it, NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_call_iter_duplicates_skipped(NULL, &dups), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_call_iter_numbers_masked(NULL, &masked_numbers), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_call_iter_is_finished(NULL, &finished), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_call_iter_warning_count(NULL, &warnings), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_call_iter_set_prefetch_depth(NULL, 1), VELIP_NULL_PARAMETER);
     CHECK_STATUS(velip_call_iter_resume_cursor(NULL, &w), VELIP_NULL_PARAMETER);
     CHECK_STATUS(velip_call_iter_warning(NULL, 0, &w), VELIP_NULL_PARAMETER);
 
@@ -1122,8 +1167,11 @@ static void test_client(const sandbox *sb) {
     velip_destination_kind kind = VELIP_DESTINATION_NONE;
     CHECK_STATUS(velip_record_destination_kind(r, &kind), VELIP_OK);
     CHECK(kind == VELIP_DESTINATION_MASKED);
-    CHECK_STATUS(velip_call_iter_stats(it, &stats), VELIP_OK);
-    CHECK(stats.numbers_masked && stats.pages_fetched == 1 && stats.records_yielded == 1);
+    CHECK_STATUS(velip_call_iter_numbers_masked(it, &masked_numbers), VELIP_OK);
+    CHECK_STATUS(velip_call_iter_pages_fetched(it, &pages), VELIP_OK);
+    CHECK_STATUS(velip_call_iter_records_yielded(it, &yielded), VELIP_OK);
+    CHECK(masked_numbers && pages == 1 && yielded == 1);
+    velip_record_free(r);
     const char *rc = NULL;
     CHECK_STATUS(velip_call_iter_resume_cursor(it, &rc), VELIP_OK);
     velip_call_iter_free(it);
@@ -1139,9 +1187,9 @@ static void test_rate_limit(const sandbox *limited) {
     velip_filter_set_campaign_id(f, 1001);
     velip_call_iter *it = NULL;
     CHECK_STATUS(velip_client_list_calls(client, f, &it), VELIP_OK);
-    const velip_record *r = (const velip_record *)1;
+    velip_record *r = (velip_record *)1;
     CHECK_STATUS(velip_call_iter_next(it, &r), VELIP_RATE_LIMITED);
-    CHECK(r == (const velip_record *)1); /* untouched */
+    CHECK(r == (velip_record *)1); /* untouched */
     uint64_t secs = 0;
     uint16_t http = 0;
     bool present = false;
@@ -1151,14 +1199,695 @@ static void test_rate_limit(const sandbox *limited) {
     CHECK(present && http == 429);
     /* Nothing lost: the same step fails the same way again. */
     CHECK_STATUS(velip_call_iter_next(it, &r), VELIP_RATE_LIMITED);
-    velip_iter_stats stats;
-    CHECK_STATUS(velip_call_iter_stats(it, &stats), VELIP_OK);
-    CHECK(stats.pages_fetched == 0 && stats.records_yielded == 0);
+    uint64_t pages = 9;
+    uint64_t yielded = 9;
+    CHECK_STATUS(velip_call_iter_pages_fetched(it, &pages), VELIP_OK);
+    CHECK_STATUS(velip_call_iter_records_yielded(it, &yielded), VELIP_OK);
+    CHECK(pages == 0 && yielded == 0);
     velip_call_iter_free(it);
     velip_record *rec = NULL;
     CHECK_STATUS(velip_client_get_call(client, "1000001", &rec), VELIP_RATE_LIMITED);
+    /* The Retry-After is in the ledger, shared with the next client. */
+    char json[4096];
+    size_t needed = 0;
+    CHECK_STATUS(velip_client_quota_json(client, json, sizeof json, &needed), VELIP_OK);
+    CHECK(strstr(json, "\"retry_after\"") != NULL && strstr(json, "\"list\"") != NULL);
     velip_filter_free(f);
     velip_client_free(client);
+}
+
+/* The ledger from C: a budget, the policy values, the state folder, the
+ * report as JSON (without the token), clearing a lock-out. */
+static void test_quota(const sandbox *sb) {
+    char dir[] = "/tmp/velip-c-ledger-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    velip_client_config *cfg = NULL;
+    CHECK_STATUS(velip_client_config_new(&cfg), VELIP_OK);
+    velip_client_config_set_base_url(cfg, sb->url);
+    velip_client_config_set_token(cfg, sb->token);
+    velip_client_config_set_max_retries(cfg, 0);
+    CHECK_STATUS(velip_client_config_set_rate_limit_policy(cfg, 7, 0), VELIP_INVALID_ARGUMENT);
+    CHECK_STATUS(velip_client_config_set_rate_limit_policy(cfg, VELIP_RATE_LIMIT_WAIT, 0), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_state_dir(cfg, dir), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_list_quota(cfg, 200, 3600000), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_daily_lookup_cap(cfg, 5000), VELIP_OK);
+    velip_client *client = NULL;
+    CHECK_STATUS(velip_client_config_set_max_requests(cfg, 0), VELIP_OK);
+    CHECK_STATUS(velip_client_new(cfg, &client), VELIP_CONFIG);
+    CHECK(client == NULL);
+    CHECK_STATUS(velip_client_config_set_max_requests(cfg, 1), VELIP_OK);
+    CHECK_STATUS(velip_client_new(cfg, &client), VELIP_OK);
+    velip_client_config_free(cfg);
+    if (client == NULL) {
+        return;
+    }
+    uint64_t sent = 9;
+    CHECK_STATUS(velip_client_requests_sent(client, &sent), VELIP_OK);
+    CHECK(sent == 0);
+    velip_record *rec = NULL;
+    CHECK_STATUS(velip_client_get_call(client, "1", &rec), VELIP_NOT_FOUND);
+    CHECK_STATUS(velip_client_get_call(client, "1", &rec), VELIP_BUDGET);
+    CHECK_STR(velip_status_str(VELIP_BUDGET), "request budget spent");
+    CHECK_STATUS(velip_client_requests_sent(client, &sent), VELIP_OK);
+    CHECK(sent == 1);
+
+    size_t needed = 0;
+    CHECK_STATUS(velip_client_quota_json(client, NULL, 0, &needed), VELIP_OK);
+    CHECK(needed > 1);
+    char *json = malloc(needed);
+    CHECK_STATUS(velip_client_quota_json(client, json, needed, &needed), VELIP_OK);
+    CHECK(strstr(json, "\"lookups\":{") != NULL);
+    CHECK(strstr(json, "\"credentials\":\"token\"") != NULL);
+    CHECK(strstr(json, sb->token) == NULL);
+    free(json);
+    bool was_locked = true;
+    CHECK_STATUS(velip_client_reset_lockout(client, &was_locked), VELIP_OK);
+    CHECK(!was_locked);
+    CHECK_STATUS(velip_client_reset_lockout(client, NULL), VELIP_OK);
+    CHECK_STATUS(velip_client_requests_sent(NULL, &sent), VELIP_NULL_PARAMETER);
+    velip_client_free(client);
+
+    /* "off": no ledger, the report is null. */
+    CHECK_STATUS(velip_client_config_new(&cfg), VELIP_OK);
+    velip_client_config_set_base_url(cfg, sb->url);
+    velip_client_config_set_token(cfg, sb->token);
+    CHECK_STATUS(velip_client_config_set_state_dir(cfg, "off"), VELIP_OK);
+    CHECK_STATUS(velip_client_new(cfg, &client), VELIP_OK);
+    velip_client_config_free(cfg);
+    char small[8];
+    CHECK_STATUS(velip_client_quota_json(client, small, sizeof small, NULL), VELIP_OK);
+    CHECK_STR(small, "null");
+    velip_client_free(client);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+}
+
+/* ------------------------------------------------------------ counting proxy */
+
+/* A TCP relay in front of a sandbox that counts the HTTP requests going
+ * through it ("POST /" at the start of each), so a test sees exactly what
+ * the library sends and when. Relays end when either side closes or the
+ * proxy stops; proxy_stop joins every thread it started. */
+typedef struct {
+    int listen_fd;
+    int upstream_port;
+    char url[64];
+    atomic_long posts;
+    atomic_int stop;
+    pthread_t acceptor;
+    pthread_mutex_t mu;
+    pthread_t relays[64];
+    int nrelays;
+} proxy;
+
+typedef struct {
+    proxy *px;
+    int client_fd;
+} relay_arg;
+
+static int connect_local(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+static void *relay_main(void *p) {
+    relay_arg *ra = p;
+    proxy *px = ra->px;
+    int down = ra->client_fd;
+    free(ra);
+    int up = connect_local(px->upstream_port);
+    const char pattern[] = "POST /";
+    size_t matched = 0;
+    char buf[16384];
+    while (up >= 0 && !atomic_load(&px->stop)) {
+        struct pollfd fds[2] = {{down, POLLIN, 0}, {up, POLLIN, 0}};
+        int n = poll(fds, 2, 100);
+        if (n < 0) {
+            break;
+        }
+        if (n == 0) {
+            continue;
+        }
+        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t got = read(down, buf, sizeof buf);
+            if (got <= 0) {
+                break;
+            }
+            for (ssize_t i = 0; i < got; i++) {
+                if (buf[i] == pattern[matched]) {
+                    if (++matched == sizeof pattern - 1) {
+                        atomic_fetch_add(&px->posts, 1);
+                        matched = 0;
+                    }
+                } else {
+                    matched = buf[i] == 'P' ? 1 : 0;
+                }
+            }
+            if (write(up, buf, (size_t)got) != got) {
+                break;
+            }
+        }
+        if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t got = read(up, buf, sizeof buf);
+            if (got <= 0 || write(down, buf, (size_t)got) != got) {
+                break;
+            }
+        }
+    }
+    if (up >= 0) {
+        close(up);
+    }
+    close(down);
+    return NULL;
+}
+
+static void *acceptor_main(void *p) {
+    proxy *px = p;
+    while (!atomic_load(&px->stop)) {
+        struct pollfd fd = {px->listen_fd, POLLIN, 0};
+        if (poll(&fd, 1, 100) <= 0) {
+            continue;
+        }
+        int c = accept(px->listen_fd, NULL, NULL);
+        if (c < 0) {
+            continue;
+        }
+        relay_arg *ra = malloc(sizeof *ra);
+        ra->px = px;
+        ra->client_fd = c;
+        pthread_mutex_lock(&px->mu);
+        if (px->nrelays < 64 && pthread_create(&px->relays[px->nrelays], NULL, relay_main, ra) == 0) {
+            px->nrelays++;
+        } else {
+            close(c);
+            free(ra);
+        }
+        pthread_mutex_unlock(&px->mu);
+    }
+    return NULL;
+}
+
+static int proxy_start(proxy *px, const char *upstream_url) {
+    memset(px, 0, sizeof *px);
+    const char *colon = strrchr(upstream_url, ':');
+    px->upstream_port = colon ? atoi(colon + 1) : 0;
+    px->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (px->listen_fd < 0 || bind(px->listen_fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        listen(px->listen_fd, 16) != 0 || getsockname(px->listen_fd, (struct sockaddr *)&a, &len) != 0) {
+        return -1;
+    }
+    snprintf(px->url, sizeof px->url, "http://127.0.0.1:%d", ntohs(a.sin_port));
+    atomic_init(&px->posts, 0);
+    atomic_init(&px->stop, 0);
+    pthread_mutex_init(&px->mu, NULL);
+    return pthread_create(&px->acceptor, NULL, acceptor_main, px);
+}
+
+static void proxy_stop(proxy *px) {
+    atomic_store(&px->stop, 1);
+    pthread_join(px->acceptor, NULL);
+    for (int i = 0; i < px->nrelays; i++) {
+        pthread_join(px->relays[i], NULL);
+    }
+    close(px->listen_fd);
+    pthread_mutex_destroy(&px->mu);
+}
+
+static double now_s(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void sleep_ms(long ms) {
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&t, &t) != 0) {
+    }
+}
+
+/* ------------------------------------------------------------ the ABI */
+
+/* Every enumeration is a uint32_t, whatever the compiler's enum rules
+ * (this file is also built with -fshort-enums). */
+_Static_assert(sizeof(velip_status) == 4, "velip_status is a uint32_t");
+_Static_assert(sizeof(velip_destination_kind) == 4, "velip_destination_kind is a uint32_t");
+_Static_assert(sizeof(velip_phone_style) == 4, "velip_phone_style is a uint32_t");
+_Static_assert(sizeof(velip_number_format) == 4, "velip_number_format is a uint32_t");
+_Static_assert(sizeof(velip_webhook_method) == 4, "velip_webhook_method is a uint32_t");
+_Static_assert(sizeof(velip_webhook_format) == 4, "velip_webhook_format is a uint32_t");
+_Static_assert(sizeof(velip_log_level) == 4, "velip_log_level is a uint32_t");
+_Static_assert(VELIP_VERSION_NUMBER ==
+                   ((VELIP_VERSION_MAJOR << 16) | (VELIP_VERSION_MINOR << 8) | VELIP_VERSION_PATCH),
+               "version number");
+
+static void test_abi(void) {
+    char soname[64];
+    if (VELIP_VERSION_MAJOR == 0) {
+        snprintf(soname, sizeof soname, "libvelip.so.0.%d", VELIP_VERSION_MINOR);
+    } else {
+        snprintf(soname, sizeof soname, "libvelip.so.%d", VELIP_VERSION_MAJOR);
+    }
+    CHECK_STR(VELIP_SONAME, soname);
+    /* An out-parameter writes its 4 bytes and nothing after them. */
+    struct {
+        velip_destination_kind kind;
+        unsigned char guard[4];
+    } out;
+    memset(&out, 0xAA, sizeof out);
+    velip_page *page = NULL;
+    const char *json = "{\"return\":{\"status\":\"OK\",\"status_code\":\"0\"},\"calls\":"
+                       "[{\"cd_id\":7,\"cd_status\":\"OK\",\"dest\":\"xxxxx877\"}]}";
+    CHECK_STATUS(velip_parse_response(200, NULL, NULL, (const uint8_t *)json, strlen(json), &page), VELIP_OK);
+    const velip_record_list *list = NULL;
+    const velip_record *r = NULL;
+    velip_page_records(page, &list);
+    velip_record_list_get(list, 0, &r);
+    CHECK_STATUS(velip_record_destination_kind(r, &out.kind), VELIP_OK);
+    CHECK(out.kind == VELIP_DESTINATION_MASKED);
+    CHECK(out.guard[0] == 0xAA && out.guard[1] == 0xAA && out.guard[2] == 0xAA && out.guard[3] == 0xAA);
+    bool final = false;
+    CHECK_STATUS(velip_record_is_final(r, &final), VELIP_OK);
+    CHECK(final);
+    CHECK_STATUS(velip_record_is_final(NULL, &final), VELIP_NULL_PARAMETER);
+    velip_page_free(page);
+    /* Unknown values are errors, not undefined behaviour. */
+    CHECK_STATUS(velip_phone_format("11999999999", 0xFFFFFFFFu, NULL, 0, NULL), VELIP_INVALID_ARGUMENT);
+    CHECK_STR(velip_log_level_str(VELIP_LOG_DEBUG), "debug");
+    CHECK_STR(velip_log_level_str(77), "unknown");
+    /* A number copied out of a record outlives it. */
+    velip_phone_number *n = NULL;
+    velip_phone_number *copy = NULL;
+    char buf[32];
+    CHECK_STATUS(velip_phone_number_parse("11999999999", &n), VELIP_OK);
+    CHECK_STATUS(velip_phone_number_clone(n, &copy), VELIP_OK);
+    velip_phone_number_free(n);
+    CHECK_STATUS(velip_phone_number_format(copy, VELIP_PHONE_E164, buf, sizeof buf, NULL), VELIP_OK);
+    CHECK_STR(buf, "+5511999999999");
+    velip_phone_number_free(copy);
+    CHECK_STATUS(velip_phone_number_clone(NULL, &copy), VELIP_NULL_PARAMETER);
+    /* `needed` is written on failure: 0 when there is no text. */
+    velip_filter *f = NULL;
+    velip_filter_new(&f);
+    velip_filter_set_date_start(f, "2026-13-01");
+    size_t needed = 99;
+    CHECK_STATUS(velip_filter_to_form(f, buf, sizeof buf, &needed), VELIP_VALIDATION);
+    CHECK(needed == 0);
+    needed = 99;
+    CHECK_STATUS(velip_phone_format("abc", VELIP_PHONE_E164, buf, sizeof buf, &needed), VELIP_INVALID_PHONE_NUMBER);
+    CHECK(needed == 0);
+    needed = 99;
+    CHECK_STATUS(velip_brl_decimal_parse("x", buf, sizeof buf, &needed), VELIP_INVALID_DECIMAL);
+    CHECK(needed == 0);
+    /* ...and a size query keeps the real last error. */
+    CHECK_STATUS(velip_filter_validate(f), VELIP_VALIDATION);
+    CHECK_STATUS(velip_phone_format("11999999999", VELIP_PHONE_E164, NULL, 0, &needed), VELIP_OK);
+    CHECK(needed == 15);
+    CHECK_STATUS(velip_last_error_status(), VELIP_VALIDATION);
+    CHECK(strstr(last_message(), "date_start") != NULL);
+    velip_filter_free(f);
+}
+
+/* ------------------------------------------------------------ hostile patterns */
+
+static velip_filter *day_filter(const char *date, int64_t page_size) {
+    velip_filter *f = NULL;
+    velip_filter_new(&f);
+    velip_filter_set_date_start(f, date);
+    velip_filter_set_date_end(f, date);
+    velip_filter_set_page_size(f, page_size);
+    return f;
+}
+
+/* The first record's date, to select one day. */
+static void first_date(velip_client *client, char *date, size_t size) {
+    velip_filter *f = NULL;
+    velip_page *page = NULL;
+    velip_filter_new(&f);
+    velip_filter_set_date_start(f, "2020-01-01");
+    velip_filter_set_date_end(f, "2030-12-31");
+    velip_filter_set_page_size(f, 1);
+    date[0] = '\0';
+    if (velip_client_list_page(client, f, &page) == VELIP_OK) {
+        const velip_record_list *list = NULL;
+        const velip_record *r = NULL;
+        const char *d = NULL;
+        velip_page_records(page, &list);
+        if (velip_record_list_get(list, 0, &r) == VELIP_OK && velip_record_date(r, &d) == VELIP_OK && d) {
+            snprintf(date, size, "%s", d);
+        }
+    }
+    velip_page_free(page);
+    velip_filter_free(f);
+}
+
+/* Five records kept from five steps are five different records; a string
+ * read before later steps stays valid (ASan and valgrind watch); all of
+ * them outlive the iterator and the client. */
+static void test_records_are_owned(const sandbox *sb) {
+    velip_client *client = make_client(sb->url, sb->token);
+    char date[16];
+    first_date(client, date, sizeof date);
+    velip_filter *f = day_filter(date, 2); /* five steps cross three pages */
+    velip_call_iter *it = NULL;
+    CHECK_STATUS(velip_client_list_calls(client, f, &it), VELIP_OK);
+    velip_record *kept[5] = {NULL};
+    char ids[5][64];
+    const char *first_id = NULL;
+    const char *first_status = NULL;
+    for (int i = 0; i < 5; i++) {
+        CHECK_STATUS(velip_call_iter_next(it, &kept[i]), VELIP_OK);
+        const char *id = NULL;
+        CHECK(kept[i] != NULL && velip_record_call_id(kept[i], &id) == VELIP_OK);
+        snprintf(ids[i], sizeof ids[i], "%s", id ? id : "");
+        if (i == 0) {
+            first_id = id; /* kept across four more steps */
+            velip_record_status(kept[0], &first_status);
+        }
+    }
+    velip_call_iter_free(it);
+    velip_filter_free(f);
+    velip_client_free(client);
+    for (int i = 0; i < 5; i++) {
+        const char *id = NULL;
+        CHECK_STATUS(velip_record_call_id(kept[i], &id), VELIP_OK);
+        CHECK_STR(id, ids[i]);
+        for (int j = 0; j < i; j++) {
+            CHECK(strcmp(ids[i], ids[j]) != 0);
+            CHECK(kept[i] != kept[j]);
+        }
+    }
+    CHECK_STR(first_id, ids[0]);
+    CHECK(first_status == NULL || strlen(first_status) > 0);
+    for (int i = 0; i < 5; i++) {
+        velip_record_free(kept[i]);
+    }
+}
+
+typedef struct {
+    const velip_record_list *list;
+    pthread_barrier_t *start;
+    unsigned long checksum;
+    int errors;
+} reader_arg;
+
+static unsigned long mix(unsigned long h, const char *s) {
+    for (; s != NULL && *s != '\0'; s++) {
+        h = h * 131u + (unsigned char)*s;
+    }
+    return h * 31u + 7u;
+}
+
+static void *read_list(void *p) {
+    reader_arg *a = p;
+    typedef velip_status (*text_fn)(const velip_record *, const char **);
+    const text_fn texts[] = {
+        velip_record_call_id, velip_record_status, velip_record_amd, velip_record_campaign_ref,
+        velip_record_correlation_id, velip_record_origin, velip_record_destination, velip_record_date,
+        velip_record_dial_time, velip_record_answer_time, velip_record_hangup_time, velip_record_route,
+        velip_record_rate, velip_record_value, velip_record_recording_url,
+    };
+    size_t n = 0;
+    velip_record_list_len(a->list, &n);
+    pthread_barrier_wait(a->start);
+    for (size_t i = 0; i < n; i++) {
+        const velip_record *r = NULL;
+        a->errors += velip_record_list_get(a->list, i, &r) != VELIP_OK;
+        for (size_t t = 0; t < sizeof texts / sizeof texts[0]; t++) {
+            const char *s = NULL;
+            a->errors += texts[t](r, &s) != VELIP_OK;
+            a->checksum = mix(a->checksum, s);
+        }
+        size_t count = 0;
+        velip_record_dtmf_count(r, &count);
+        for (size_t d = 0; d < count; d++) {
+            const char *s = NULL;
+            a->errors += velip_record_dtmf_at(r, d, &s) != VELIP_OK;
+            a->checksum = mix(a->checksum, s);
+        }
+        velip_record_extra_count(r, &count);
+        for (size_t e = 0; e < count; e++) {
+            const char *k = NULL;
+            const char *v = NULL;
+            a->errors += velip_record_extra_at(r, e, &k, &v) != VELIP_OK;
+            a->checksum = mix(mix(a->checksum, k), v);
+        }
+    }
+    return NULL;
+}
+
+/* Four threads read one list (never read before) at once: every getter on
+ * a const handle is safe to share. */
+static void test_concurrent_readers(const sandbox *sb) {
+    velip_client *client = make_client(sb->url, sb->token);
+    velip_filter *f = NULL;
+    velip_page *page = NULL;
+    velip_filter_new(&f);
+    velip_filter_set_date_start(f, "2020-01-01");
+    velip_filter_set_date_end(f, "2030-12-31");
+    velip_filter_set_page_size(f, 200);
+    CHECK_STATUS(velip_client_list_page(client, f, &page), VELIP_OK);
+    const velip_record_list *list = NULL;
+    velip_page_records(page, &list);
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, 4);
+    pthread_t threads[4];
+    reader_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (reader_arg){list, &start, 0, 0};
+        pthread_create(&threads[i], NULL, read_list, &args[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(threads[i], NULL);
+    }
+    pthread_barrier_destroy(&start);
+    for (int i = 0; i < 4; i++) {
+        CHECK(args[i].errors == 0);
+        CHECK(args[i].checksum == args[0].checksum && args[i].checksum != 0);
+    }
+    velip_page_free(page);
+    velip_filter_free(f);
+    velip_client_free(client);
+}
+
+/* Freeing an iterator stops its helper threads first: the sandbox sees no
+ * request after velip_call_iter_free returns. Prefetch depth bounds how
+ * far ahead a walk asks. */
+static void test_free_stops_the_walk(const sandbox *sb) {
+    proxy px;
+    CHECK(proxy_start(&px, sb->url) == 0);
+    velip_client *client = make_client(px.url, sb->token);
+    char date[16];
+    first_date(client, date, sizeof date);
+    velip_filter *f = day_filter(date, 5);
+    for (size_t depth = 0; depth <= 3; depth++) {
+        velip_call_iter *it = NULL;
+        CHECK_STATUS(velip_client_list_calls(client, f, &it), VELIP_OK);
+        CHECK_STATUS(velip_call_iter_set_prefetch_depth(it, depth), VELIP_OK);
+        long before = atomic_load(&px.posts);
+        for (int i = 0; i < 3; i++) {
+            velip_record *r = NULL;
+            CHECK_STATUS(velip_call_iter_next(it, &r), VELIP_OK);
+            velip_record_free(r);
+        }
+        if (depth > 0) {
+            sleep_ms(200); /* let the helpers run ahead */
+        }
+        velip_call_iter_free(it);
+        long at_free = atomic_load(&px.posts) - before;
+        size_t ahead = depth > 2 ? 2 : depth;
+        CHECK(at_free >= 1 && at_free <= (long)(1 + ahead));
+        if (depth == 0) {
+            CHECK(at_free == 1); /* three records of one page: one request */
+        }
+        sleep_ms(300);
+        CHECK(atomic_load(&px.posts) - before == at_free); /* nothing after free */
+    }
+    velip_filter_free(f);
+    velip_client_free(client);
+    proxy_stop(&px);
+}
+
+static velip_client *interruptible_client;
+
+static void on_alarm(int sig) {
+    (void)sig;
+    velip_client_interrupt(interruptible_client); /* async-signal-safe */
+}
+
+typedef struct {
+    const velip_client *client;
+    long after_ms;
+} interrupter_arg;
+
+static void *interrupt_later(void *p) {
+    interrupter_arg *a = p;
+    sleep_ms(a->after_ms);
+    velip_client_interrupt(a->client);
+    return NULL;
+}
+
+/* A call blocked in a long Retry-After wait returns VELIP_INTERRUPTED soon
+ * after velip_client_interrupt (from another thread or a signal handler),
+ * or after its deadline. */
+static void test_interrupt(const sandbox *sb, const sandbox *limited) {
+    velip_client_config *cfg = NULL;
+    velip_client_config_new(&cfg);
+    velip_client_config_set_base_url(cfg, limited->url);
+    velip_client_config_set_token(cfg, limited->token);
+    velip_client_config_set_max_retries(cfg, 3);
+    velip_client_config_set_max_retry_wait_ms(cfg, 3600u * 1000u); /* Retry-After 120 s is waited */
+    /* No shared ledger: this test is about the wait itself, and each part
+     * must meet the 429 again rather than the lock-out the last one left. */
+    CHECK_STATUS(velip_client_config_set_state_dir(cfg, "off"), VELIP_OK);
+    velip_client *client = NULL;
+    CHECK_STATUS(velip_client_new(cfg, &client), VELIP_OK);
+    velip_filter *f = NULL;
+    velip_filter_new(&f);
+    velip_filter_set_campaign_id(f, 1001);
+
+    /* From another thread, during velip_client_list_page. */
+    pthread_t t;
+    interrupter_arg arg = {client, 300};
+    pthread_create(&t, NULL, interrupt_later, &arg);
+    velip_page *page = NULL;
+    double t0 = now_s();
+    CHECK_STATUS(velip_client_list_page(client, f, &page), VELIP_INTERRUPTED);
+    double took = now_s() - t0;
+    pthread_join(t, NULL);
+    CHECK(took >= 0.25 && took < 5.0);
+    CHECK(page == NULL);
+    CHECK(strstr(last_message(), "velip_client_interrupt") != NULL);
+    bool interrupted = false;
+    CHECK_STATUS(velip_client_is_interrupted(client, &interrupted), VELIP_OK);
+    CHECK(interrupted);
+    /* It stays interrupted: the next call stops at once. */
+    velip_record *rec = NULL;
+    t0 = now_s();
+    CHECK_STATUS(velip_client_get_call(client, "1000001", &rec), VELIP_INTERRUPTED);
+    CHECK(now_s() - t0 < 1.0);
+    CHECK_STATUS(velip_client_clear_interrupt(client), VELIP_OK);
+    CHECK_STATUS(velip_client_is_interrupted(client, &interrupted), VELIP_OK);
+    CHECK(!interrupted);
+
+    /* From a signal handler, during a walk waiting for its prefetched page
+     * (the helper thread sits in the Retry-After wait). */
+    velip_call_iter *it = NULL;
+    CHECK_STATUS(velip_client_list_calls(client, f, &it), VELIP_OK);
+    interruptible_client = client;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL);
+    alarm(1);
+    velip_record *r = (velip_record *)1;
+    t0 = now_s();
+    CHECK_STATUS(velip_call_iter_next(it, &r), VELIP_INTERRUPTED);
+    took = now_s() - t0;
+    CHECK(took >= 0.5 && took < 5.0);
+    CHECK(r == (velip_record *)1);
+    signal(SIGALRM, SIG_DFL);
+    /* Freeing it does not wait out the Retry-After. */
+    t0 = now_s();
+    velip_call_iter_free(it);
+    CHECK(now_s() - t0 < 3.0);
+    CHECK_STATUS(velip_client_clear_interrupt(client), VELIP_OK);
+    velip_client_free(client);
+
+    /* A per-call deadline. */
+    CHECK_STATUS(velip_client_config_set_deadline_ms(cfg, 400), VELIP_OK);
+    CHECK_STATUS(velip_client_config_set_deadline_ms(NULL, 1), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_client_new(cfg, &client), VELIP_OK);
+    t0 = now_s();
+    CHECK_STATUS(velip_client_list_page(client, f, &page), VELIP_INTERRUPTED);
+    took = now_s() - t0;
+    CHECK(took >= 0.35 && took < 5.0);
+    CHECK(strstr(last_message(), "deadline of 400 ms") != NULL);
+    /* Each call gets the whole deadline again. */
+    t0 = now_s();
+    CHECK_STATUS(velip_client_get_call(client, "1000001", &rec), VELIP_INTERRUPTED);
+    CHECK(now_s() - t0 >= 0.35);
+    velip_client_free(client);
+    velip_client_config_free(cfg);
+    velip_filter_free(f);
+
+    /* On a healthy service, an interrupted client sends nothing; cleared,
+     * it works again. */
+    client = make_client(sb->url, sb->token);
+    velip_client_interrupt(client);
+    velip_client_interrupt(NULL); /* ignored */
+    CHECK_STATUS(velip_client_get_call(client, "1", &rec), VELIP_INTERRUPTED);
+    velip_client_clear_interrupt(client);
+    CHECK_STATUS(velip_client_get_call(client, "1", &rec), VELIP_NOT_FOUND);
+    CHECK_STATUS(velip_client_clear_interrupt(NULL), VELIP_NULL_PARAMETER);
+    CHECK_STATUS(velip_client_is_interrupted(client, NULL), VELIP_NULL_PARAMETER);
+    velip_client_free(client);
+}
+
+typedef struct {
+    pthread_mutex_t mu;
+    int messages;
+    int debug;
+    int leaked;
+    char last[512];
+} log_sink;
+
+static void on_log(void *userdata, velip_log_level level, const char *message) {
+    log_sink *s = userdata;
+    pthread_mutex_lock(&s->mu);
+    s->messages++;
+    s->debug += level == VELIP_LOG_DEBUG;
+    s->leaked += strstr(message, "SBX") != NULL || strstr(message, "WRONGTOKEN") != NULL;
+    snprintf(s->last, sizeof s->last, "%s", message);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Log messages reach the callback, with secrets masked; NULL turns it
+ * off. */
+static void test_log_callback(const sandbox *sb) {
+    log_sink sink;
+    memset(&sink, 0, sizeof sink);
+    pthread_mutex_init(&sink.mu, NULL);
+    CHECK_STATUS(velip_set_log_callback(VELIP_LOG_DEBUG, on_log, &sink), VELIP_OK);
+    velip_client *client = make_client(sb->url, sb->token);
+    velip_record *rec = NULL;
+    CHECK_STATUS(velip_client_get_call(client, "1", &rec), VELIP_NOT_FOUND);
+    velip_client *bad = make_client(sb->url, "WRONGTOKEN0000000000000000000x");
+    CHECK_STATUS(velip_client_get_call(bad, "1", &rec), VELIP_AUTHENTICATION);
+    velip_client_free(bad);
+    pthread_mutex_lock(&sink.mu);
+    CHECK(sink.messages >= 2 && sink.debug >= 1);
+    CHECK(sink.leaked == 0);
+    CHECK(strstr(sink.last, "authentication") != NULL);
+    int seen = sink.messages;
+    pthread_mutex_unlock(&sink.mu);
+    /* Warn and above only: a successful request logs nothing. */
+    CHECK_STATUS(velip_set_log_callback(VELIP_LOG_WARN, on_log, &sink), VELIP_OK);
+    CHECK_STATUS(velip_client_get_call(client, "1", &rec), VELIP_NOT_FOUND);
+    CHECK(sink.messages == seen);
+    CHECK_STATUS(velip_set_log_callback(VELIP_LOG_DEBUG, NULL, NULL), VELIP_OK);
+    CHECK_STATUS(velip_client_get_call(client, "1", &rec), VELIP_NOT_FOUND);
+    CHECK(sink.messages == seen);
+    CHECK_STATUS(velip_set_log_callback(6, on_log, &sink), VELIP_INVALID_ARGUMENT);
+    CHECK_STATUS(velip_set_log_callback(VELIP_LOG_OFF, on_log, &sink), VELIP_OK);
+    velip_client_free(client);
+    pthread_mutex_destroy(&sink.mu);
 }
 
 int main(int argc, char **argv) {
@@ -1175,6 +1904,7 @@ int main(int argc, char **argv) {
     test_fixtures(argv[2]);
     test_filter();
     test_config();
+    test_abi();
 
     sandbox sb = {0};
     sandbox limited = {0};
@@ -1183,11 +1913,19 @@ int main(int argc, char **argv) {
     CHECK(started);
     if (started) {
         test_client(&sb);
+        test_records_are_owned(&sb);
+        test_concurrent_readers(&sb);
+        test_free_stops_the_walk(&sb);
+        test_log_callback(&sb);
+        test_quota(&sb);
     }
     bool started_limited = sandbox_start(&limited, argv[1], limited_args) == 0;
     CHECK(started_limited);
     if (started_limited) {
         test_rate_limit(&limited);
+    }
+    if (started && started_limited) {
+        test_interrupt(&sb, &limited);
     }
     sandbox_stop(&sb);
     sandbox_stop(&limited);

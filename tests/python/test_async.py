@@ -307,6 +307,9 @@ def test_errors_map_as_in_the_sync_client(
             return c.list_page(campaign_id=-1)
         return c.list_page(date_start=LAST_DAY, page_size=5)
 
+    # No shared ledger: each client must meet the fault itself, not the
+    # lock-out or Retry-After the other one left.
+    kwargs["state_dir"] = "off"
     sb.set_faults(faults)
     with velip.Client(token, base_url=sb.url, **kwargs) as c, pytest.raises(cls) as sync_info:
         sync_attempt(c)

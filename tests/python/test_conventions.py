@@ -171,7 +171,7 @@ def test_velip_log_turns_on_debug_logs(fresh_sandbox: Sandbox) -> None:
     assert p.returncode == 0, p.stderr
     assert "DEBUG velip: POST /api/v2/GetCallStatus.php" in p.stderr
     assert "INFO velip: POST /api/v2/GetCallStatus.php: server error (HTTP 503)" in p.stderr
-    assert "WARNING velip: not sent: these credentials are locked out" in p.stderr
+    assert "WARNING velip: not sent: these credentials failed authentication" in p.stderr
     assert sb.token not in p.stderr
     info = _run_script(code, {"VELIP_LOG": "warning"})
     assert [line for line in info.stderr.splitlines() if "velip" in line] == [

@@ -336,3 +336,39 @@ def test_empty_correlation_id_hint_is_pythonic(client: velip.Client) -> None:
             client.list_page(correlation_id=ctid)
     page = client.list_page(empty_ctid=True, page_size=5)
     assert all(not r.correlation_id for r in page)
+
+
+def test_a_500_with_a_json_error_body_keeps_its_code_from_the_client_too() -> None:
+    """The client and parse_response classify the same bytes the same way."""
+    import http.server
+    import threading
+
+    body = b'{"return":{"status":"DB down","status_code":"500","cd_id":"0"}}'
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            self.send_response(500)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        with velip.Client("SBXFULL000sandbox0full0numbers", base_url=url, max_retries=0, state_dir="off") as c:
+            with pytest.raises(velip.ServerError) as from_client:
+                c.get_call("42_1")
+        with pytest.raises(velip.ServerError) as parsed:
+            velip.parse_response(body, http_status=500)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert from_client.value.code == parsed.value.code == "500"
+    assert from_client.value.http_status == parsed.value.http_status == 500

@@ -10,9 +10,20 @@
  */
 #include <velip.h>
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Ctrl-C stops the walk within ~100 ms (velip_client_interrupt is
+ * async-signal-safe); the walk then ends with VELIP_INTERRUPTED and the
+ * cursor to resume from is printed. */
+static velip_client *interruptible;
+
+static void on_sigint(int sig) {
+    (void)sig;
+    velip_client_interrupt(interruptible);
+}
 
 /* The last error message is complete on its own (it already starts with
  * the kind of error, e.g. "invalid client configuration: ..."), so it is
@@ -81,6 +92,8 @@ int main(int argc, char **argv) {
         print_error("client", st);
         goto done;
     }
+    interruptible = client;
+    signal(SIGINT, on_sigint);
     if ((st = velip_filter_new(&filter)) != VELIP_OK ||
         (st = velip_filter_set_date_start(filter, argv[1])) != VELIP_OK ||
         (st = velip_filter_set_date_end(filter, argv[2])) != VELIP_OK ||
@@ -91,7 +104,7 @@ int main(int argc, char **argv) {
     }
 
     puts("call_id,date,dial_time,status,destination,campaign_id,duration_s,value_brl,correlation_id,dtmf");
-    const velip_record *r = NULL;
+    velip_record *r = NULL;
     while ((st = velip_call_iter_next(iter, &r)) == VELIP_OK && r != NULL) {
         const char *s = NULL;
         velip_record_call_id(r, &s);
@@ -122,6 +135,7 @@ int main(int argc, char **argv) {
             }
         }
         csv_field(dtmf, 1);
+        velip_record_free(r); /* each record is ours */
     }
     if (st != VELIP_OK) {
         const char *cursor = NULL;
@@ -131,11 +145,14 @@ int main(int argc, char **argv) {
         }
         goto done;
     }
-    velip_iter_stats stats;
-    if (velip_call_iter_stats(iter, &stats) == VELIP_OK) {
-        fprintf(stderr, "list_calls: %llu calls in %llu pages%s\n",
-                (unsigned long long)stats.records_yielded, (unsigned long long)stats.pages_fetched,
-                stats.numbers_masked ? " (numbers masked)" : "");
+    uint64_t records = 0;
+    uint64_t pages = 0;
+    bool masked = false;
+    if (velip_call_iter_records_yielded(iter, &records) == VELIP_OK &&
+        velip_call_iter_pages_fetched(iter, &pages) == VELIP_OK &&
+        velip_call_iter_numbers_masked(iter, &masked) == VELIP_OK) {
+        fprintf(stderr, "list_calls: %llu calls in %llu pages%s\n", (unsigned long long)records,
+                (unsigned long long)pages, masked ? " (numbers masked)" : "");
     }
     rc = 0;
 

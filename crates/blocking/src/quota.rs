@@ -33,6 +33,40 @@ pub enum RateLimitPolicy {
     },
 }
 
+impl RateLimitPolicy {
+    /// The longest wait when none is given: one hourly window of the list
+    /// quota plus 100 s of margin (3700 s).
+    pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(3700);
+
+    /// The policy's name: `"fail"` or `"wait"`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Fail => "fail",
+            Self::Wait { .. } => "wait",
+        }
+    }
+
+    /// The policy named `"fail"` or `"wait"` (waiting at most `max_wait`,
+    /// default [`DEFAULT_MAX_WAIT`](Self::DEFAULT_MAX_WAIT)), as bindings
+    /// and configuration name it. A `max_wait` with `"fail"` is ignored.
+    ///
+    /// # Errors
+    /// [`Error::Config`](crate::Error::Config) on option `on_rate_limit`
+    /// for another name.
+    pub fn from_name(name: &str, max_wait: Option<Duration>) -> Result<Self, crate::Error> {
+        match name {
+            "fail" => Ok(Self::Fail),
+            "wait" => Ok(Self::Wait {
+                max_wait: max_wait.unwrap_or(Self::DEFAULT_MAX_WAIT),
+            }),
+            other => Err(crate::Error::config(
+                "on_rate_limit",
+                format!("must be \"fail\" or \"wait\", not {other:?}"),
+            )),
+        }
+    }
+}
+
 /// A wait for the quota, as [`ClientBuilder::on_wait`](crate::ClientBuilder::on_wait)
 /// sees it: when it starts and about once a second.
 #[derive(Debug, Clone, PartialEq, Eq)]

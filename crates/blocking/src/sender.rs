@@ -235,17 +235,18 @@ impl Sender {
 
     /// Sends `query` with retries like [`Sender::execute`], but a successful
     /// answer comes back undecoded when its head can be read alone. For
-    /// background fetches: `stop` ends waits (retry backoff, the quota) but
-    /// a request in flight runs to its end (the waiting caller polls the
-    /// interrupt check itself). `buffer`: where to read the answer's body
-    /// (a spare one from an earlier page).
+    /// background fetches: `stop` takes the place of the client's interrupt
+    /// check (the waiting caller polls that one itself) and is polled the
+    /// same way, so a stopped fetch ends within 100 ms, in flight or
+    /// waiting to retry. `buffer`: where to read the answer's body (a spare
+    /// one from an earlier page).
     pub(crate) fn fetch_undecoded(
         &self,
         query: &Query,
         buffer: Vec<u8>,
         stop: &InterruptCheck,
     ) -> Result<Fetched, Error> {
-        self.send(query, Operation::Read, Some(stop), false, Some(buffer))
+        self.send(query, Operation::Read, Some(stop), true, Some(buffer))
     }
 
     /// The retry loop. `interrupt` stops waits; with `abandon_in_flight`
@@ -319,6 +320,7 @@ impl Sender {
                     match self.transport.post_form_interruptible(
                         &body,
                         authorization.as_deref(),
+                        defer.take().unwrap_or_default(),
                         check,
                     ) {
                         Ok(Some(answer)) => Ok(answer),

@@ -197,15 +197,18 @@ impl Transport {
         &self.endpoint
     }
 
-    /// Like [`Transport::post_form`], but the request runs on a helper
+    /// Like [`Transport::post_form_into`], but the request runs on a helper
     /// thread while this one polls `interrupt` every 100 ms: a slow or
     /// silent server cannot hold an interrupt (Ctrl-C) back until the
     /// deadline. On interrupt the request is abandoned (its thread finishes
-    /// alone and its answer is dropped) and `Ok(None)` is returned.
+    /// alone and its answer is dropped) and `Ok(None)` is returned. Once the
+    /// answer is in, the helper thread is joined: none outlives a request
+    /// that completed.
     pub(crate) fn post_form_interruptible(
         &self,
         body: &str,
         authorization: Option<&str>,
+        buf: Vec<u8>,
         interrupt: &dyn Fn() -> bool,
     ) -> Result<Option<Answer>, Failure> {
         let worker = Self {
@@ -220,21 +223,27 @@ impl Transport {
         let spawned = std::thread::Builder::new()
             .name("velip-request".to_owned())
             .spawn(move || {
-                let _ = tx.send(worker.post_form(&owned_body, owned_auth.as_deref()));
+                let _ = tx.send(worker.post_form_into(&owned_body, owned_auth.as_deref(), buf));
             });
-        if spawned.is_err() {
+        let Ok(thread) = spawned else {
             // No thread to be had: run it here, uninterruptible.
-            return self.post_form(body, authorization).map(Some);
-        }
+            return self
+                .post_form_into(body, authorization, Vec::new())
+                .map(Some);
+        };
         loop {
             match rx.recv_timeout(crate::retry::POLL_INTERVAL) {
-                Ok(outcome) => return outcome.map(Some),
+                Ok(outcome) => {
+                    let _ = thread.join();
+                    return outcome.map(Some);
+                }
                 Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
                     if interrupt() {
                         return Ok(None);
                     }
                 }
                 Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    let _ = thread.join();
                     return Err(Failure {
                         kind: TransportKind::Other,
                         phase: Phase::Request,
@@ -245,17 +254,8 @@ impl Transport {
         }
     }
 
-    /// POSTs a form body; reads the whole answer.
-    pub(crate) fn post_form(
-        &self,
-        body: &str,
-        authorization: Option<&str>,
-    ) -> Result<Answer, Failure> {
-        self.post_form_into(body, authorization, Vec::new())
-    }
-
-    /// [`Transport::post_form`], reading the answer's body into `buf`
-    /// (cleared first; a walk hands back the buffer of a page it decoded).
+    /// POSTs a form body; reads the whole answer into `buf` (cleared first;
+    /// a walk hands back the buffer of a page it decoded).
     pub(crate) fn post_form_into(
         &self,
         body: &str,

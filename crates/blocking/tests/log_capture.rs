@@ -49,7 +49,7 @@ fn log_lines_mask_secrets() {
     let q = Query::builder()
         .campaign_id(1)
         .webhook(
-            Webhook::new("http://127.0.0.1:9/hook")
+            Webhook::new("http://127.0.0.1:9/hook?token=querysecret42&x=1")
                 .header("X-Api-Key", "headersecret99")
                 .basic_auth("hook", "hookpass99"),
         )
@@ -80,6 +80,12 @@ fn log_lines_mask_secrets() {
     assert!(requests[0].2.contains("tsid=***"), "{}", requests[0].2);
     assert!(requests[0].2.contains("attempt 1/3"), "{}", requests[0].2);
     assert!(requests.iter().any(|(_, _, m)| m.contains("HTTP 503")));
+    // The push's request line shows the webhook URL without its query
+    // string's values or its user info.
+    assert!(
+        requests.iter().any(|(_, _, m)| m.contains("rurl=")),
+        "{requests:#?}"
+    );
     let retries = ours
         .iter()
         .filter(|(l, _, m)| *l == log::Level::Info && m.contains("; retrying in "))
@@ -92,6 +98,7 @@ fn log_lines_mask_secrets() {
             "hookpass99",
             "headersecret99",
             "sandbox-password",
+            "querysecret42",
         ] {
             assert!(!msg.contains(secret), "secret in log line [{target}] {msg}");
         }

@@ -473,3 +473,38 @@ fn a_walk_dropped_mid_way_sends_no_further_request() {
         "a request after the walk was dropped"
     );
 }
+
+#[test]
+fn a_limited_walk_asks_for_small_pages_fetches_nothing_ahead_and_stops() {
+    let sb = sandbox(1_000);
+    let c = client(&sb);
+    // Pages of the limit's size: one request for 7 calls.
+    let mut it = c.list_calls(everything().build().unwrap()).limit(7);
+    let ids: Vec<_> = it.by_ref().map(|r| r.unwrap().call_id).collect();
+    assert_eq!(ids.len(), 7);
+    assert!(it.is_finished());
+    std::thread::sleep(Duration::from_millis(200));
+    let log = sb.request_log();
+    assert_eq!(log.len(), 1, "nothing fetched ahead");
+    assert!(log[0].body.iter().any(|(k, v)| k == "maxreg" && v == "7"));
+    // The checkpoint still says where the selection goes on.
+    let rest: Vec<_> = c
+        .resume_calls(everything().build().unwrap(), &it.checkpoint())
+        .map(|r| r.unwrap().call_id)
+        .collect();
+    assert_eq!(rest.len(), 993);
+    assert!(rest.iter().all(|id| !ids.contains(id)));
+
+    // A smaller page size is kept; the last page is cut at the limit, and
+    // next_page never hands out more than the limit leaves.
+    sb.clear_request_log();
+    let mut it = c
+        .list_calls(everything().page_size(3).build().unwrap())
+        .limit(7);
+    let sizes: Vec<usize> = std::iter::from_fn(|| it.next_page())
+        .map(|p| p.unwrap().records.len())
+        .collect();
+    assert_eq!(sizes, [3, 3, 1]);
+    assert_eq!(sb.request_log().len(), 3);
+    assert_eq!(it.records_yielded(), 7);
+}

@@ -3,16 +3,18 @@
 //! webhook.
 
 use std::ffi::c_char;
+use std::sync::Arc;
 use std::time::Duration;
 
 use velip_blocking::{Client, ClientBuilder};
 use velip_core::Secret;
 
 use crate::boundary::{
-    Handle, ffi_panic_boundary, free, into_raw, try_mut, try_out, try_ref, try_str,
+    Handle, ffi_panic_boundary, free, into_raw, opt_ref, try_mut, try_out, try_ref, try_str,
 };
 use crate::error::Error;
 use crate::filter::velip_filter;
+use crate::interrupt::Cancel;
 use crate::iter::{CallIterData, velip_call_iter};
 use crate::list::{RecordList, velip_record_list};
 use crate::page::{PageData, velip_page};
@@ -26,23 +28,26 @@ pub struct velip_client_config {
     _private: [u8; 0],
 }
 
-/// A client (opaque): one connection pool, retries, the auth lock-out.
-/// May be shared across threads (every function taking a
+/// A client (opaque): one connection pool, retries, the auth lock-out, the
+/// interrupt flag. May be shared across threads (every function taking a
 /// `const velip_client*` may be called concurrently).
 pub struct velip_client {
     _private: [u8; 0],
 }
 
 /// The settings: the client builder itself (every option rule is the
-/// builder's; the setters pass values through).
+/// builder's; the setters pass values through), and the per-call deadline,
+/// which the C binding enforces through the builder's interrupt check.
 pub(crate) struct Config {
     builder: ClientBuilder,
+    deadline: Option<Duration>,
 }
 
 impl Config {
     fn new(builder: ClientBuilder) -> Self {
         Self {
             builder: builder.user_agent_suffix(format!("c/{}", env!("CARGO_PKG_VERSION"))),
+            deadline: None,
         }
     }
 
@@ -55,15 +60,21 @@ impl Handle for velip_client_config {
     type Rust = Config;
 }
 
+/// A client and its cancellation state (shared with its iterators).
+pub(crate) struct ClientData {
+    pub(crate) client: Client,
+    cancel: Arc<Cancel>,
+}
+
 impl Handle for velip_client {
-    type Rust = Client;
+    type Rust = ClientData;
 }
 
 /// Runs a setter body on a checked config.
 ///
 /// # Safety
 /// `config` NULL or a live config with no other reference alive.
-unsafe fn with_config(
+pub(crate) unsafe fn with_config(
     config: *mut velip_client_config,
     f: impl FnOnce(ClientBuilder) -> ClientBuilder,
 ) -> Result<(), Error> {
@@ -349,6 +360,30 @@ pub unsafe extern "C" fn velip_client_config_set_user_agent_suffix(
     }
 }
 
+/// The longest one call may take, milliseconds, all attempts, backoffs
+/// and `Retry-After` waits included: each `velip_client_*` request
+/// function and each `velip_call_iter_next` step returns
+/// `VELIP_INTERRUPTED` (within about 100 ms) once it has run this long.
+/// 0, the default, means no deadline (each attempt is still bounded by
+/// `velip_client_config_set_timeout_ms`).
+///
+/// # Safety
+/// `config` must be a live configuration.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_config_set_deadline_ms(
+    config: *mut velip_client_config,
+    ms: u64,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let c = unsafe { try_mut(config, "config")? };
+        c.deadline = (ms > 0).then(|| Duration::from_millis(ms));
+        Ok(())
+    }
+}
+
+// Quota, lock-out and budget settings: `quota.rs`.
+
 /// Builds a client from a configuration (copied: the configuration may be
 /// freed or changed afterwards). `VELIP_CONFIG` when it is invalid (the
 /// last error message names the option): a timeout out of range, too many
@@ -368,7 +403,9 @@ pub unsafe extern "C" fn velip_client_new(
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
         let (c, out) = unsafe { (try_ref(config, "config")?, try_out(out, "out")?) };
-        out.write(into_raw(c.builder.clone().build()?));
+        let cancel = Cancel::new(c.deadline);
+        let client = c.builder.clone().interrupt_check(cancel.check()).build()?;
+        out.write(into_raw(ClientData { client, cancel }));
         Ok(())
     }
 }
@@ -387,6 +424,62 @@ pub unsafe extern "C" fn velip_client_free(client: *mut velip_client) {
     }
 }
 
+/// Interrupts the client: every call on it that is running (on any
+/// thread: a request in flight, a retry backoff, a `Retry-After` wait, a
+/// walk waiting for its next page) returns `VELIP_INTERRUPTED` within
+/// about 100 ms, and every later call that would send a request or wait
+/// returns it at once without sending anything, until
+/// `velip_client_clear_interrupt`. Iterators made from the client are
+/// interrupted too. Nothing already received is lost (a walk still hands
+/// out the records of a page it has).
+///
+/// Async-signal-safe (one atomic store, no allocation, no lock): call it
+/// from a `SIGINT` handler. NULL is ignored. Never fails, so it returns
+/// nothing and does not touch the last error.
+///
+/// # Safety
+/// `client` must be NULL or a live client (may be shared across threads).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_interrupt(client: *const velip_client) {
+    // No panic boundary: nothing here can panic, and the boundary's first
+    // use allocates (a signal handler must not).
+    // SAFETY: per this function's contract.
+    if let Some(c) = unsafe { opt_ref(client) } {
+        c.cancel.interrupt();
+    }
+}
+
+/// Ends an interruption (`velip_client_interrupt`): calls work again.
+///
+/// # Safety
+/// `client` must be a live client (may be shared across threads).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_clear_interrupt(client: *const velip_client) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        unsafe { try_ref(client, "client")? }.cancel.clear();
+        Ok(())
+    }
+}
+
+/// Whether the client is interrupted (`velip_client_interrupt` was called
+/// and not cleared since).
+///
+/// # Safety
+/// `client` must be a live client; `out` valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_client_is_interrupted(
+    client: *const velip_client,
+    out: *mut bool,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (c, out) = unsafe { (try_ref(client, "client")?, try_out(out, "out")?) };
+        out.write(c.cancel.is_interrupted());
+        Ok(())
+    }
+}
+
 /// Replaces the credentials with a token; clears the authentication
 /// lock-out (after `VELIP_AUTHENTICATION` the client refuses requests with
 /// the same credentials until new ones are set).
@@ -402,7 +495,7 @@ pub unsafe extern "C" fn velip_client_set_token(
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
         let (c, t) = unsafe { (try_ref(client, "client")?, try_str(token, "token")?) };
-        Ok(c.set_token(Secret::new(t))?)
+        Ok(c.client.set_token(Secret::new(t))?)
     }
 }
 
@@ -425,7 +518,7 @@ pub unsafe extern "C" fn velip_client_get_call(
         let (c, id, out) = unsafe {
             (try_ref(client, "client")?, try_str(call_id, "call_id")?, try_out(out, "out")?)
         };
-        let r = c.get_call(id)?;
+        let r = c.cancel.run(|| c.client.get_call(id))?;
         out.write(into_raw(Record::new(r)));
         Ok(())
     }
@@ -449,7 +542,7 @@ pub unsafe extern "C" fn velip_client_find_calls(
         let (c, ctid, out) = unsafe {
             (try_ref(client, "client")?, try_str(correlation_id, "correlation_id")?, try_out(out, "out")?)
         };
-        let records = c.find_calls(ctid)?;
+        let records = c.cancel.run(|| c.client.find_calls(ctid))?;
         out.write(into_raw(RecordList::new(records)));
         Ok(())
     }
@@ -476,7 +569,8 @@ pub unsafe extern "C" fn velip_client_list_calls(
             (try_ref(client, "client")?, try_ref(filter, "filter")?, try_out(out, "out")?)
         };
         let q = f.query()?;
-        out.write(into_raw::<velip_call_iter>(CallIterData::new(c.list_calls(q))));
+        let walk = CallIterData::new(c.client.list_calls(q), Arc::clone(&c.cancel));
+        out.write(into_raw::<velip_call_iter>(walk));
         Ok(())
     }
 }
@@ -499,7 +593,8 @@ pub unsafe extern "C" fn velip_client_list_page(
         let (c, f, out) = unsafe {
             (try_ref(client, "client")?, try_ref(filter, "filter")?, try_out(out, "out")?)
         };
-        let page = c.list_page(&f.query()?)?;
+        let q = f.query()?;
+        let page = c.cancel.run(|| c.client.list_page(&q))?;
         out.write(into_raw(PageData::from_page(page)));
         Ok(())
     }
@@ -525,7 +620,8 @@ pub unsafe extern "C" fn velip_client_push_to_webhook(
         let (c, f, out) = unsafe {
             (try_ref(client, "client")?, try_ref(filter, "filter")?, try_out(out, "out")?)
         };
-        let page = c.push_to_webhook(&f.query()?)?;
+        let q = f.query()?;
+        let page = c.cancel.run(|| c.client.push_to_webhook(&q))?;
         out.write(into_raw(PageData::from_page(page)));
         Ok(())
     }

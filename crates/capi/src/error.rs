@@ -9,8 +9,13 @@ use std::time::Duration;
 use velip_blocking::ErrorKind;
 use velip_core::{ApiError, DecodeError, ResponseError, ValidationError};
 
-use crate::boundary::{Untracked, copy_out, ffi_panic_boundary, try_out};
-use crate::status::velip_status;
+use crate::boundary::{Untracked, copy_text, ffi_panic_boundary, try_out};
+use crate::status::{
+    VELIP_API_ERROR, VELIP_AUTHENTICATION, VELIP_BUDGET, VELIP_CONFIG, VELIP_DECODE,
+    VELIP_FORBIDDEN, VELIP_INTERRUPTED, VELIP_INVALID_ARGUMENT, VELIP_NOT_FOUND,
+    VELIP_NULL_PARAMETER, VELIP_OK, VELIP_PAGING, VELIP_RATE_LIMITED, VELIP_SERVER_ERROR,
+    VELIP_TRANSPORT, VELIP_VALIDATION, velip_status,
+};
 
 /// An error on its way to C: the status and the detail kept for
 /// `velip_last_error_*`.
@@ -35,14 +40,11 @@ impl Error {
     }
 
     pub(crate) fn null(name: &str) -> Self {
-        Self::new(
-            velip_status::VELIP_NULL_PARAMETER,
-            format!("parameter `{name}` is NULL"),
-        )
+        Self::new(VELIP_NULL_PARAMETER, format!("parameter `{name}` is NULL"))
     }
 
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
-        Self::new(velip_status::VELIP_INVALID_ARGUMENT, message)
+        Self::new(VELIP_INVALID_ARGUMENT, message)
     }
 
     /// Stores this error as the calling thread's last error and returns its
@@ -58,20 +60,20 @@ impl Error {
 /// kind through it).
 pub(crate) fn status_of(kind: ErrorKind) -> velip_status {
     match kind {
-        ErrorKind::Validation => velip_status::VELIP_VALIDATION,
-        ErrorKind::Config => velip_status::VELIP_CONFIG,
-        ErrorKind::Authentication => velip_status::VELIP_AUTHENTICATION,
-        ErrorKind::Forbidden => velip_status::VELIP_FORBIDDEN,
-        ErrorKind::RateLimited => velip_status::VELIP_RATE_LIMITED,
-        ErrorKind::Server => velip_status::VELIP_SERVER_ERROR,
-        ErrorKind::Transport => velip_status::VELIP_TRANSPORT,
-        ErrorKind::Decode => velip_status::VELIP_DECODE,
-        ErrorKind::Paging => velip_status::VELIP_PAGING,
-        ErrorKind::NotFound => velip_status::VELIP_NOT_FOUND,
-        ErrorKind::Interrupted => velip_status::VELIP_INTERRUPTED,
-        ErrorKind::Budget => velip_status::VELIP_BUDGET,
+        ErrorKind::Validation => VELIP_VALIDATION,
+        ErrorKind::Config => VELIP_CONFIG,
+        ErrorKind::Authentication => VELIP_AUTHENTICATION,
+        ErrorKind::Forbidden => VELIP_FORBIDDEN,
+        ErrorKind::RateLimited => VELIP_RATE_LIMITED,
+        ErrorKind::Server => VELIP_SERVER_ERROR,
+        ErrorKind::Transport => VELIP_TRANSPORT,
+        ErrorKind::Decode => VELIP_DECODE,
+        ErrorKind::Paging => VELIP_PAGING,
+        ErrorKind::NotFound => VELIP_NOT_FOUND,
+        ErrorKind::Interrupted => VELIP_INTERRUPTED,
+        ErrorKind::Budget => VELIP_BUDGET,
         // `Api`, and kinds added later until they get a status of their own.
-        _ => velip_status::VELIP_API_ERROR,
+        _ => VELIP_API_ERROR,
     }
 }
 
@@ -129,7 +131,7 @@ fn with_last<R>(f: impl FnOnce(Option<&Error>) -> R) -> R {
 #[unsafe(no_mangle)]
 pub extern "C" fn velip_last_error_status() -> velip_status {
     ffi_panic_boundary! {
-        Untracked(with_last(|e| e.map_or(velip_status::VELIP_OK, |e| e.status)))
+        Untracked(with_last(|e| e.map_or(VELIP_OK, |e| e.status)))
     }
 }
 
@@ -143,7 +145,7 @@ pub extern "C" fn velip_last_error_status() -> velip_status {
 ///
 /// `needed` (may be NULL) receives the size the message needs, NUL
 /// included, whatever the outcome; pass `buf` NULL and `len` 0 to ask for
-/// the size only (the status is then `VELIP_BUFFER_TOO_SMALL`). Returns
+/// the size only (`VELIP_OK`, with `*needed` set). Returns
 /// `VELIP_BUFFER_TOO_SMALL` (and writes nothing to `buf`) when `len` is
 /// smaller, and `VELIP_NULL_PARAMETER` when `buf` is NULL but `len` is not
 /// 0. Never changes the last error.
@@ -162,8 +164,8 @@ pub unsafe extern "C" fn velip_last_error_message(
     ffi_panic_boundary! {
         let text = with_last(|e| e.map(|e| e.message.clone()).unwrap_or_default());
         // SAFETY: per this function's contract.
-        Untracked(match unsafe { copy_out(&text, buf, len, needed) } {
-            Ok(()) => velip_status::VELIP_OK,
+        Untracked(match unsafe { copy_text(buf, len, needed, || Ok(text)) } {
+            Ok(()) => VELIP_OK,
             Err(e) => e.status,
         })
     }
@@ -254,9 +256,9 @@ pub(crate) unsafe fn write_opt_number<T: Default>(
         (Ok(value), Ok(present)) => {
             present.write(v.is_some());
             value.write(v.unwrap_or_default());
-            velip_status::VELIP_OK
+            VELIP_OK
         }
-        _ => velip_status::VELIP_NULL_PARAMETER,
+        _ => VELIP_NULL_PARAMETER,
     }
 }
 
@@ -274,4 +276,25 @@ pub(crate) unsafe fn set_opt_number<T: Default>(
     present.write(v.is_some());
     value.write(v.unwrap_or_default());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::velip_status_str;
+
+    /// Every error kind of the client has its own status with its own text
+    /// (the table is `status_of`; a new kind fails here until it has one).
+    #[test]
+    fn every_error_kind_has_its_own_status() {
+        let mut seen = std::collections::HashSet::new();
+        for kind in ErrorKind::ALL {
+            let s = status_of(kind);
+            assert!(seen.insert(s), "{kind:?} shares status {s}");
+            assert_ne!(s, VELIP_OK, "{kind:?}");
+            // SAFETY: static C strings.
+            let text = unsafe { std::ffi::CStr::from_ptr(velip_status_str(s)) };
+            assert_ne!(text.to_str().unwrap(), "unknown status", "{kind:?}");
+        }
+    }
 }

@@ -9,7 +9,7 @@ use velip_core::phone::NumberFormat;
 use velip_core::query::{Webhook, WebhookFormat, WebhookMethod};
 
 use crate::boundary::{
-    Handle, copy_out, ffi_panic_boundary, free, into_raw, try_mut, try_out, try_ref, try_str,
+    Handle, copy_text, ffi_panic_boundary, free, into_raw, try_mut, try_out, try_ref, try_str,
 };
 use crate::error::Error;
 use crate::status::velip_status;
@@ -23,38 +23,34 @@ pub struct velip_filter {
     _private: [u8; 0],
 }
 
-/// How the service writes `dest` in its answer (`numtype`); passed as a
-/// `uint32_t`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum velip_number_format {
-    /// `5511999999999` (the service default).
-    VELIP_NUMBER_FORMAT_INTERNATIONAL = 0,
-    /// `011999999999` (`numtype=0DDD`).
-    VELIP_NUMBER_FORMAT_TRUNK_PREFIXED = 1,
-    /// `11999999999` (`numtype=DDD`).
-    VELIP_NUMBER_FORMAT_DDD = 2,
-}
+/// How the service writes `dest` in its answer (`numtype`): one of the
+/// `VELIP_NUMBER_FORMAT_*` values (a `uint32_t`).
+pub type velip_number_format = u32;
 
-/// The webhook delivery method (`rurl_method`); passed as a `uint32_t`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum velip_webhook_method {
-    /// POST.
-    VELIP_WEBHOOK_POST = 0,
-    /// GET (the record in the query string).
-    VELIP_WEBHOOK_GET = 1,
-}
+/// `5511999999999` (the service default).
+pub const VELIP_NUMBER_FORMAT_INTERNATIONAL: velip_number_format = 0;
+/// `011999999999` (`numtype=0DDD`).
+pub const VELIP_NUMBER_FORMAT_TRUNK_PREFIXED: velip_number_format = 1;
+/// `11999999999` (`numtype=DDD`).
+pub const VELIP_NUMBER_FORMAT_DDD: velip_number_format = 2;
 
-/// The webhook body format (`rurl_type`); passed as a `uint32_t`.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum velip_webhook_format {
-    /// One JSON body with the calls.
-    VELIP_WEBHOOK_JSON = 0,
-    /// One form-encoded delivery per call.
-    VELIP_WEBHOOK_FORM = 1,
-}
+/// The webhook delivery method (`rurl_method`): one of the `VELIP_WEBHOOK_*`
+/// method values (a `uint32_t`).
+pub type velip_webhook_method = u32;
+
+/// POST.
+pub const VELIP_WEBHOOK_POST: velip_webhook_method = 0;
+/// GET (the record in the query string).
+pub const VELIP_WEBHOOK_GET: velip_webhook_method = 1;
+
+/// The webhook body format (`rurl_type`): one of the `VELIP_WEBHOOK_*`
+/// format values (a `uint32_t`).
+pub type velip_webhook_format = u32;
+
+/// One JSON body with the calls.
+pub const VELIP_WEBHOOK_JSON: velip_webhook_format = 0;
+/// One form-encoded delivery per call.
+pub const VELIP_WEBHOOK_FORM: velip_webhook_format = 1;
 
 /// The filter's parameters.
 #[derive(Debug, Clone, Default)]
@@ -322,13 +318,13 @@ pub unsafe extern "C" fn velip_filter_set_only_dtmf(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn velip_filter_set_number_format(
     filter: *mut velip_filter,
-    number_format: u32,
+    number_format: velip_number_format,
 ) -> velip_status {
     ffi_panic_boundary! {
         let nf = match number_format {
-            0 => NumberFormat::International,
-            1 => NumberFormat::TrunkPrefixed,
-            2 => NumberFormat::Ddd,
+            VELIP_NUMBER_FORMAT_INTERNATIONAL => NumberFormat::International,
+            VELIP_NUMBER_FORMAT_TRUNK_PREFIXED => NumberFormat::TrunkPrefixed,
+            VELIP_NUMBER_FORMAT_DDD => NumberFormat::Ddd,
             other => return Err(Error::invalid(format!("{other} is not a velip_number_format (0-2)"))),
         };
         // SAFETY: per this function's contract.
@@ -384,12 +380,12 @@ pub unsafe extern "C" fn velip_filter_set_webhook(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn velip_filter_set_webhook_method(
     filter: *mut velip_filter,
-    method: u32,
+    method: velip_webhook_method,
 ) -> velip_status {
     ffi_panic_boundary! {
         let m = match method {
-            0 => WebhookMethod::Post,
-            1 => WebhookMethod::Get,
+            VELIP_WEBHOOK_POST => WebhookMethod::Post,
+            VELIP_WEBHOOK_GET => WebhookMethod::Get,
             other => return Err(Error::invalid(format!("{other} is not a velip_webhook_method (0-1)"))),
         };
         // SAFETY: per this function's contract.
@@ -406,12 +402,12 @@ pub unsafe extern "C" fn velip_filter_set_webhook_method(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn velip_filter_set_webhook_format(
     filter: *mut velip_filter,
-    format: u32,
+    format: velip_webhook_format,
 ) -> velip_status {
     ffi_panic_boundary! {
         let fmt = match format {
-            0 => WebhookFormat::Json,
-            1 => WebhookFormat::Form,
+            VELIP_WEBHOOK_JSON => WebhookFormat::Json,
+            VELIP_WEBHOOK_FORM => WebhookFormat::Form,
             other => return Err(Error::invalid(format!("{other} is not a velip_webhook_format (0-1)"))),
         };
         // SAFETY: per this function's contract.
@@ -478,8 +474,10 @@ pub unsafe extern "C" fn velip_filter_validate(filter: *const velip_filter) -> v
 /// Copies the request the filter makes, form-encoded as it is sent
 /// (`cp_id=555&date_start=...`) with the webhook password and header values
 /// replaced by `***`, into `buf` (`len` bytes), NUL-terminated. Validates
-/// first (`VELIP_VALIDATION`). `needed` (may be NULL) receives the size
-/// needed, NUL included; `VELIP_BUFFER_TOO_SMALL` when `len` is smaller.
+/// first (`VELIP_VALIDATION`). `needed` (may be NULL) always receives the
+/// size needed, NUL included (0 when validation fails); `buf` NULL with
+/// `len` 0 asks for the size only (`VELIP_OK`); `VELIP_BUFFER_TOO_SMALL`
+/// when `len` is smaller.
 ///
 /// # Safety
 /// `filter` must be a live filter; `buf` NULL or valid for writing `len`
@@ -493,13 +491,15 @@ pub unsafe extern "C" fn velip_filter_to_form(
 ) -> velip_status {
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
-        let f = unsafe { try_ref(filter, "filter")? };
-        let q = f.query()?;
-        let mut s = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in q.to_redacted_pairs() {
-            s.append_pair(k, &v);
+        unsafe {
+            copy_text(buf, len, needed, || {
+                let q = try_ref(filter, "filter")?.query()?;
+                let mut s = form_urlencoded::Serializer::new(String::new());
+                for (k, v) in q.to_redacted_pairs() {
+                    s.append_pair(k, &v);
+                }
+                Ok(s.finish())
+            })
         }
-        // SAFETY: per this function's contract.
-        unsafe { copy_out(&s.finish(), buf, len, needed) }
     }
 }

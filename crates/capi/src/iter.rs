@@ -1,47 +1,34 @@
-//! The call iterator (`velip_call_iter`): automatic paging, statistics and
-//! the resume cursor.
+//! The call iterator (`velip_call_iter`): automatic paging, statistics,
+//! prefetch depth and the resume cursor.
 
 use std::ffi::{CString, c_char};
+use std::sync::Arc;
 
 use velip_blocking::CallIter;
 
 use crate::boundary::{
-    Handle, borrow_handle, c_string, ffi_panic_boundary, free, opt_ptr, try_mut, try_out, try_ref,
+    Handle, c_string, ffi_panic_boundary, free, into_raw, opt_ptr, try_mut, try_out, try_ref,
 };
 use crate::error::Error;
+use crate::interrupt::Cancel;
 use crate::record::{Record, velip_record};
 use crate::status::velip_status;
 
 /// A walk over every call a filter selects (opaque), fetching pages as
-/// needed. Single-threaded.
+/// needed. Single-threaded: use it from one thread at a time.
 pub struct velip_call_iter {
     _private: [u8; 0],
 }
 
-/// Statistics of a walk so far.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default)]
-pub struct velip_iter_stats {
-    /// Pages fetched successfully.
-    pub pages_fetched: u64,
-    /// Records handed out.
-    pub records_yielded: u64,
-    /// Records skipped because they were already handed out (new calls
-    /// arriving while paging shift the pages).
-    pub duplicates_skipped: u64,
-    /// Whether any page had masked phone numbers.
-    pub numbers_masked: bool,
-    /// Number of distinct warnings the service sent
-    /// (`velip_call_iter_warning`).
-    pub warning_count: usize,
-}
-
-/// The iterator with the record of the current step and the texts it hands
-/// out.
+/// The walk, its client's cancellation state and the texts it hands out.
 pub(crate) struct CallIterData {
-    iter: CallIter,
-    current: Option<Record>,
+    /// Always `Some`, except while `velip_call_iter_set_prefetch_depth`
+    /// rebuilds it.
+    iter: Option<CallIter>,
+    cancel: Arc<Cancel>,
     resume: Option<CString>,
+    /// Append-only: a warning's text stays valid until the iterator is
+    /// freed.
     warnings: Vec<CString>,
 }
 
@@ -50,32 +37,59 @@ impl Handle for velip_call_iter {
 }
 
 impl CallIterData {
-    pub(crate) fn new(iter: CallIter) -> Self {
+    pub(crate) fn new(iter: CallIter, cancel: Arc<Cancel>) -> Self {
         Self {
-            iter,
-            current: None,
+            iter: Some(iter),
+            cancel,
             resume: None,
             warnings: Vec::new(),
         }
     }
 
+    fn walk(&self) -> Result<&CallIter, Error> {
+        self.iter.as_ref().ok_or_else(broken)
+    }
+
+    fn walk_mut(&mut self) -> Result<&mut CallIter, Error> {
+        self.iter.as_mut().ok_or_else(broken)
+    }
+
     fn refresh(&mut self) {
-        self.resume = self.iter.resume_cursor().map(|c| c_string(c.as_str()));
-        let w = self.iter.warnings();
-        if w.len() != self.warnings.len() {
-            self.warnings = w.iter().map(|s| c_string(s)).collect();
+        let Some(it) = &self.iter else { return };
+        // The cursor changes once per page, not per step.
+        let cursor = it.resume_cursor().map(|c| c.as_str().as_bytes());
+        if self.resume.as_deref().map(std::ffi::CStr::to_bytes) != cursor {
+            self.resume = it.resume_cursor().map(|c| c_string(c.as_str()));
+        }
+        for w in it.warnings().iter().skip(self.warnings.len()) {
+            self.warnings.push(c_string(w));
         }
     }
 }
 
-/// Steps the walk. On `VELIP_OK`, `*out` is the next record, or NULL when
-/// the walk is over. The record is owned by the iterator and valid until
-/// the next call of `velip_call_iter_next` or `velip_call_iter_free` (use
-/// `velip_record_clone` to keep it).
+impl Drop for CallIterData {
+    /// Stops the walk's helper threads and waits for them: nothing is sent
+    /// once `velip_call_iter_free` returns.
+    fn drop(&mut self) {
+        if let Some(walk) = &mut self.iter {
+            walk.close();
+        }
+    }
+}
+
+fn broken() -> Error {
+    Error::invalid("the iterator is unusable after an internal error; free it")
+}
+
+/// Steps the walk. On `VELIP_OK`, `*out` is the next record, **owned by the
+/// caller** (free it with `velip_record_free`; it stays valid after later
+/// steps and after the iterator is freed), or NULL when the walk is over.
 ///
-/// On an error (`VELIP_RATE_LIMITED`, `VELIP_TRANSPORT`, ...), nothing is
-/// lost: calling again retries from the same place; or keep
-/// `velip_call_iter_resume_cursor` and start a new walk later.
+/// On an error (`VELIP_RATE_LIMITED`, `VELIP_TRANSPORT`,
+/// `VELIP_INTERRUPTED`, ...), nothing is lost: calling again retries from
+/// the same place; or keep `velip_call_iter_resume_cursor` and start a new
+/// walk later. The client's deadline (`velip_client_config_set_deadline_ms`)
+/// applies to each step.
 ///
 /// # Safety
 /// `iter` must be a live iterator used by one thread at a time; `out` valid
@@ -83,45 +97,143 @@ impl CallIterData {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn velip_call_iter_next(
     iter: *mut velip_call_iter,
-    out: *mut *const velip_record,
+    out: *mut *mut velip_record,
 ) -> velip_status {
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
         let (it, out) = unsafe { (try_mut(iter, "iter")?, try_out(out, "out")?) };
-        it.current = None;
-        let step = it.iter.next();
+        let cancel = Arc::clone(&it.cancel);
+        let walk = it.walk_mut()?;
+        let step = cancel.run(|| walk.next().transpose());
         it.refresh();
-        match step {
-            None => out.write(std::ptr::null()),
-            Some(Ok(r)) => {
-                let rec = it.current.insert(Record::new(r));
-                out.write(borrow_handle::<velip_record>(rec));
-            }
-            Some(Err(e)) => return Err(Error::from(e)),
+        match step? {
+            None => out.write(std::ptr::null_mut()),
+            Some(r) => out.write(into_raw(Record::new(r))),
         }
         Ok(())
     }
 }
 
-/// The walk's statistics so far, copied into `*out` (owned by the caller).
+/// How many pages ahead of the one being consumed the walk fetches: 0 (each
+/// page is requested when the previous one is used up: no request is ever
+/// made for a page you do not reach), 1 (the next page is fetched and
+/// decoded in the background), or 2, the default (also the page after
+/// next is requested while the next one is decoded: fastest). Values above
+/// 2 count as 2. Set it before the first `velip_call_iter_next`; a change
+/// later applies from the next page fetched.
+///
+/// # Safety
+/// `iter` must be a live iterator used by one thread at a time.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_call_iter_set_prefetch_depth(
+    iter: *mut velip_call_iter,
+    pages: usize,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let it = unsafe { try_mut(iter, "iter")? };
+        let walk = it.iter.take().ok_or_else(broken)?;
+        it.iter = Some(walk.prefetch_depth(pages));
+        Ok(())
+    }
+}
+
+/// Body of the numeric statistics.
+///
+/// # Safety
+/// `iter` NULL or live; `out` NULL or valid for writing.
+unsafe fn stat<T>(
+    iter: *const velip_call_iter,
+    out: *mut T,
+    value: impl FnOnce(&CallIter) -> T,
+) -> Result<(), Error> {
+    // SAFETY: per this function's contract.
+    let (it, out) = unsafe { (try_ref(iter, "iter")?, try_out(out, "out")?) };
+    out.write(value(it.walk()?));
+    Ok(())
+}
+
+/// Pages fetched successfully so far.
 ///
 /// # Safety
 /// `iter` must be a live iterator; `out` valid for writing.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn velip_call_iter_stats(
+pub unsafe extern "C" fn velip_call_iter_pages_fetched(
     iter: *const velip_call_iter,
-    out: *mut velip_iter_stats,
+    out: *mut u64,
+) -> velip_status {
+    // SAFETY: per this function's contract.
+    ffi_panic_boundary! { unsafe { stat(iter, out, CallIter::pages_fetched) } }
+}
+
+/// Records handed out so far.
+///
+/// # Safety
+/// `iter` must be a live iterator; `out` valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_call_iter_records_yielded(
+    iter: *const velip_call_iter,
+    out: *mut u64,
+) -> velip_status {
+    // SAFETY: per this function's contract.
+    ffi_panic_boundary! { unsafe { stat(iter, out, CallIter::records_yielded) } }
+}
+
+/// Records skipped because they were already handed out (new calls
+/// arriving while paging shift the pages).
+///
+/// # Safety
+/// `iter` must be a live iterator; `out` valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_call_iter_duplicates_skipped(
+    iter: *const velip_call_iter,
+    out: *mut u64,
+) -> velip_status {
+    // SAFETY: per this function's contract.
+    ffi_panic_boundary! { unsafe { stat(iter, out, CallIter::duplicates_skipped) } }
+}
+
+/// Whether any page so far had masked phone numbers.
+///
+/// # Safety
+/// `iter` must be a live iterator; `out` valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_call_iter_numbers_masked(
+    iter: *const velip_call_iter,
+    out: *mut bool,
+) -> velip_status {
+    // SAFETY: per this function's contract.
+    ffi_panic_boundary! { unsafe { stat(iter, out, CallIter::numbers_masked) } }
+}
+
+/// Whether the walk is over (last record handed out, or ended by a paging
+/// error).
+///
+/// # Safety
+/// `iter` must be a live iterator; `out` valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_call_iter_is_finished(
+    iter: *const velip_call_iter,
+    out: *mut bool,
+) -> velip_status {
+    // SAFETY: per this function's contract.
+    ffi_panic_boundary! { unsafe { stat(iter, out, CallIter::is_finished) } }
+}
+
+/// The number of distinct warnings the service sent so far (see
+/// `velip_call_iter_warning`).
+///
+/// # Safety
+/// `iter` must be a live iterator; `out` valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_call_iter_warning_count(
+    iter: *const velip_call_iter,
+    out: *mut usize,
 ) -> velip_status {
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
         let (it, out) = unsafe { (try_ref(iter, "iter")?, try_out(out, "out")?) };
-        out.write(velip_iter_stats {
-            pages_fetched: it.iter.pages_fetched(),
-            records_yielded: it.iter.records_yielded(),
-            duplicates_skipped: it.iter.duplicates_skipped(),
-            numbers_masked: it.iter.numbers_masked(),
-            warning_count: it.iter.warnings().len(),
-        });
+        out.write(it.warnings.len());
         Ok(())
     }
 }
@@ -129,7 +241,7 @@ pub unsafe extern "C" fn velip_call_iter_stats(
 /// Where a new walk would continue (give it to `velip_filter_set_cursor`).
 /// On `VELIP_OK`, `*out` is the cursor, or NULL when the walk is finished or
 /// still on its first page. Owned by the iterator: valid until the next
-/// `velip_call_iter_next` or `velip_call_iter_free`.
+/// `velip_call_iter_next` or `velip_call_iter_free` (copy it to keep it).
 ///
 /// # Safety
 /// `iter` must be a live iterator; `out` valid for writing.
@@ -146,10 +258,9 @@ pub unsafe extern "C" fn velip_call_iter_resume_cursor(
     }
 }
 
-/// The warning at `index` (below `warning_count` of
-/// `velip_call_iter_stats`; else `VELIP_INVALID_ARGUMENT`). Owned by the
-/// iterator: valid until the next `velip_call_iter_next` or
-/// `velip_call_iter_free`.
+/// The warning at `index` (below `velip_call_iter_warning_count`; else
+/// `VELIP_INVALID_ARGUMENT`). Owned by the iterator: valid until the
+/// iterator is freed.
 ///
 /// # Safety
 /// `iter` must be a live iterator; `out` valid for writing.
@@ -170,7 +281,11 @@ pub unsafe extern "C" fn velip_call_iter_warning(
     }
 }
 
-/// Frees an iterator (and its current record). NULL is a no-op.
+/// Frees an iterator. It first stops the walk's helper threads and waits
+/// for them, so no request is sent once it returns (a request already in
+/// flight is abandoned; it was sent before). Records handed out by
+/// `velip_call_iter_next` stay valid (they are the caller's). NULL is a
+/// no-op.
 ///
 /// # Safety
 /// `iter` must be NULL or an iterator owned by the caller, not freed

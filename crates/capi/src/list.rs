@@ -9,6 +9,7 @@ use crate::record::{Record, velip_record};
 use crate::status::velip_status;
 
 /// A list of call records (opaque), e.g. every call of a correlation id.
+/// Immutable: may be read from several threads at once (its records too).
 pub struct velip_record_list {
     _private: [u8; 0],
 }

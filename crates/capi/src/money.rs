@@ -4,16 +4,18 @@ use std::ffi::c_char;
 
 use velip_core::money::parse_brl_decimal;
 
-use crate::boundary::{copy_out, ffi_panic_boundary, try_str};
+use crate::boundary::{copy_text, ffi_panic_boundary, try_str};
 use crate::error::Error;
-use crate::status::velip_status;
+use crate::status::{VELIP_INVALID_DECIMAL, velip_status};
 
 /// Parses a decimal written the Brazilian way or the dot way (`"0,050"`,
 /// `"1.234,56"`, `"R$ 1,00"`, `"0.050"`) and copies it as exact decimal
 /// text with a dot, keeping the scale (`"0.050"`, `"1234.56"`), into `buf`
 /// (`len` bytes), NUL-terminated. `VELIP_INVALID_DECIMAL` when it is not a
-/// number. `needed` (may be NULL) receives the size needed, NUL included,
-/// whatever the outcome; `VELIP_BUFFER_TOO_SMALL` when `len` is smaller.
+/// number. `needed` (may be NULL) always receives the size needed, NUL
+/// included (0 when `input` is not a number); `buf` NULL with `len` 0 asks
+/// for the size only (`VELIP_OK`); `VELIP_BUFFER_TOO_SMALL` when `len` is
+/// smaller.
 ///
 /// # Safety
 /// `input` must be a NUL-terminated UTF-8 string; `buf` NULL or valid for
@@ -28,10 +30,12 @@ pub unsafe extern "C" fn velip_brl_decimal_parse(
 ) -> velip_status {
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
-        let input = unsafe { try_str(input, "input")? };
-        let d = parse_brl_decimal(input)
-            .map_err(|e| Error::new(velip_status::VELIP_INVALID_DECIMAL, e.to_string()))?;
-        // SAFETY: per this function's contract.
-        unsafe { copy_out(&d.to_string(), buf, len, needed) }
+        unsafe {
+            copy_text(buf, len, needed, || {
+                let d = parse_brl_decimal(try_str(input, "input")?)
+                    .map_err(|e| Error::new(VELIP_INVALID_DECIMAL, e.to_string()))?;
+                Ok(d.to_string())
+            })
+        }
     }
 }

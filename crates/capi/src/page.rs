@@ -11,7 +11,8 @@ use crate::list::{RecordList, velip_record_list};
 use crate::status::velip_status;
 
 /// One decoded answer page or webhook delivery (opaque): records plus
-/// pagination and notices.
+/// pagination and notices. Immutable: may be read from several threads at
+/// once.
 pub struct velip_page {
     _private: [u8; 0],
 }

@@ -6,10 +6,10 @@ use std::ffi::c_char;
 use velip_core::{NumberFormat, PhoneNumber};
 
 use crate::boundary::{
-    Handle, copy_out, ffi_panic_boundary, free, into_raw, try_out, try_ref, try_str,
+    Handle, copy_text, ffi_panic_boundary, free, into_raw, try_out, try_ref, try_str,
 };
 use crate::error::Error;
-use crate::status::velip_status;
+use crate::status::{VELIP_INVALID_PHONE_NUMBER, velip_status};
 
 /// A valid Brazilian phone number (opaque). Immutable: may be shared across
 /// threads.
@@ -21,31 +21,29 @@ impl Handle for velip_phone_number {
     type Rust = PhoneNumber;
 }
 
-/// How to write a phone number. Functions take it as a `uint32_t`, so an
-/// unknown value is an error (`VELIP_INVALID_ARGUMENT`), never undefined.
-#[repr(C)]
-#[allow(non_camel_case_types)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum velip_phone_style {
-    /// Country code + DDD + number, `5511999999999` (`numtype` empty).
-    VELIP_PHONE_INTERNATIONAL = 0,
-    /// Trunk `0` + DDD + number, `011999999999` (`numtype=0DDD`).
-    VELIP_PHONE_TRUNK_PREFIXED = 1,
-    /// DDD + number, `11999999999` (`numtype=DDD`).
-    VELIP_PHONE_DDD = 2,
-    /// E.164, `+5511999999999`.
-    VELIP_PHONE_E164 = 3,
-    /// National display, `(11) 99999-9999`.
-    VELIP_PHONE_NATIONAL = 4,
-}
+/// How to write a phone number: one of the `VELIP_PHONE_*` values (a
+/// `uint32_t`); an unknown value is an error (`VELIP_INVALID_ARGUMENT`),
+/// never undefined.
+pub type velip_phone_style = u32;
 
-fn format(p: &PhoneNumber, style: u32) -> Result<String, Error> {
+/// Country code + DDD + number, `5511999999999` (`numtype` empty).
+pub const VELIP_PHONE_INTERNATIONAL: velip_phone_style = 0;
+/// Trunk `0` + DDD + number, `011999999999` (`numtype=0DDD`).
+pub const VELIP_PHONE_TRUNK_PREFIXED: velip_phone_style = 1;
+/// DDD + number, `11999999999` (`numtype=DDD`).
+pub const VELIP_PHONE_DDD: velip_phone_style = 2;
+/// E.164, `+5511999999999`.
+pub const VELIP_PHONE_E164: velip_phone_style = 3;
+/// National display, `(11) 99999-9999`.
+pub const VELIP_PHONE_NATIONAL: velip_phone_style = 4;
+
+fn format(p: &PhoneNumber, style: velip_phone_style) -> Result<String, Error> {
     Ok(match style {
-        0 => p.format(NumberFormat::International),
-        1 => p.format(NumberFormat::TrunkPrefixed),
-        2 => p.format(NumberFormat::Ddd),
-        3 => p.e164(),
-        4 => p.national(),
+        VELIP_PHONE_INTERNATIONAL => p.format(NumberFormat::International),
+        VELIP_PHONE_TRUNK_PREFIXED => p.format(NumberFormat::TrunkPrefixed),
+        VELIP_PHONE_DDD => p.format(NumberFormat::Ddd),
+        VELIP_PHONE_E164 => p.e164(),
+        VELIP_PHONE_NATIONAL => p.national(),
         other => {
             return Err(Error::invalid(format!(
                 "{other} is not a velip_phone_style (0-4)"
@@ -55,8 +53,7 @@ fn format(p: &PhoneNumber, style: u32) -> Result<String, Error> {
 }
 
 fn parse(input: &str) -> Result<PhoneNumber, Error> {
-    PhoneNumber::parse(input)
-        .map_err(|e| Error::new(velip_status::VELIP_INVALID_PHONE_NUMBER, e.to_string()))
+    PhoneNumber::parse(input).map_err(|e| Error::new(VELIP_INVALID_PHONE_NUMBER, e.to_string()))
 }
 
 /// Parses a Brazilian phone number written any common way
@@ -84,8 +81,10 @@ pub unsafe extern "C" fn velip_phone_number_parse(
 }
 
 /// Copies the number written in `style` (a `velip_phone_style`) into `buf`
-/// (`len` bytes), NUL-terminated. `needed` (may be NULL) receives the size
-/// needed, NUL included, whatever the outcome; `VELIP_BUFFER_TOO_SMALL`
+/// (`len` bytes), NUL-terminated. `needed` (may be NULL) always receives the
+/// size needed, NUL included (0 on an error before the text: NULL number,
+/// unknown style); `buf` NULL with `len` 0 asks for the size only
+/// (`VELIP_OK`); `VELIP_BUFFER_TOO_SMALL`
 /// when `len` is smaller (16 bytes always suffice).
 ///
 /// # Safety
@@ -95,17 +94,14 @@ pub unsafe extern "C" fn velip_phone_number_parse(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn velip_phone_number_format(
     number: *const velip_phone_number,
-    style: u32,
+    style: velip_phone_style,
     buf: *mut c_char,
     len: usize,
     needed: *mut usize,
 ) -> velip_status {
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
-        let p = unsafe { try_ref(number, "number")? };
-        let text = format(p, style)?;
-        // SAFETY: per this function's contract.
-        unsafe { copy_out(&text, buf, len, needed) }
+        unsafe { copy_text(buf, len, needed, || format(try_ref(number, "number")?, style)) }
     }
 }
 
@@ -132,7 +128,27 @@ pub unsafe extern "C" fn velip_phone_number_info(
     }
 }
 
-/// Frees a number from `velip_phone_number_parse`. NULL is a no-op. Never
+/// Copies a number, e.g. one borrowed from a record, so it can outlive the
+/// record. On `VELIP_OK`, `*out` is a new number owned by the caller: free
+/// it with `velip_phone_number_free`.
+///
+/// # Safety
+/// `number` must be a live `velip_phone_number`; `out` valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_phone_number_clone(
+    number: *const velip_phone_number,
+    out: *mut *mut velip_phone_number,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (p, out) = unsafe { (try_ref(number, "number")?, try_out(out, "out")?) };
+        out.write(into_raw(p.clone()));
+        Ok(())
+    }
+}
+
+/// Frees a number from `velip_phone_number_parse` or
+/// `velip_phone_number_clone`. NULL is a no-op. Never
 /// free a number borrowed from a record.
 ///
 /// # Safety
@@ -146,7 +162,8 @@ pub unsafe extern "C" fn velip_phone_number_free(number: *mut velip_phone_number
 }
 
 /// Parses `input` and copies it written in `style` into `buf` in one call
-/// (`velip_phone_number_parse` + `velip_phone_number_format`).
+/// (`velip_phone_number_parse` + `velip_phone_number_format`; `needed` as
+/// there, 0 when `input` is not a phone number).
 ///
 /// # Safety
 /// `input` must be a NUL-terminated UTF-8 string; `buf` NULL or valid for
@@ -155,16 +172,13 @@ pub unsafe extern "C" fn velip_phone_number_free(number: *mut velip_phone_number
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn velip_phone_format(
     input: *const c_char,
-    style: u32,
+    style: velip_phone_style,
     buf: *mut c_char,
     len: usize,
     needed: *mut usize,
 ) -> velip_status {
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
-        let input = unsafe { try_str(input, "input")? };
-        let text = format(&parse(input)?, style)?;
-        // SAFETY: per this function's contract.
-        unsafe { copy_out(&text, buf, len, needed) }
+        unsafe { copy_text(buf, len, needed, || format(&parse(try_str(input, "input")?)?, style)) }
     }
 }

@@ -2,217 +2,144 @@
 //! are in `list.rs`, pages in `page.rs`.
 //!
 //! Text outputs are borrowed `const char*` owned by the record: valid until
-//! the record (or the list, page or iterator step that owns it) is freed.
+//! the record is freed (or, for a record borrowed from a list or page, until
+//! that list or page is freed). A record never changes: every getter takes
+//! a `const velip_record*` and may run on several threads at once.
 
-use std::cell::OnceCell;
 use std::ffi::{CString, c_char};
+use std::fmt::Display;
 
 use velip_core::{CallRecord, Destination, PhoneNumber};
 
 use crate::boundary::{
-    Handle, borrow_handle, c_string, copy_out, ffi_panic_boundary, free, into_raw, opt_ptr,
+    Handle, borrow_handle, c_display, c_string, copy_text, ffi_panic_boundary, free, into_raw,
     try_out, try_ref, try_str,
 };
 use crate::error::{Error, set_opt_number};
+use crate::lazy::{LazyBox, LazyTexts};
 use crate::phone::velip_phone_number;
 use crate::status::velip_status;
 
-/// One call record (opaque). Owned by a `velip_record_list`, a `velip_page`
-/// or a `velip_call_iter`, or by the caller after `velip_record_clone`.
-/// Single-threaded: do not use one record from two threads at once.
+/// One call record (opaque). Records handed out by `velip_client_get_call`,
+/// `velip_call_iter_next` and `velip_record_clone` are owned by the caller
+/// (free each with `velip_record_free`); records of a `velip_record_list`
+/// or `velip_page` are owned by it. Immutable: may be read from several
+/// threads at once.
 pub struct velip_record {
     _private: [u8; 0],
 }
 
-/// What a record's destination (`dest`) is.
-#[repr(C)]
-#[allow(non_camel_case_types)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum velip_destination_kind {
-    /// No destination in the record.
-    VELIP_DESTINATION_NONE = 0,
-    /// A valid Brazilian phone number.
-    VELIP_DESTINATION_PHONE = 1,
-    /// A masked number such as `xxxxx877`.
-    VELIP_DESTINATION_MASKED = 2,
-    /// Other text, kept verbatim.
-    VELIP_DESTINATION_RAW = 3,
+/// What a record's destination (`dest`) is: one of the
+/// `VELIP_DESTINATION_*` values (a `uint32_t`; more may be added).
+pub type velip_destination_kind = u32;
+
+/// No destination in the record.
+pub const VELIP_DESTINATION_NONE: velip_destination_kind = 0;
+/// A valid Brazilian phone number.
+pub const VELIP_DESTINATION_PHONE: velip_destination_kind = 1;
+/// A masked number such as `xxxxx877`.
+pub const VELIP_DESTINATION_MASKED: velip_destination_kind = 2;
+/// Other text, kept verbatim.
+pub const VELIP_DESTINATION_RAW: velip_destination_kind = 3;
+
+/// The text fields, in slot order.
+#[derive(Clone, Copy)]
+pub(crate) enum Text {
+    CallId,
+    Status,
+    Amd,
+    CampaignRef,
+    CorrelationId,
+    Origin,
+    Destination,
+    Date,
+    DialTime,
+    AnswerTime,
+    HangupTime,
+    Route,
+    Rate,
+    Value,
+    RecordingUrl,
 }
 
-/// A record; its texts become C strings on first access (and stay until
-/// the record is freed), so a caller pays only for the fields it reads.
+const TEXT_FIELDS: usize = Text::RecordingUrl as usize + 1;
+
+/// The texts of a record's lists, built together on first access.
+struct Lists {
+    dtmf: Box<[CString]>,
+    extra: Box<[(CString, CString)]>,
+    problems: Box<[[CString; 3]]>,
+}
+
+/// A record: the Rust record and its C texts, each made on first access by
+/// any thread (see `lazy.rs`), so a caller pays only for the fields it
+/// reads and an unread field costs 8 bytes; short texts share one block.
 pub(crate) struct Record {
     pub(crate) inner: CallRecord,
-    call_id: OnceCell<CString>,
-    status: OnceCell<Option<CString>>,
-    amd: OnceCell<Option<CString>>,
-    campaign_ref: OnceCell<Option<CString>>,
-    correlation_id: OnceCell<Option<CString>>,
-    origin: OnceCell<Option<CString>>,
-    destination: OnceCell<Option<CString>>,
-    date: OnceCell<Option<CString>>,
-    dial_time: OnceCell<Option<CString>>,
-    answer_time: OnceCell<Option<CString>>,
-    hangup_time: OnceCell<Option<CString>>,
-    route: OnceCell<Option<CString>>,
-    rate: OnceCell<Option<CString>>,
-    value: OnceCell<Option<CString>>,
-    recording_url: OnceCell<Option<CString>>,
-    dtmf: OnceCell<Vec<CString>>,
-    extra: OnceCell<Vec<(CString, CString)>>,
-    problems: OnceCell<Vec<[CString; 3]>>,
+    texts: LazyTexts<TEXT_FIELDS>,
+    lists: LazyBox<Lists>,
 }
 
 impl Handle for velip_record {
     type Rust = Record;
 }
 
-fn opt_c<T: ToString>(v: Option<&T>) -> Option<CString> {
-    v.map(|v| c_string(&v.to_string()))
-}
-
 impl Record {
     pub(crate) fn new(inner: CallRecord) -> Self {
         Self {
             inner,
-            call_id: OnceCell::new(),
-            status: OnceCell::new(),
-            amd: OnceCell::new(),
-            campaign_ref: OnceCell::new(),
-            correlation_id: OnceCell::new(),
-            origin: OnceCell::new(),
-            destination: OnceCell::new(),
-            date: OnceCell::new(),
-            dial_time: OnceCell::new(),
-            answer_time: OnceCell::new(),
-            hangup_time: OnceCell::new(),
-            route: OnceCell::new(),
-            rate: OnceCell::new(),
-            value: OnceCell::new(),
-            recording_url: OnceCell::new(),
-            dtmf: OnceCell::new(),
-            extra: OnceCell::new(),
-            problems: OnceCell::new(),
+            texts: LazyTexts::new(),
+            lists: LazyBox::new(),
         }
     }
 
-    pub(crate) fn call_id(&self) -> &CString {
-        self.call_id
-            .get_or_init(|| c_string(&self.inner.call_id.to_string()))
-    }
-
-    pub(crate) fn status(&self) -> Option<&CString> {
-        self.status
-            .get_or_init(|| opt_c(self.inner.status.as_ref()))
-            .as_ref()
-    }
-
-    pub(crate) fn amd(&self) -> Option<&CString> {
-        self.amd
-            .get_or_init(|| opt_c(self.inner.amd.as_ref()))
-            .as_ref()
-    }
-
-    pub(crate) fn campaign_ref(&self) -> Option<&CString> {
-        self.campaign_ref
-            .get_or_init(|| opt_c(self.inner.campaign_ref.as_ref()))
-            .as_ref()
-    }
-
-    pub(crate) fn correlation_id(&self) -> Option<&CString> {
-        self.correlation_id
-            .get_or_init(|| opt_c(self.inner.correlation_id.as_ref()))
-            .as_ref()
-    }
-
-    pub(crate) fn origin(&self) -> Option<&CString> {
-        self.origin
-            .get_or_init(|| opt_c(self.inner.origin.as_ref()))
-            .as_ref()
-    }
-
-    pub(crate) fn destination(&self) -> Option<&CString> {
-        self.destination
-            .get_or_init(|| opt_c(self.inner.destination.as_ref()))
-            .as_ref()
-    }
-
-    pub(crate) fn date(&self) -> Option<&CString> {
-        self.date
-            .get_or_init(|| opt_c(self.inner.date.as_ref()))
-            .as_ref()
-    }
-
-    pub(crate) fn dial_time(&self) -> Option<&CString> {
-        self.dial_time
-            .get_or_init(|| opt_c(self.inner.dial_time.as_ref()))
-            .as_ref()
-    }
-
-    pub(crate) fn answer_time(&self) -> Option<&CString> {
-        self.answer_time
-            .get_or_init(|| opt_c(self.inner.answer_time.as_ref()))
-            .as_ref()
-    }
-
-    pub(crate) fn hangup_time(&self) -> Option<&CString> {
-        self.hangup_time
-            .get_or_init(|| opt_c(self.inner.hangup_time.as_ref()))
-            .as_ref()
-    }
-
-    pub(crate) fn route(&self) -> Option<&CString> {
-        self.route
-            .get_or_init(|| opt_c(self.inner.route.as_ref()))
-            .as_ref()
-    }
-
-    pub(crate) fn rate(&self) -> Option<&CString> {
-        self.rate
-            .get_or_init(|| opt_c(self.inner.rate.as_ref()))
-            .as_ref()
-    }
-
-    pub(crate) fn value(&self) -> Option<&CString> {
-        self.value
-            .get_or_init(|| opt_c(self.inner.value.as_ref()))
-            .as_ref()
-    }
-
-    pub(crate) fn recording_url(&self) -> Option<&CString> {
-        self.recording_url
-            .get_or_init(|| opt_c(self.inner.recording_url.as_ref()))
-            .as_ref()
-    }
-
-    pub(crate) fn dtmf(&self) -> &[CString] {
-        self.dtmf
-            .get_or_init(|| self.inner.dtmf.iter().map(|d| c_string(d)).collect())
-    }
-
-    pub(crate) fn extra(&self) -> &[(CString, CString)] {
-        self.extra.get_or_init(|| {
-            self.inner
-                .extra
-                .iter()
-                .map(|(k, v)| {
-                    let text = match v {
-                        serde_json::Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    (c_string(k), c_string(&text))
-                })
-                .collect()
+    /// A text field: NULL when the record has no value.
+    pub(crate) fn text(&self, field: Text) -> *const c_char {
+        let r = &self.inner;
+        let value: Option<&dyn Display> = match field {
+            Text::CallId => Some(&r.call_id),
+            Text::Status => r.status.as_ref().map(|v| v as &dyn Display),
+            Text::Amd => r.amd.as_ref().map(|v| v as &dyn Display),
+            Text::CampaignRef => r.campaign_ref.as_ref().map(|v| v as &dyn Display),
+            Text::CorrelationId => r.correlation_id.as_ref().map(|v| v as &dyn Display),
+            Text::Origin => r.origin.as_ref().map(|v| v as &dyn Display),
+            Text::Destination => r.destination.as_ref().map(|v| v as &dyn Display),
+            Text::Date => r.date.as_ref().map(|v| v as &dyn Display),
+            Text::DialTime => r.dial_time.as_ref().map(|v| v as &dyn Display),
+            Text::AnswerTime => r.answer_time.as_ref().map(|v| v as &dyn Display),
+            Text::HangupTime => r.hangup_time.as_ref().map(|v| v as &dyn Display),
+            Text::Route => r.route.as_ref().map(|v| v as &dyn Display),
+            Text::Rate => r.rate.as_ref().map(|v| v as &dyn Display),
+            Text::Value => r.value.as_ref().map(|v| v as &dyn Display),
+            Text::RecordingUrl => r.recording_url.as_ref().map(|v| v as &dyn Display),
+        };
+        value.map_or(std::ptr::null(), |v| {
+            self.texts.get_or_init(field as usize, v)
         })
     }
 
-    pub(crate) fn problems(&self) -> &[[CString; 3]] {
-        self.problems.get_or_init(|| {
-            self.inner
-                .problems
-                .iter()
-                .map(|p| [c_string(&p.field), c_string(&p.raw), c_string(&p.rule)])
-                .collect()
+    fn lists(&self) -> &Lists {
+        self.lists.get_or_init(|| {
+            let r = &self.inner;
+            Lists {
+                dtmf: r.dtmf.iter().map(|d| c_string(d)).collect(),
+                extra: r
+                    .extra
+                    .iter()
+                    .map(|(k, v)| {
+                        let value = match v {
+                            serde_json::Value::String(s) => c_string(s),
+                            other => c_display(other),
+                        };
+                        (c_string(k), value)
+                    })
+                    .collect(),
+                problems: r
+                    .problems
+                    .iter()
+                    .map(|p| [c_string(&p.field), c_string(&p.raw), c_string(&p.rule)])
+                    .collect(),
+            }
         })
     }
 }
@@ -222,7 +149,8 @@ impl Record {
 /// # Safety
 /// `record` must be a live `velip_record` (NULL gives
 /// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
-/// owned by the record: valid until the record's owner is freed.
+/// owned by the record: valid until the record is freed (or the list or
+/// page it is borrowed from); do not free it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn velip_record_call_id(
     record: *const velip_record,
@@ -231,7 +159,7 @@ pub unsafe extern "C" fn velip_record_call_id(
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
         let (r, out) = unsafe { (try_ref(record, "record")?, try_out(out, "out")?) };
-        out.write(r.call_id().as_ptr());
+        out.write(r.text(Text::CallId));
         Ok(())
     }
 }
@@ -243,11 +171,11 @@ pub unsafe extern "C" fn velip_record_call_id(
 unsafe fn text_field(
     record: *const velip_record,
     out: *mut *const c_char,
-    field: impl FnOnce(&Record) -> Option<&CString>,
+    field: Text,
 ) -> Result<(), Error> {
     // SAFETY: per this function's contract.
     let (r, out) = unsafe { (try_ref(record, "record")?, try_out(out, "out")?) };
-    out.write(opt_ptr(field(r)));
+    out.write(r.text(field));
     Ok(())
 }
 
@@ -276,15 +204,15 @@ unsafe fn number_field(
 /// # Safety
 /// `record` must be a live `velip_record` (NULL gives
 /// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
-/// owned by the record: valid until the record's owner is freed; do not
-/// free it.
+/// owned by the record: valid until the record is freed (or the list or
+/// page it is borrowed from); do not free it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn velip_record_status(
     record: *const velip_record,
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, Record::status) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Text::Status) } }
 }
 
 /// Answering-machine detection (`cd_amdasw`): `MA`, `HM`, `ND` or other
@@ -296,15 +224,15 @@ pub unsafe extern "C" fn velip_record_status(
 /// # Safety
 /// `record` must be a live `velip_record` (NULL gives
 /// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
-/// owned by the record: valid until the record's owner is freed; do not
-/// free it.
+/// owned by the record: valid until the record is freed (or the list or
+/// page it is borrowed from); do not free it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn velip_record_amd(
     record: *const velip_record,
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, Record::amd) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Text::Amd) } }
 }
 
 /// The customer-side campaign ref (`cpid`).
@@ -315,15 +243,15 @@ pub unsafe extern "C" fn velip_record_amd(
 /// # Safety
 /// `record` must be a live `velip_record` (NULL gives
 /// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
-/// owned by the record: valid until the record's owner is freed; do not
-/// free it.
+/// owned by the record: valid until the record is freed (or the list or
+/// page it is borrowed from); do not free it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn velip_record_campaign_ref(
     record: *const velip_record,
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, Record::campaign_ref) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Text::CampaignRef) } }
 }
 
 /// The customer correlation id (`ctid`).
@@ -334,15 +262,15 @@ pub unsafe extern "C" fn velip_record_campaign_ref(
 /// # Safety
 /// `record` must be a live `velip_record` (NULL gives
 /// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
-/// owned by the record: valid until the record's owner is freed; do not
-/// free it.
+/// owned by the record: valid until the record is freed (or the list or
+/// page it is borrowed from); do not free it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn velip_record_correlation_id(
     record: *const velip_record,
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, Record::correlation_id) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Text::CorrelationId) } }
 }
 
 /// The request's origin marker (`origin`).
@@ -353,15 +281,15 @@ pub unsafe extern "C" fn velip_record_correlation_id(
 /// # Safety
 /// `record` must be a live `velip_record` (NULL gives
 /// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
-/// owned by the record: valid until the record's owner is freed; do not
-/// free it.
+/// owned by the record: valid until the record is freed (or the list or
+/// page it is borrowed from); do not free it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn velip_record_origin(
     record: *const velip_record,
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, Record::origin) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Text::Origin) } }
 }
 
 /// The destination (`dest`): E.164 (`+5511999999999`) for valid numbers,
@@ -374,15 +302,15 @@ pub unsafe extern "C" fn velip_record_origin(
 /// # Safety
 /// `record` must be a live `velip_record` (NULL gives
 /// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
-/// owned by the record: valid until the record's owner is freed; do not
-/// free it.
+/// owned by the record: valid until the record is freed (or the list or
+/// page it is borrowed from); do not free it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn velip_record_destination(
     record: *const velip_record,
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, Record::destination) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Text::Destination) } }
 }
 
 /// The call date (`date`), `YYYY-MM-DD`, platform local time
@@ -394,15 +322,15 @@ pub unsafe extern "C" fn velip_record_destination(
 /// # Safety
 /// `record` must be a live `velip_record` (NULL gives
 /// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
-/// owned by the record: valid until the record's owner is freed; do not
-/// free it.
+/// owned by the record: valid until the record is freed (or the list or
+/// page it is borrowed from); do not free it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn velip_record_date(
     record: *const velip_record,
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, Record::date) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Text::Date) } }
 }
 
 /// When dialling started (`time_dial`), `HH:MM:SS` local time.
@@ -413,15 +341,15 @@ pub unsafe extern "C" fn velip_record_date(
 /// # Safety
 /// `record` must be a live `velip_record` (NULL gives
 /// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
-/// owned by the record: valid until the record's owner is freed; do not
-/// free it.
+/// owned by the record: valid until the record is freed (or the list or
+/// page it is borrowed from); do not free it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn velip_record_dial_time(
     record: *const velip_record,
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, Record::dial_time) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Text::DialTime) } }
 }
 
 /// When the call was answered (`time_start`), `HH:MM:SS`; NULL when
@@ -433,15 +361,15 @@ pub unsafe extern "C" fn velip_record_dial_time(
 /// # Safety
 /// `record` must be a live `velip_record` (NULL gives
 /// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
-/// owned by the record: valid until the record's owner is freed; do not
-/// free it.
+/// owned by the record: valid until the record is freed (or the list or
+/// page it is borrowed from); do not free it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn velip_record_answer_time(
     record: *const velip_record,
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, Record::answer_time) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Text::AnswerTime) } }
 }
 
 /// When the call was hung up (`time_end`), `HH:MM:SS`.
@@ -452,15 +380,15 @@ pub unsafe extern "C" fn velip_record_answer_time(
 /// # Safety
 /// `record` must be a live `velip_record` (NULL gives
 /// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
-/// owned by the record: valid until the record's owner is freed; do not
-/// free it.
+/// owned by the record: valid until the record is freed (or the list or
+/// page it is borrowed from); do not free it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn velip_record_hangup_time(
     record: *const velip_record,
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, Record::hangup_time) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Text::HangupTime) } }
 }
 
 /// The route name (`route`), e.g. `Mobile BR`.
@@ -471,15 +399,15 @@ pub unsafe extern "C" fn velip_record_hangup_time(
 /// # Safety
 /// `record` must be a live `velip_record` (NULL gives
 /// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
-/// owned by the record: valid until the record's owner is freed; do not
-/// free it.
+/// owned by the record: valid until the record is freed (or the list or
+/// page it is borrowed from); do not free it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn velip_record_route(
     record: *const velip_record,
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, Record::route) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Text::Route) } }
 }
 
 /// The tariff (`rate`) as an exact decimal with a dot, e.g. `"0.050"`.
@@ -490,15 +418,15 @@ pub unsafe extern "C" fn velip_record_route(
 /// # Safety
 /// `record` must be a live `velip_record` (NULL gives
 /// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
-/// owned by the record: valid until the record's owner is freed; do not
-/// free it.
+/// owned by the record: valid until the record is freed (or the list or
+/// page it is borrowed from); do not free it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn velip_record_rate(
     record: *const velip_record,
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, Record::rate) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Text::Rate) } }
 }
 
 /// The amount charged in BRL (`value`) as an exact decimal with a dot,
@@ -510,15 +438,15 @@ pub unsafe extern "C" fn velip_record_rate(
 /// # Safety
 /// `record` must be a live `velip_record` (NULL gives
 /// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
-/// owned by the record: valid until the record's owner is freed; do not
-/// free it.
+/// owned by the record: valid until the record is freed (or the list or
+/// page it is borrowed from); do not free it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn velip_record_value(
     record: *const velip_record,
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, Record::value) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Text::Value) } }
 }
 
 /// The recording URL (`cdr_url`), when recording was on.
@@ -529,15 +457,15 @@ pub unsafe extern "C" fn velip_record_value(
 /// # Safety
 /// `record` must be a live `velip_record` (NULL gives
 /// `VELIP_NULL_PARAMETER`); `out` must be valid for writing. The text is
-/// owned by the record: valid until the record's owner is freed; do not
-/// free it.
+/// owned by the record: valid until the record is freed (or the list or
+/// page it is borrowed from); do not free it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn velip_record_recording_url(
     record: *const velip_record,
     out: *mut *const c_char,
 ) -> velip_status {
     // SAFETY: per this function's contract.
-    ffi_panic_boundary! { unsafe { text_field(record, out, Record::recording_url) } }
+    ffi_panic_boundary! { unsafe { text_field(record, out, Text::RecordingUrl) } }
 }
 
 /// The campaign id (`cp_id`).
@@ -611,10 +539,10 @@ pub unsafe extern "C" fn velip_record_destination_kind(
         // SAFETY: per this function's contract.
         let (r, out) = unsafe { (try_ref(record, "record")?, try_out(out, "out")?) };
         out.write(match &r.inner.destination {
-            None => velip_destination_kind::VELIP_DESTINATION_NONE,
-            Some(Destination::Phone(_)) => velip_destination_kind::VELIP_DESTINATION_PHONE,
-            Some(Destination::Masked(_)) => velip_destination_kind::VELIP_DESTINATION_MASKED,
-            Some(_) => velip_destination_kind::VELIP_DESTINATION_RAW,
+            None => VELIP_DESTINATION_NONE,
+            Some(Destination::Phone(_)) => VELIP_DESTINATION_PHONE,
+            Some(Destination::Masked(_)) => VELIP_DESTINATION_MASKED,
+            Some(_) => VELIP_DESTINATION_RAW,
         });
         Ok(())
     }
@@ -657,7 +585,7 @@ pub unsafe extern "C" fn velip_record_dtmf_count(
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
         let (r, out) = unsafe { (try_ref(record, "record")?, try_out(out, "out")?) };
-        out.write(r.dtmf().len());
+        out.write(r.inner.dtmf.len());
         Ok(())
     }
 }
@@ -678,8 +606,8 @@ pub unsafe extern "C" fn velip_record_dtmf_at(
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
         let (r, out) = unsafe { (try_ref(record, "record")?, try_out(out, "out")?) };
-        let d = r.dtmf().get(index).ok_or_else(|| {
-            Error::invalid(format!("DTMF index {index} out of range (count {})", r.dtmf().len()))
+        let d = r.lists().dtmf.get(index).ok_or_else(|| {
+            Error::invalid(format!("DTMF index {index} out of range (count {})", r.inner.dtmf.len()))
         })?;
         out.write(d.as_ptr());
         Ok(())
@@ -699,7 +627,7 @@ pub unsafe extern "C" fn velip_record_extra_count(
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
         let (r, out) = unsafe { (try_ref(record, "record")?, try_out(out, "out")?) };
-        out.write(r.extra().len());
+        out.write(r.inner.extra.len());
         Ok(())
     }
 }
@@ -723,8 +651,8 @@ pub unsafe extern "C" fn velip_record_extra_at(
         let (r, key, value) = unsafe {
             (try_ref(record, "record")?, try_out(key, "key")?, try_out(value, "value")?)
         };
-        let (k, v) = r.extra().get(index).ok_or_else(|| {
-            Error::invalid(format!("extra index {index} out of range (count {})", r.extra().len()))
+        let (k, v) = r.lists().extra.get(index).ok_or_else(|| {
+            Error::invalid(format!("extra index {index} out of range (count {})", r.inner.extra.len()))
         })?;
         key.write(k.as_ptr());
         value.write(v.as_ptr());
@@ -746,7 +674,7 @@ pub unsafe extern "C" fn velip_record_problem_count(
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
         let (r, out) = unsafe { (try_ref(record, "record")?, try_out(out, "out")?) };
-        out.write(r.problems().len());
+        out.write(r.inner.problems.len());
         Ok(())
     }
 }
@@ -776,10 +704,10 @@ pub unsafe extern "C" fn velip_record_problem_at(
                 try_out(rule, "rule")?,
             )
         };
-        let [f, v, x] = r.problems().get(index).ok_or_else(|| {
+        let [f, v, x] = r.lists().problems.get(index).ok_or_else(|| {
             Error::invalid(format!(
                 "problem index {index} out of range (count {})",
-                r.problems().len()
+                r.inner.problems.len()
             ))
         })?;
         field.write(f.as_ptr());
@@ -807,8 +735,8 @@ pub unsafe extern "C" fn velip_record_extra_get(
         let (r, key, out) = unsafe {
             (try_ref(record, "record")?, try_str(key, "key")?, try_out(out, "out")?)
         };
-        let found = r.extra().iter().find(|(k, _)| k.to_bytes() == key.as_bytes());
-        out.write(found.map_or(std::ptr::null(), |(_, v)| v.as_ptr()));
+        let found = r.inner.extra.keys().position(|k| k == key);
+        out.write(found.map_or(std::ptr::null(), |i| r.lists().extra[i].1.as_ptr()));
         Ok(())
     }
 }
@@ -816,8 +744,11 @@ pub unsafe extern "C" fn velip_record_extra_get(
 /// Copies the record as one line of normalized JSON (the same shape as the
 /// Rust and Python SDKs) into `buf` (`len` bytes), NUL-terminated.
 ///
-/// `needed` (may be NULL) receives the size needed, NUL included, whatever
-/// the outcome; `VELIP_BUFFER_TOO_SMALL` when `len` is smaller.
+/// `needed` (may be NULL) always receives the size needed, NUL included (0
+/// when the function fails before it has a text, e.g. `record` NULL). Pass
+/// `buf` NULL and `len` 0 to ask for the size only: `VELIP_OK` with
+/// `*needed` set, the last error untouched. `VELIP_BUFFER_TOO_SMALL` (and
+/// nothing written to `buf`) when `len` is smaller.
 ///
 /// # Safety
 /// `record` must be a live `velip_record`; `buf` NULL or valid for writing
@@ -831,17 +762,38 @@ pub unsafe extern "C" fn velip_record_to_json(
 ) -> velip_status {
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
-        let r = unsafe { try_ref(record, "record")? };
-        let json = serde_json::to_string(&r.inner)
-            .map_err(|e| Error::invalid(format!("cannot serialize record: {e}")))?;
-        // SAFETY: per this function's contract.
-        unsafe { copy_out(&json, buf, len, needed) }
+        unsafe {
+            copy_text(buf, len, needed, || {
+                let r = try_ref(record, "record")?;
+                serde_json::to_string(&r.inner)
+                    .map_err(|e| Error::invalid(format!("cannot serialize record: {e}")))
+            })
+        }
     }
 }
 
-/// Copies a record, so it can outlive its list, page or iterator step. On
-/// `VELIP_OK`, `*out` is a new record owned by the caller: free it with
-/// `velip_record_free`.
+/// Whether the call is over: it has a final status (`cd_status` set; an
+/// empty one means the call is still in progress). On `VELIP_OK`, `*out`
+/// receives the answer.
+///
+/// # Safety
+/// `record` must be a live `velip_record`; `out` valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn velip_record_is_final(
+    record: *const velip_record,
+    out: *mut bool,
+) -> velip_status {
+    ffi_panic_boundary! {
+        // SAFETY: per this function's contract.
+        let (r, out) = unsafe { (try_ref(record, "record")?, try_out(out, "out")?) };
+        out.write(r.inner.is_final());
+        Ok(())
+    }
+}
+
+/// Copies a record, so it can outlive the list or page it is borrowed
+/// from. On `VELIP_OK`, `*out` is a new record owned by the caller: free it
+/// with `velip_record_free`.
 ///
 /// # Safety
 /// `record` must be a live `velip_record`; `out` valid for writing.
@@ -858,16 +810,29 @@ pub unsafe extern "C" fn velip_record_clone(
     }
 }
 
-/// Frees a record obtained from `velip_client_get_call` or
-/// `velip_record_clone`. NULL is a no-op. Never free a record borrowed from
-/// a list, page or iterator.
+/// Frees a record the caller owns: from `velip_client_get_call`,
+/// `velip_call_iter_next` or `velip_record_clone`. Its texts and phone
+/// number go with it. NULL is a no-op. Never free a record borrowed from a
+/// list or page.
 ///
 /// # Safety
-/// `record` must be NULL or a record owned by the caller, not freed before.
+/// `record` must be NULL or a record owned by the caller, not freed before,
+/// and no other thread may be reading it.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn velip_record_free(record: *mut velip_record) {
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
         unsafe { free(record) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_record_is_shareable() {
+        fn check<T: Send + Sync>() {}
+        check::<Record>();
     }
 }

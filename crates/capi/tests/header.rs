@@ -8,13 +8,35 @@ fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The SONAME `build.rs` gives the library (changes with every breaking
+/// release).
+fn soname() -> String {
+    let major = env!("CARGO_PKG_VERSION_MAJOR");
+    if major == "0" {
+        format!("libvelip.so.0.{}", env!("CARGO_PKG_VERSION_MINOR"))
+    } else {
+        format!("libvelip.so.{major}")
+    }
+}
+
+fn version_number() -> u32 {
+    let part = |s: &str| s.parse::<u32>().expect("numeric version");
+    (part(env!("CARGO_PKG_VERSION_MAJOR")) << 16)
+        | (part(env!("CARGO_PKG_VERSION_MINOR")) << 8)
+        | part(env!("CARGO_PKG_VERSION_PATCH"))
+}
+
 fn version_defines() -> String {
     format!(
-        "#define VELIP_VERSION_MAJOR {}\n#define VELIP_VERSION_MINOR {}\n#define VELIP_VERSION_PATCH {}\n#define VELIP_VERSION_STRING \"{}\"",
+        "#define VELIP_VERSION_MAJOR {}\n#define VELIP_VERSION_MINOR {}\n#define VELIP_VERSION_PATCH {}\n#define VELIP_VERSION_STRING \"{}\"\n\
+         /* (MAJOR << 16) | (MINOR << 8) | PATCH, for #if comparisons. */\n#define VELIP_VERSION_NUMBER {:#08x}\n\
+         /* The SONAME of the library this header belongs to. */\n#define VELIP_SONAME \"{}\"",
         env!("CARGO_PKG_VERSION_MAJOR"),
         env!("CARGO_PKG_VERSION_MINOR"),
         env!("CARGO_PKG_VERSION_PATCH"),
         env!("CARGO_PKG_VERSION"),
+        version_number(),
+        soname(),
     )
 }
 
@@ -74,4 +96,9 @@ fn version_defines_match_cargo() {
         find("VELIP_VERSION_STRING"),
         Some(format!("\"{}\"", env!("CARGO_PKG_VERSION")))
     );
+    assert_eq!(
+        find("VELIP_VERSION_NUMBER").as_deref(),
+        Some(format!("{:#08x}", version_number()).as_str())
+    );
+    assert_eq!(find("VELIP_SONAME"), Some(format!("\"{}\"", soname())));
 }

@@ -9,6 +9,7 @@ use velip_sandbox::{Sandbox, SandboxConfig};
 
 use crate::args::Global;
 use crate::exit::Failure;
+use crate::profile::{self, ProfileCredentials};
 
 /// The client, and the sandbox it talks to when embedded (kept alive here).
 pub(crate) struct Context {
@@ -37,6 +38,29 @@ impl Context {
         let mut base_url = g.base_url.clone();
         let mut token = g.token.clone();
         let mut b = ClientBuilder::from_env();
+        // A profile (not with --sandbox, which is an account of its own):
+        // after the flags, before the VELIP_* variables.
+        let chosen = if g.sandbox {
+            None
+        } else {
+            profile::selected(g.profile.as_deref())
+        };
+        let flag_credentials = g.token.is_some() || g.user.is_some();
+        let prof = match &chosen {
+            Some(name) => profile::load(name, !flag_credentials, g.quiet)?,
+            None => profile::Profile::default(),
+        };
+        if base_url.is_none() {
+            base_url.clone_from(&prof.base_url);
+        }
+        match prof.credentials {
+            Some(ProfileCredentials::Token(t)) => b = b.token(t),
+            Some(ProfileCredentials::Basic(u, p)) => b = b.basic_auth(u, p),
+            None => {}
+        }
+        if let Some(cap) = prof.daily_lookup_cap {
+            b = b.daily_lookup_cap(cap);
+        }
         if g.sandbox {
             let mut cfg = SandboxConfig {
                 calls: usize::try_from(g.sandbox_calls).unwrap_or(usize::MAX),
@@ -85,8 +109,12 @@ impl Context {
         if let Some(n) = g.max_requests {
             b = b.max_requests(n);
         }
-        if let Some(n) = g.list_quota {
-            b = b.list_quota(n, g.list_window);
+        let window = g
+            .list_window
+            .or(prof.list_window)
+            .unwrap_or(std::time::Duration::from_secs(3600));
+        if let Some(n) = g.list_quota.or(prof.list_quota) {
+            b = b.list_quota(n, window);
         }
         b = b
             .strict(g.strict)
@@ -100,8 +128,9 @@ impl Context {
         if let Some(u) = base_url {
             b = b.base_url(u);
         }
-        // Flags win over the environment (the builder's rule); a user flag
-        // takes its password from the flag or VELIP_PASSWORD.
+        // Flags win over a profile and the environment (explicit setters win
+        // over the environment: the builder's rule; the last setter wins); a
+        // user flag takes its password from the flag or VELIP_PASSWORD.
         match (&token, &g.user) {
             (Some(t), None) => b = b.token(t.clone()),
             (None, Some(u)) => {
@@ -123,7 +152,7 @@ impl Context {
         }
         let client = b.build().map_err(|e| match e {
             velip_blocking::Error::Config(c) if c.option == "credentials" => Failure::Usage(format!(
-                "{}; give --token (or VELIP_TOKEN), --user/--password (or VELIP_USER/VELIP_PASSWORD), or use --sandbox",
+                "{}; give --token (or VELIP_TOKEN), --user/--password (or VELIP_USER/VELIP_PASSWORD), a --profile, or use --sandbox",
                 c.message
             )),
             other => other.into(),

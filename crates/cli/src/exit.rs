@@ -5,13 +5,24 @@ use std::process::ExitCode;
 
 use velip_blocking::{Error, ErrorKind};
 use velip_core::RateLimitScope;
-use velip_core::query::ViolationCode;
+use velip_core::ValidationError;
+use velip_core::query::{Violation, ViolationCode};
 
 /// What went wrong, for the exit code and the message.
 #[derive(Debug)]
 pub(crate) enum Failure {
     /// An SDK error.
     Sdk(Error),
+    /// A query that must not be sent, in the words of the command line
+    /// (exit 3).
+    Invalid {
+        /// `invalid arguments: --date-end: ...`.
+        message: String,
+        /// Which rules were broken (for the hint).
+        codes: Vec<ViolationCode>,
+    },
+    /// A config file or profile that cannot be used (exit 3).
+    Config(String),
     /// Reading or writing a local file.
     Io(String),
     /// Ctrl-C.
@@ -20,12 +31,16 @@ pub(crate) enum Failure {
     Usage(String),
     /// Nothing matched (exit 12), with what was looked for.
     NotFound(String),
+    /// Standard output was closed by the reader (`| head -1`): the run
+    /// ends quietly, with success.
+    ClosedStdout,
 }
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
         match e {
             Error::Interrupted => Self::Interrupted("interrupted".to_owned()),
+            Error::Validation(v) => Self::invalid(&v, |_| None),
             other => Self::Sdk(other),
         }
     }
@@ -40,9 +55,9 @@ impl From<velip_store::StoreError> for Failure {
     }
 }
 
-impl From<velip_core::ValidationError> for Failure {
-    fn from(e: velip_core::ValidationError) -> Self {
-        Self::Sdk(Error::Validation(e))
+impl From<ValidationError> for Failure {
+    fn from(e: ValidationError) -> Self {
+        Self::invalid(&e, |_| None)
     }
 }
 
@@ -90,16 +105,107 @@ fn flag_of(field: &str) -> Option<&'static str> {
     })
 }
 
+/// The command-line flag of a client option ([`velip_blocking::ConfigError`]).
+fn option_flag(option: &str) -> Option<&'static str> {
+    Some(match option {
+        "timeout" => "--timeout",
+        "max_retries" => "--retries",
+        "on_rate_limit" => "--max-wait",
+        "max_requests" => "--max-requests",
+        "base_url" => "--base-url",
+        "token" => "--token",
+        "list_quota" => "--list-quota",
+        _ => return None,
+    })
+}
+
+/// The text in the last parentheses of `rule` (`(2026-01-01 is before
+/// 2026-02-01)`), for rules whose values are worth repeating.
+fn parenthetical(rule: &str) -> &str {
+    match (rule.rfind('('), rule.rfind(')')) {
+        (Some(a), Some(b)) if a < b => &rule[a..=b],
+        _ => "",
+    }
+}
+
+/// A rule in the words of the command line, where core's names the
+/// library's terms; `None`: core's text as it is.
+fn cli_rule(v: &Violation) -> Option<String> {
+    Some(match v.code {
+        ViolationCode::CorrelationEmpty => {
+            "must not be empty; to select calls without a correlation id, use --empty-ctid"
+                .to_owned()
+        }
+        ViolationCode::CorrelationLiteralNull => "the text \"null\" is refused (the service would read it as the empty correlation id); to select calls without a correlation id, use --empty-ctid".to_owned(),
+        ViolationCode::CorrelationConflict => "cannot be combined with --empty-ctid".to_owned(),
+        ViolationCode::CampaignIdWithRef => "cannot be combined with --campaign-id (the service resolves a campaign ref to a campaign id): give one of them".to_owned(),
+        ViolationCode::NothingSelected => "nothing selected: give --campaign-id, --campaign-ref, --date, --since/--until, --date-start/--date-end, --ctid, --empty-ctid or --cursor".to_owned(),
+        ViolationCode::DateRangeReversed => format!(
+            "must be on or after the first day {}",
+            parenthetical(&v.rule)
+        )
+        .trim_end()
+        .to_owned(),
+        ViolationCode::PageSizeRange => format!("must be between 1 and 5000 {}", {
+            // Core's "got N (...)" without the library's advice.
+            v.rule
+                .split_once("got ")
+                .map(|(_, rest)| format!("(got {})", rest.split(' ').next().unwrap_or(rest)))
+                .unwrap_or_default()
+        })
+        .trim_end()
+        .to_owned(),
+        _ => return None,
+    })
+}
+
 impl Failure {
     pub(crate) fn io(context: impl fmt::Display, e: impl fmt::Display) -> Self {
         Self::Io(format!("{context}: {e}"))
     }
 
+    /// A failure to write standard output: a reader that closed it (`|
+    /// head -1`) ends the run quietly ([`Failure::ClosedStdout`]).
+    pub(crate) fn stdout(e: &std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Self::ClosedStdout
+        } else {
+            Self::io("stdout", e)
+        }
+    }
+
+    /// A validation error in the words of the command line: each problem
+    /// names its flag (`flags` first: the flag the user gave for a field,
+    /// such as `--since` for `date_start`; then the usual one).
+    pub(crate) fn invalid(
+        e: &ValidationError,
+        flags: impl Fn(&str) -> Option<&'static str>,
+    ) -> Self {
+        let parts: Vec<String> = e
+            .violations()
+            .iter()
+            .map(|v| {
+                let rule = cli_rule(v).unwrap_or_else(|| v.rule.clone());
+                match flags(v.field).or_else(|| flag_of(v.field)) {
+                    Some(flag) => format!("{flag}: {rule}"),
+                    None if v.code == ViolationCode::NothingSelected => rule,
+                    None => format!("{}: {rule}", v.field),
+                }
+            })
+            .collect();
+        Self::Invalid {
+            message: format!("invalid arguments: {}", parts.join("; ")),
+            codes: e.violations().iter().map(|v| v.code).collect(),
+        }
+    }
+
     /// The documented exit code (see `velip --help`).
     pub(crate) fn code(&self) -> u8 {
         match self {
+            Self::ClosedStdout => 0,
             Self::Io(_) => 1,
             Self::Usage(_) => 2,
+            Self::Invalid { .. } | Self::Config(_) => 3,
             Self::NotFound(_) => 12,
             Self::Interrupted(_) => 130,
             Self::Sdk(e) => exit_code(e.kind()),
@@ -108,23 +214,20 @@ impl Failure {
 
     /// A hint printed after the error, where one helps.
     fn hint(&self) -> Option<String> {
+        if let Self::Invalid { codes, .. } = self {
+            return codes.iter().find_map(|c| match c {
+                ViolationCode::NothingSelected => Some(
+                    "for example: --date yesterday, --since 7d, or --campaign-id 1007".to_owned(),
+                ),
+                ViolationCode::PageSizeRange => Some(
+                    "leave --page-size out for the server maximum (5000 records per page)"
+                        .to_owned(),
+                ),
+                _ => None,
+            });
+        }
         let Self::Sdk(e) = self else { return None };
         match e.kind() {
-            ErrorKind::Validation => {
-                let Error::Validation(v) = e else { return None };
-                v.violations().iter().find_map(|v| match v.code {
-                    ViolationCode::CorrelationEmpty | ViolationCode::CorrelationLiteralNull => {
-                        Some("to select calls without a correlation id, use --empty-ctid".to_owned())
-                    }
-                    ViolationCode::NothingSelected => Some(
-                        "select calls with --campaign-id, --campaign-ref, --date-start/--date-end, --ctid, --empty-ctid or --cursor".to_owned(),
-                    ),
-                    ViolationCode::PageSizeRange => {
-                        Some("--page-size takes 1 to 5000 (the default is 5000, the server maximum)".to_owned())
-                    }
-                    _ => None,
-                })
-            }
             ErrorKind::Authentication if e.not_sent() => Some(
                 "every velip process of yours refuses to send with these credentials since they failed; fix them (--token or VELIP_TOKEN), then clear the lock-out with `velip auth reset`".to_owned(),
             ),
@@ -179,6 +282,9 @@ impl Failure {
     /// Prints the error on one line (plus a hint line) and returns the exit
     /// code.
     pub(crate) fn report(&self) -> ExitCode {
+        if matches!(self, Self::ClosedStdout) {
+            return ExitCode::SUCCESS;
+        }
         note!("error: {self}");
         if let Some(h) = self.hint() {
             note!("hint: {h}");
@@ -192,20 +298,21 @@ impl fmt::Display for Failure {
         match self {
             // Validation problems name the flag, not the library's field.
             Self::Sdk(Error::Validation(v)) => {
-                let parts: Vec<String> = v
-                    .violations()
-                    .iter()
-                    .map(|x| match flag_of(x.field) {
-                        Some(flag) => format!("{flag}: {}", x.rule),
-                        None => x.to_string(),
-                    })
-                    .collect();
-                write!(f, "invalid arguments: {}", parts.join("; "))
+                write!(f, "{}", Self::invalid(v, |_| None))
             }
+            // So do option problems.
+            Self::Sdk(Error::Config(c)) => match option_flag(c.option) {
+                Some(flag) => write!(f, "invalid option {flag}: {}", c.message),
+                None => write!(f, "{e}", e = Error::Config(c.clone())),
+            },
             Self::Sdk(e) => write!(f, "{e}"),
-            Self::Io(m) | Self::Interrupted(m) | Self::Usage(m) | Self::NotFound(m) => {
-                f.write_str(m)
-            }
+            Self::Invalid { message: m, .. }
+            | Self::Config(m)
+            | Self::Io(m)
+            | Self::Interrupted(m)
+            | Self::Usage(m)
+            | Self::NotFound(m) => f.write_str(m),
+            Self::ClosedStdout => f.write_str("standard output closed"),
         }
     }
 }

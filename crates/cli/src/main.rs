@@ -12,12 +12,23 @@ macro_rules! note {
     }};
 }
 
+/// Writes one line to stdout, ignoring failures (a closed stdout must not
+/// turn into a panic), for short reports; record output handles a closed
+/// stdout itself (`Failure::stdout`).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 mod args;
 mod commands;
 mod context;
 mod exit;
 mod filters;
 mod output;
+mod profile;
 mod progress;
 mod quota;
 
@@ -25,7 +36,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use args::{AuthCommand, CallCommand, CallsCommand, Cli, Command};
+use args::auth::AuthCommand;
+use args::call::CallCommand;
+use args::calls::CallsCommand;
+use args::{Cli, Command};
 use exit::Failure;
 
 fn init_logging(g: &args::Global) {
@@ -46,82 +60,30 @@ fn init_logging(g: &args::Global) {
 }
 
 fn run(cli: &Cli) -> Result<(), Failure> {
-    if let Command::Decode(a) = &cli.command {
-        return commands::decode::run(a);
-    }
-    let waits = matches!(
-        cli.command,
-        Command::Calls(CallsCommand::Export { .. } | CallsCommand::Push { .. })
-    );
-    let ctx = context::Context::new(&cli.global, waits)?;
+    // Commands without a client.
     match &cli.command {
-        Command::Call(CallCommand::Get { call_id, format }) => {
-            commands::call::get(&ctx, call_id, *format)
-        }
-        Command::Call(CallCommand::Find { ctid, format }) => {
-            commands::call::find(&ctx, ctid, *format)
-        }
-        Command::Calls(CallsCommand::List {
-            filters,
-            format,
-            limit,
-            csv,
-        }) => commands::list::run(&ctx, filters, *format, *limit, *csv),
-        Command::Calls(CallsCommand::Export {
-            filters,
-            out,
-            format,
-            partition_by,
-            resume,
-            restart,
-            csv,
-        }) => commands::export::run(
-            &ctx,
-            filters,
-            &commands::export::ExportArgs {
-                out,
-                format: *format,
-                partition_by: *partition_by,
-                resume: *resume,
-                restart: *restart,
-                csv: *csv,
-            },
-        ),
-        Command::Calls(CallsCommand::Push {
-            filters,
-            rurl,
-            rurl_method,
-            rurl_type,
-            rurl_headers,
-            rurl_user,
-            rurl_password,
-            resume,
-            restart,
-            checkpoint,
-        }) => commands::push::run(
-            &ctx,
-            filters,
-            &commands::push::PushArgs {
-                rurl,
-                method: *rurl_method,
-                kind: *rurl_type,
-                headers: rurl_headers,
-                user: rurl_user.as_deref(),
-                password: rurl_password.as_deref(),
-                resume: *resume,
-                restart: *restart,
-                checkpoint: checkpoint.as_deref(),
-            },
-        ),
-        Command::Quota { format } => {
-            commands::quota::show(&ctx, *format);
+        Command::Decode(a) => return commands::decode::run(a),
+        Command::Completions(a) => return commands::completions::run(a),
+        _ => {}
+    }
+    commands::check(&cli.command)?;
+    let ctx = context::Context::new(&cli.global, cli.command.waits_for_quota())?;
+    match &cli.command {
+        Command::Call(CallCommand::Get(a)) => commands::call::get(&ctx, a),
+        Command::Call(CallCommand::Find(a)) => commands::call::find(&ctx, a),
+        Command::Calls(CallsCommand::List(a)) => commands::list::run(&ctx, a),
+        Command::Calls(CallsCommand::Export(a)) => commands::export::run(&ctx, a),
+        Command::Calls(CallsCommand::Stats(a)) => commands::stats::run(&ctx, a),
+        Command::Calls(CallsCommand::Push(a)) => commands::push::run(&ctx, a),
+        Command::Quota(a) => {
+            commands::quota::show(&ctx, a.format);
             Ok(())
         }
         Command::Auth(AuthCommand::Reset) => {
             commands::quota::reset(&ctx);
             Ok(())
         }
-        Command::Decode(_) => Ok(()),
+        Command::Decode(_) | Command::Completions(_) => Ok(()),
     }
 }
 

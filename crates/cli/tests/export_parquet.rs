@@ -368,7 +368,7 @@ fn a_second_dataset_export_adds_a_part_and_the_format_is_checked_first() {
     sb.reset();
     let file = dir.path().join("calls.parquet");
     std::fs::write(&file, b"x").unwrap();
-    let xlsx = dir.path().join("calls.xlsx");
+    let unknown = dir.path().join("calls.txt");
     let cases: [(&[&str], &str, &str); 3] = [
         (
             &["--partition-by", "date", "--format", "csv"],
@@ -380,7 +380,7 @@ fn a_second_dataset_export_adds_a_part_and_the_format_is_checked_first() {
             file.to_str().unwrap(),
             "is a file",
         ),
-        (&[], xlsx.to_str().unwrap(), ".parquet name"),
+        (&[], unknown.to_str().unwrap(), ".parquet name"),
     ];
     for (extra, place, says) in cases {
         let o = run(&sb, dir.path(), &export_args(place, extra));

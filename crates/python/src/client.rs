@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use chrono::NaiveDate;
 use pyo3::prelude::*;
 use pyo3::types::{PyDate, PyDateTime, PyDict, PyString};
-use velip_blocking::{Client, ClientBuilder};
+use velip_blocking::ledger::{Ledger, StateLocation};
+use velip_blocking::{Client, ClientBuilder, RateLimitPolicy};
 use velip_core::NumberFormat;
 use velip_core::query::{DateArg, Query, QueryBuilder, Webhook, WebhookFormat, WebhookMethod};
 
@@ -151,6 +152,8 @@ impl PyClient {
         token = None, *, base_url = None, basic_auth = None, timeout = None,
         connect_timeout = None, max_retries = None, max_retry_wait = None,
         proxy = None, ca_bundle = None, token_in_body = false, strict = false,
+        on_rate_limit = None, max_wait = None, max_requests = None, state_dir = None,
+        list_quota = None, daily_lookup_cap = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new<'py>(
@@ -166,6 +169,12 @@ impl PyClient {
         ca_bundle: Option<std::path::PathBuf>,
         token_in_body: bool,
         strict: bool,
+        on_rate_limit: Option<Bound<'py, PyAny>>,
+        max_wait: Option<Bound<'py, PyAny>>,
+        max_requests: Option<Bound<'py, PyAny>>,
+        state_dir: Option<std::path::PathBuf>,
+        list_quota: Option<Bound<'py, PyAny>>,
+        daily_lookup_cap: Option<Bound<'py, PyAny>>,
     ) -> PyResult<Self> {
         let version = py.version_info();
         // The environment (VELIP_TOKEN, VELIP_USER/VELIP_PASSWORD,
@@ -203,6 +212,37 @@ impl PyClient {
         }
         if let Some(path) = ca_bundle {
             b = b.ca_file(path);
+        }
+        let max_wait = max_wait
+            .as_ref()
+            .filter(|w| !w.is_none())
+            .map(|w| args::seconds(py, w, "max_wait"))
+            .transpose()?;
+        if let Some(name) = args::opt_text(py, on_rate_limit.as_ref(), "on_rate_limit")? {
+            let policy =
+                RateLimitPolicy::from_name(&name, max_wait).map_err(|e| errors::client(py, &e))?;
+            b = b.on_rate_limit(policy);
+        }
+        if let Some(n) = max_requests.as_ref().filter(|n| !n.is_none()) {
+            b = b.max_requests(u64::from(args::count(py, n, "max_requests")?));
+        }
+        if let Some(location) = state_dir.and_then(StateLocation::from_value) {
+            b = b.ledger(Ledger::at(location));
+        }
+        if let Some(pair) = list_quota.as_ref().filter(|p| !p.is_none()) {
+            let (requests, window): (Bound<'py, PyAny>, Bound<'py, PyAny>) =
+                pair.extract().map_err(|_| {
+                    pyo3::exceptions::PyTypeError::new_err(
+                        "list_quota must be a (requests, window_seconds) tuple",
+                    )
+                })?;
+            b = b.list_quota(
+                args::count(py, &requests, "list_quota")?,
+                args::seconds(py, &window, "list_quota")?,
+            );
+        }
+        if let Some(cap) = daily_lookup_cap.as_ref().filter(|c| !c.is_none()) {
+            b = b.daily_lookup_cap(args::count(py, cap, "daily_lookup_cap")?);
         }
         let builder = b.clone();
         let client = py
@@ -295,9 +335,13 @@ impl PyClient {
     /// Every call the selection matches, as a ``CallIterator`` that fetches
     /// pages as you iterate (each call once, newest first; nothing is sent
     /// before the first ``next``). Pages are fetched ahead on helper
-    /// threads; ``limit=N`` yields at most N calls and sends no more
-    /// requests than N needs (page size ``min(N, 5000)`` unless
-    /// ``page_size`` is given, no page fetched ahead).
+    /// threads: ``prefetch`` pages ahead (``0``, ``1`` or ``2``, the
+    /// default; larger values count as 2). Each page fetched ahead is a
+    /// request of the 200-per-hour list quota, so a walk abandoned early
+    /// may have spent up to ``prefetch`` requests it never yielded:
+    /// ``prefetch=0`` spends nothing it does not yield. ``limit=N`` yields
+    /// at most N calls and sends no more requests than N needs (pages of
+    /// at most N records, nothing fetched ahead).
     ///
     /// Selection (combine freely; at least one of them, except with
     /// ``cursor``):
@@ -328,6 +372,7 @@ impl PyClient {
         *, campaign_id = None, campaign_ref = None, correlation_id = None,
         date_start = None, date_end = None, empty_ctid = false, only_dtmf = false,
         numtype = None, origin = None, page_size = None, cursor = None, limit = None,
+        prefetch = None,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn list_calls<'py>(
@@ -345,14 +390,19 @@ impl PyClient {
         page_size: Option<Bound<'py, PyAny>>,
         cursor: Option<Bound<'py, PyAny>>,
         limit: Option<Bound<'py, PyAny>>,
+        prefetch: Option<Bound<'py, PyAny>>,
     ) -> PyResult<PyCallIterator> {
         let limit = limit
             .as_ref()
             .filter(|l| !l.is_none())
             .map(|l| args::limit(py, l))
             .transpose()?;
-        let sized = page_size.is_some();
-        let mut b = Selection {
+        let prefetch = prefetch
+            .as_ref()
+            .filter(|p| !p.is_none())
+            .map(|p| args::count(py, p, "prefetch"))
+            .transpose()?;
+        let query = Selection {
             campaign_id,
             campaign_ref,
             correlation_id,
@@ -365,24 +415,16 @@ impl PyClient {
             page_size,
             cursor,
         }
-        .builder(py)?;
-        if let Some(n) = limit
-            && !sized
-        {
-            // No more records per page than the limit needs.
-            b = b.page_size(i64::try_from(n.clamp(1, 5000)).unwrap_or(5000));
-        }
-        let query = b.build().map_err(|e| errors::validation(py, &e))?;
+        .build(py)?;
         let c = self.client(py)?;
-        let walk = c.list_calls(query);
-        // With a limit the walk stops early: no page is fetched ahead (as
-        // `velip calls list --limit`).
-        let walk = if limit.is_some() {
-            walk.prefetch(false)
-        } else {
-            walk
-        };
-        Ok(PyCallIterator::new(walk, limit))
+        let mut walk = c.list_calls(query);
+        if let Some(depth) = prefetch {
+            walk = walk.prefetch_depth(usize::try_from(depth).unwrap_or(usize::MAX));
+        }
+        if let Some(n) = limit {
+            walk = walk.limit(n);
+        }
+        Ok(PyCallIterator::new(walk))
     }
 
     /// One page of the selection, starting at ``cursor`` (the previous
@@ -612,6 +654,76 @@ impl PyClient {
         let mut b = self.builder.lock().unwrap_or_else(PoisonError::into_inner);
         *b = b.clone().basic_auth(user, password);
         Ok(())
+    }
+
+    /// Requests this client has sent (every attempt that may have reached
+    /// the service, retries included; refusals of the quota ledger and the
+    /// budget are not counted). What ``max_requests`` is checked against.
+    #[getter]
+    fn requests_sent(&self, py: Python<'_>) -> PyResult<u64> {
+        Ok(self.client(py)?.requests_sent())
+    }
+
+    /// What the quota ledger (shared by every process of this user) knows
+    /// of these credentials on this host, as a ``QuotaReport`` dict:
+    /// ``host``; ``credentials`` (``"token"``/``"basic"``) and
+    /// ``fingerprint`` (12 hex digits of a keyed hash, never the secret);
+    /// ``last_used`` (aware ``datetime`` in UTC, or ``None``); ``list``
+    /// (``used``, ``limit``, ``window`` as ``timedelta``,
+    /// ``oldest_expires_at``: when a slot frees); ``lookups`` (``day``: the
+    /// America/Sao_Paulo ``date``, ``used``, ``limit``: ``None`` until a
+    /// daily 429 reveals it); ``retry_after`` (``{"list"|"lookup":
+    /// datetime}``, deadlines not passed); ``lockout`` (``since``,
+    /// ``code``, ``message``, or ``None``). ``None`` when the ledger is off
+    /// (``state_dir="off"`` or ``VELIP_STATE_DIR=off``). Raises nothing: it
+    /// reads the ledger and sends no request.
+    fn quota_report<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyDict>>> {
+        let c = self.client(py)?;
+        let Some(r) = py.detach(|| c.quota_report()) else {
+            return Ok(None);
+        };
+        let d = PyDict::new(py);
+        d.set_item("host", &r.host)?;
+        d.set_item("credentials", r.mode.as_str())?;
+        d.set_item("fingerprint", r.fingerprint.to_string())?;
+        d.set_item("last_used", r.last_used)?;
+        let list = PyDict::new(py);
+        list.set_item("used", r.list.used)?;
+        list.set_item("limit", r.list.limit)?;
+        list.set_item("window", r.list.window)?;
+        list.set_item("oldest_expires_at", r.list.oldest_expires_at)?;
+        d.set_item("list", list)?;
+        let lookups = PyDict::new(py);
+        lookups.set_item("day", r.lookups.day)?;
+        lookups.set_item("used", r.lookups.used)?;
+        lookups.set_item("limit", r.lookups.limit)?;
+        d.set_item("lookups", lookups)?;
+        let retry = PyDict::new(py);
+        for (scope, until) in &r.retry_after {
+            retry.set_item(scope.as_str(), *until)?;
+        }
+        d.set_item("retry_after", retry)?;
+        match &r.lockout {
+            None => d.set_item("lockout", py.None())?,
+            Some(l) => {
+                let lock = PyDict::new(py);
+                lock.set_item("since", l.since)?;
+                lock.set_item("code", &l.code)?;
+                lock.set_item("message", &l.message)?;
+                d.set_item("lockout", lock)?;
+            }
+        }
+        Ok(Some(d))
+    }
+
+    /// Clears the authentication lock-out of these credentials (in every
+    /// process, through the ledger), as ``velip auth reset`` does. Returns
+    /// whether there was one. Clear it only once the credentials are fixed:
+    /// each further failure counts towards the service's permanent IP ban.
+    /// Raises nothing: it sends no request.
+    fn reset_lockout(&self, py: Python<'_>) -> PyResult<bool> {
+        let c = self.client(py)?;
+        Ok(py.detach(|| c.reset_lockout()))
     }
 
     /// Releases the connection pool; later calls raise ``VelipError``.

@@ -72,8 +72,6 @@ pub(crate) struct State {
     /// The cursor that re-fetches the current page (the resume cursor
     /// while `buffer` still holds records).
     page_cursor: Option<Cursor>,
-    /// `limit=`: the walk yields at most this many records.
-    limit: Option<u64>,
     /// Batches built by a `to_arrow()` that then failed: delivered first by
     /// the next batch-level call, so a failed page drops nothing.
     pub(crate) held: VecDeque<RecordBatch>,
@@ -82,14 +80,9 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// Whether `limit` records were yielded.
-    fn at_limit(&self) -> bool {
-        self.limit.is_some_and(|l| self.records_yielded() >= l)
-    }
-
     /// The next buffered record, never fetching (GIL held).
     pub(crate) fn pop(&mut self) -> Option<CallRecord> {
-        if self.at_limit() || !self.held.is_empty() {
+        if !self.held.is_empty() {
             return None;
         }
         self.buffer.next()
@@ -98,9 +91,6 @@ impl State {
     /// Fetches the next page into the buffer when it is empty (call without
     /// the GIL); `None` when the walk is over.
     pub(crate) fn fill(&mut self) -> Option<Result<(), velip_blocking::Error>> {
-        if self.at_limit() {
-            return None;
-        }
         if self.buffer.len() > 0 {
             return Some(Ok(()));
         }
@@ -132,23 +122,14 @@ impl State {
     }
 
     /// The records of the rest of the current page, or else of the next
-    /// page (call without the GIL), never more than `limit` leaves; the
-    /// page's own allocation when it is taken whole.
+    /// page (call without the GIL; the walk's `limit` already bounds what
+    /// it hands over); the page's own allocation when it is taken whole.
     pub(crate) fn next_records(&mut self) -> Option<Result<Vec<CallRecord>, velip_blocking::Error>> {
         if let Err(e) = self.fill()? {
             return Some(Err(e));
         }
-        let left = self.limit.map_or(usize::MAX, |l| {
-            usize::try_from(l.saturating_sub(self.records_yielded())).unwrap_or(usize::MAX)
-        });
-        if self.meta.is_none() {
-            return None;
-        }
-        Some(Ok(if left >= self.buffer.len() {
-            std::mem::take(&mut self.buffer).collect()
-        } else {
-            self.buffer.by_ref().take(left).collect()
-        }))
+        self.meta.as_ref()?;
+        Some(Ok(std::mem::take(&mut self.buffer).collect()))
     }
 
     /// The next batch: one a failed `to_arrow()` held, else the rest of the
@@ -210,16 +191,13 @@ impl State {
     }
 
     /// The rest of the current page, or else the next page (call without
-    /// the GIL); never more records than `limit` leaves.
+    /// the GIL; the walk's `limit` already bounds what it hands over).
     fn next_page(&mut self) -> Option<Result<Page, velip_blocking::Error>> {
         if let Err(e) = self.fill()? {
             return Some(Err(e));
         }
-        let left = self.limit.map_or(usize::MAX, |l| {
-            usize::try_from(l.saturating_sub(self.records_yielded())).unwrap_or(usize::MAX)
-        });
         let mut page = self.meta.clone()?;
-        page.records = self.buffer.by_ref().take(left).collect();
+        page.records = std::mem::take(&mut self.buffer).collect();
         Some(Ok(page))
     }
 
@@ -248,8 +226,7 @@ impl State {
             duplicates_skipped: inner.duplicates_skipped(),
             numbers_masked: inner.numbers_masked(),
             warnings: inner.warnings().to_vec(),
-            finished: (self.buffer.len() == 0 && self.held.is_empty() && inner.is_finished())
-                || self.at_limit(),
+            finished: self.buffer.len() == 0 && self.held.is_empty() && inner.is_finished(),
             resume_cursor: resume.map(|c| c.as_str().to_owned()),
         }
     }
@@ -285,7 +262,7 @@ pub(crate) struct PyCallIterator {
 }
 
 impl PyCallIterator {
-    pub(crate) fn new(inner: CallIter, limit: Option<u64>) -> Self {
+    pub(crate) fn new(inner: CallIter) -> Self {
         Self {
             state: Arc::new(Mutex::new(State {
                 inner: Some(inner),
@@ -293,7 +270,6 @@ impl PyCallIterator {
                 buffer: Vec::new().into_iter(),
                 meta: None,
                 page_cursor: None,
-                limit,
                 held: VecDeque::new(),
                 builder: CallBatchBuilder::new(),
             })),

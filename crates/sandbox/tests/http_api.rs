@@ -963,3 +963,40 @@ fn binary_prints_its_url_and_serves() {
     drop(child.stdin.take());
     assert!(child.wait().unwrap().success());
 }
+
+/// The hand-off to the `velip` command: `VELIP_BASE_URL`/`VELIP_TOKEN`
+/// lines, and `--background` printing them as shell exports.
+#[test]
+fn binary_in_the_background_prints_exports_for_velip() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_velip-sandbox"))
+        .args(["--background", "--calls", "100"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let get = |k: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("export {k}='")))
+            .map_or_else(
+                || panic!("{k} in {text}"),
+                |v| v.trim_end_matches('\'').to_owned(),
+            )
+    };
+    let (url, token, pid) = (
+        get("VELIP_BASE_URL"),
+        get("VELIP_TOKEN"),
+        get("VELIP_SANDBOX_PID"),
+    );
+    assert_eq!(url, get("VELIP_SANDBOX_URL"));
+    let resp = common::agent()
+        .post(format!("{url}/api/v2/GetCallStatus.php"))
+        .header("Authorization", format!("Bearer {token}"))
+        .send_form([("maxreg", "2")])
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let killed = std::process::Command::new("kill")
+        .arg(&pid)
+        .status()
+        .unwrap();
+    assert!(killed.success());
+}

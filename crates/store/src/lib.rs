@@ -7,16 +7,19 @@
 //! never writes a record twice and never skips one.
 //!
 //! - [`Sink`]: the trait every sink implements.
-//! - [`files`]: CSV and JSON-lines exports ([`files::FileExport`]).
+//! - [`files`]: CSV, JSON-lines and XLSX exports ([`files::FileExport`]).
 //! - [`rows`]: a record as a CSV row or a JSON line (also for standard
 //!   output).
 //! - [`db`]: SQLite and PostgreSQL (`calls` table, sync state, upserts).
 //! - [`parquet`]: Parquet files and date-partitioned datasets.
+//! - [`stats`]: what a selection adds up to ([`stats::Stats`], fed page by
+//!   page).
 
 pub mod db;
 pub mod files;
 pub mod parquet;
 pub mod rows;
+pub mod stats;
 
 mod error;
 mod sink;

@@ -43,16 +43,30 @@ impl StateLocation {
     }
 }
 
-/// The rule, on given values. Empty values count as unset; a relative
-/// `XDG_STATE_HOME` is ignored, as the XDG specification requires.
-fn resolve(velip: Option<OsString>, xdg: Option<OsString>, home: Option<PathBuf>) -> StateLocation {
-    if let Some(v) = velip.filter(|v| !v.is_empty()) {
+impl StateLocation {
+    /// The location a `VELIP_STATE_DIR`-style value names, as bindings and
+    /// options take it: `off` (any case, trimmed) disables the ledger,
+    /// another text is the folder; `None` for an empty value (then the
+    /// environment decides).
+    pub fn from_value(value: impl Into<OsString>) -> Option<Self> {
+        let v = value.into();
+        if v.is_empty() {
+            return None;
+        }
         if v.to_str()
             .is_some_and(|s| s.trim().eq_ignore_ascii_case("off"))
         {
-            return StateLocation::Off;
+            return Some(Self::Off);
         }
-        return StateLocation::Folder(PathBuf::from(v));
+        Some(Self::Folder(PathBuf::from(v)))
+    }
+}
+
+/// The rule, on given values. Empty values count as unset; a relative
+/// `XDG_STATE_HOME` is ignored, as the XDG specification requires.
+fn resolve(velip: Option<OsString>, xdg: Option<OsString>, home: Option<PathBuf>) -> StateLocation {
+    if let Some(l) = velip.and_then(StateLocation::from_value) {
+        return l;
     }
     if let Some(x) = xdg.map(PathBuf::from).filter(|p| p.is_absolute()) {
         return StateLocation::Folder(x.join("velip"));

@@ -127,7 +127,12 @@ impl Ledger {
     /// The ledger the environment names ([`StateLocation::from_env`]). The
     /// folder is made on first use, not here.
     pub fn from_env() -> Self {
-        match StateLocation::from_env() {
+        Self::at(StateLocation::from_env())
+    }
+
+    /// The ledger at `location` (`Unknown`: in memory, with a warning).
+    pub fn at(location: StateLocation) -> Self {
+        match location {
             StateLocation::Folder(dir) => Self::in_folder(dir),
             StateLocation::Off => Self::disabled(),
             StateLocation::Unknown => {

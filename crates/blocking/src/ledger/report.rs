@@ -35,6 +35,50 @@ pub struct AccountReport {
     pub lockout: Option<Lockout>,
 }
 
+impl AccountReport {
+    /// The report as JSON, the shape of `velip quota --format json` and of
+    /// the C API's `velip_client_quota_json`: `host`, `credentials`
+    /// (`none`/`token`/`basic`), `fingerprint` (12 hex digits), `last_used`,
+    /// `list` {`used`, `limit`, `window_seconds`, `oldest_expires_at`},
+    /// `lookups` {`day` (São Paulo date), `used`, `limit` (`null` while
+    /// unknown)}, `retry_after` [{`scope` (`list`/`lookup`), `until`}],
+    /// `lockout` {`since`, `code`, `message`} or `null`. Times are RFC 3339
+    /// in UTC, to the second.
+    pub fn to_json(&self) -> serde_json::Value {
+        let rfc = |t: SystemTime| {
+            chrono::DateTime::<chrono::Utc>::from(t)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        };
+        serde_json::json!({
+            "host": self.host,
+            "credentials": self.mode.as_str(),
+            "fingerprint": self.fingerprint.to_string(),
+            "last_used": self.last_used.map(rfc),
+            "list": {
+                "used": self.list.used,
+                "limit": self.list.limit,
+                "window_seconds": self.list.window.as_secs(),
+                "oldest_expires_at": self.list.oldest_expires_at.map(rfc),
+            },
+            "lookups": {
+                "day": self.lookups.day.to_string(),
+                "used": self.lookups.used,
+                "limit": self.lookups.limit,
+            },
+            "retry_after": self
+                .retry_after
+                .iter()
+                .map(|(s, t)| serde_json::json!({"scope": s.as_str(), "until": rfc(*t)}))
+                .collect::<Vec<_>>(),
+            "lockout": self.lockout.as_ref().map(|l| serde_json::json!({
+                "since": rfc(l.since),
+                "code": l.code,
+                "message": l.message,
+            })),
+        })
+    }
+}
+
 /// The list quota's sliding window now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]

@@ -62,7 +62,9 @@ const MAX_STALLS: u32 = 2;
 /// buffers are held.
 /// See [`CallIter::prefetch_depth`] to reach one page ahead only (less
 /// memory, for consumers slower than decoding) and [`CallIter::prefetch`]
-/// to turn it off.
+/// to turn it off. [`CallIter::close`] stops the helper threads and waits
+/// for them: nothing is sent afterwards; dropping the walk tells them to
+/// stop without waiting.
 ///
 /// # Each call once, in O(page size) memory
 ///
@@ -146,6 +148,9 @@ pub struct CallIter {
     in_flight: Option<Query>,
     /// Pages delivered by the pipeline's current chain.
     chain_pages: u64,
+    /// [`limit`](Self::limit): the walk yields no record past this count of
+    /// [`records_yielded`](Self::records_yielded).
+    limit: Option<u64>,
 }
 
 impl std::fmt::Debug for CallIter {
@@ -187,6 +192,7 @@ impl CallIter {
             prefetcher: None,
             in_flight: None,
             chain_pages: 0,
+            limit: None,
         }
     }
 
@@ -235,6 +241,49 @@ impl CallIter {
         self
     }
 
+    /// Yields at most `n` more records and sends no more requests than
+    /// they need: nothing is fetched ahead ([`prefetch_depth(0)`](Self::prefetch_depth))
+    /// and pages hold at most `n` records (the page size is lowered to
+    /// `min(n, page size)`, at least 1; never raised). Once `n` records are
+    /// yielded the walk is finished; its [`checkpoint`](Self::checkpoint)
+    /// and [`resume_cursor`](Self::resume_cursor) still say where the
+    /// selection continues.
+    #[must_use]
+    pub fn limit(mut self, n: u64) -> Self {
+        self.limit = Some(self.yielded.saturating_add(n));
+        self.depth = 0;
+        let cap = u32::try_from(n.clamp(1, u64::from(MAX_PAGE_SIZE))).unwrap_or(MAX_PAGE_SIZE);
+        if cap < self.page_size {
+            self.page_size = cap;
+            self.next_query = self
+                .next_query
+                .take()
+                .map(|q| q.with_page_size(Some(velip_core::query::PageSize::Records(cap))));
+        }
+        self
+    }
+
+    /// How many records the limit still allows (`u64::MAX` without one).
+    fn left(&self) -> u64 {
+        self.limit
+            .map_or(u64::MAX, |l| l.saturating_sub(self.yielded))
+    }
+
+    /// Stops the walk's helper threads and waits for them, so that nothing
+    /// is sent once it returns: a request in flight or waiting to be
+    /// retried is abandoned within about 100 ms (it was sent before; its
+    /// answer is dropped). Dropping the walk only tells them to stop (it
+    /// never waits: a thread holding a lock the helpers need, such as
+    /// Python's GIL for logging, may drop a walk); they end within about
+    /// 100 ms. The walk itself stays where it is: a later `next()` requests
+    /// the next page again, on new helper threads.
+    pub fn close(&mut self) {
+        self.in_flight = None;
+        if let Some(p) = self.prefetcher.take() {
+            p.close();
+        }
+    }
+
     /// Pages fetched successfully so far.
     pub fn pages_fetched(&self) -> u64 {
         self.pages
@@ -263,7 +312,8 @@ impl CallIter {
 
     /// Whether the walk is over (last page yielded, or ended by an error).
     pub fn is_finished(&self) -> bool {
-        self.next_query.is_none() && self.buffer.len() == 0 && self.pending_error.is_none()
+        self.left() == 0
+            || (self.next_query.is_none() && self.buffer.len() == 0 && self.pending_error.is_none())
     }
 
     /// Where a new walk would continue (pass it to `QueryBuilder::cursor`):
@@ -322,9 +372,11 @@ impl CallIter {
     /// first, as their own page). `None` when the walk is over. Mixing it
     /// with `next` is allowed.
     pub fn next_page(&mut self) -> Option<Result<Page, Error>> {
+        if self.left() == 0 {
+            return None;
+        }
         if self.buffer.len() > 0 {
-            // Collecting the owned `IntoIter` reuses its allocation.
-            let rest: Vec<CallRecord> = std::mem::take(&mut self.buffer).collect();
+            let rest = self.take_buffer();
             self.yielded += rest.len() as u64;
             let mut page = self.last_meta.clone()?;
             page.records = rest;
@@ -336,12 +388,23 @@ impl CallIter {
         }
         match self.fetch()? {
             Ok(mut page) => {
-                let records: Vec<CallRecord> = std::mem::take(&mut self.buffer).collect();
+                let records = self.take_buffer();
                 self.yielded += records.len() as u64;
                 page.records = records;
                 Some(Ok(page))
             }
             Err(e) => Some(Err(e)),
+        }
+    }
+
+    /// The buffered records the limit allows (all of them without one).
+    fn take_buffer(&mut self) -> Vec<CallRecord> {
+        let left = usize::try_from(self.left()).unwrap_or(usize::MAX);
+        if left >= self.buffer.len() {
+            // Collecting the owned `IntoIter` reuses its allocation.
+            std::mem::take(&mut self.buffer).collect()
+        } else {
+            self.buffer.by_ref().take(left).collect()
         }
     }
 
@@ -560,6 +623,9 @@ impl Iterator for CallIter {
     type Item = Result<CallRecord, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if self.left() == 0 {
+            return None;
+        }
         loop {
             if let Some(r) = self.buffer.next() {
                 self.yielded += 1;

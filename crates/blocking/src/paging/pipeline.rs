@@ -6,12 +6,14 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use velip_core::{Cursor, Page, Query};
 
 use crate::Error;
 use crate::answer::Fetched;
+use crate::retry::InterruptCheck;
 use crate::sender::Sender;
 
 /// The walk's page pipeline: two helper threads per walk (so the allocator
@@ -35,16 +37,41 @@ use crate::sender::Sender;
 /// checked, and two ahead only after a page that brought new calls. A
 /// service that does not advance thus costs no request beyond those the
 /// walk's check needs.
+///
+/// Dropping the pipeline tells both threads to stop and returns at once
+/// (it may run where waiting is not allowed, e.g. under Python's GIL, which
+/// a helper thread logging through Python needs); [`Prefetcher::close`]
+/// also waits for them, so nothing is sent once it returns. The fetcher
+/// checks a stop flag before each request and polls it (every 100 ms) while
+/// a request is in flight or waits to be retried, so the threads end within
+/// about 100 ms (plus the decoding of a page already handed over); a
+/// request abandoned in flight was sent before and its answer is dropped.
 pub(super) struct Prefetcher {
     /// Starts a new chain at this query (only while the pipeline is idle).
     pub(super) requests: SyncSender<Query>,
     pub(super) answers: Receiver<Delivery>,
     /// How far the fetcher may follow the current chain on its own.
     pub(super) gate: Arc<Gate>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Prefetcher {
+    /// Stops both threads and waits for them.
+    pub(super) fn close(mut self) {
+        let threads = std::mem::take(&mut self.threads);
+        // Sets the stop flag, then drops the channels, which unblocks both
+        // threads.
+        drop(self);
+        for t in threads {
+            let _ = t.join();
+        }
+    }
 }
 
 impl Drop for Prefetcher {
     fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
         self.gate.close();
     }
 }
@@ -124,19 +151,28 @@ impl Prefetcher {
         // into (at most one spare waits).
         let (spare_tx, spares) = std::sync::mpsc::sync_channel::<Vec<u8>>(1);
         let worker = Arc::clone(sender);
+        let stop = Arc::new(AtomicBool::new(false));
+        let fetcher_stop = Arc::clone(&stop);
+        let decoder_stop = Arc::clone(&stop);
         let gate = Arc::new(Gate::default());
         let fetch_gate = Arc::clone(&gate);
         // Waits in the fetcher (backoff, the quota) end when the walk drops
         // the pipeline or is interrupted: an abandoned walk sends nothing
         // more after them.
-        let stop: crate::retry::InterruptCheck = {
+        let stopped: InterruptCheck = {
+            let s = Arc::clone(&stop);
             let gate = Arc::clone(&gate);
             let interrupt = sender.interrupt.clone();
-            Arc::new(move || gate.is_closed() || interrupt.as_ref().is_some_and(|f| f()))
+            Arc::new(move || {
+                s.load(Ordering::SeqCst)
+                    || gate.is_closed()
+                    || interrupt.as_ref().is_some_and(|f| f())
+            })
         };
-        // Both threads end when the walk is dropped (its channel ends with
-        // it). The waiting walk polls the interrupt check, not these threads.
-        std::thread::Builder::new()
+        // Both threads end when the pipeline is dropped or closed (see
+        // `Prefetcher`). The waiting walk polls the client's interrupt check,
+        // not these threads.
+        let fetcher = std::thread::Builder::new()
             .name("velip-fetch".to_owned())
             .spawn(move || {
                 let mut seen: HashSet<Cursor> = HashSet::new();
@@ -162,8 +198,11 @@ impl Prefetcher {
                             Err(_) => break,
                         },
                     };
+                    if fetcher_stop.load(Ordering::SeqCst) {
+                        break;
+                    }
                     let buffer = spares.try_recv().unwrap_or_default();
-                    let fetched = worker.fetch_undecoded(&query, buffer, &stop);
+                    let fetched = worker.fetch_undecoded(&query, buffer, &stopped);
                     if let Some(c) = query.cursor() {
                         seen.insert(c.clone());
                     }
@@ -181,10 +220,13 @@ impl Prefetcher {
                 }
             })
             .ok()?;
-        std::thread::Builder::new()
+        let decoder = std::thread::Builder::new()
             .name("velip-decode".to_owned())
             .spawn(move || {
                 while let Ok((fetched, following)) = bodies.recv() {
+                    if decoder_stop.load(Ordering::SeqCst) {
+                        break;
+                    }
                     let answer = match fetched {
                         Ok(Fetched::Undecoded(u)) => {
                             let (answer, body) = u.decode_keeping_body();
@@ -210,6 +252,8 @@ impl Prefetcher {
             requests,
             answers,
             gate,
+            stop,
+            threads: vec![fetcher, decoder],
         })
     }
 }

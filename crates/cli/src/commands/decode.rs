@@ -5,7 +5,7 @@ use std::io::{Read, Write};
 
 use velip_core::decode::{BodyKind, HttpAnswer, WebhookPayload, classify_answer, sniff_body};
 
-use crate::args::DecodeArgs;
+use crate::args::decode::DecodeArgs;
 use crate::exit::Failure;
 
 pub(crate) fn run(a: &DecodeArgs) -> Result<(), Failure> {

@@ -8,21 +8,17 @@ use sha2::Digest as _;
 use velip_blocking::WalkCheckpoint;
 use velip_core::query::{Webhook, WebhookFormat, WebhookMethod};
 
-use crate::args::{Filters, HttpMethod, WebhookType};
+use crate::args::calls::push::{HttpMethod, PushArgs, WebhookType};
 use crate::context::Context;
 use crate::exit::Failure;
 
-/// The webhook options of `calls push`.
-pub(crate) struct PushArgs<'a> {
-    pub(crate) rurl: &'a str,
-    pub(crate) method: Option<HttpMethod>,
-    pub(crate) kind: Option<WebhookType>,
-    pub(crate) headers: &'a [String],
-    pub(crate) user: Option<&'a str>,
-    pub(crate) password: Option<&'a str>,
-    pub(crate) resume: bool,
-    pub(crate) restart: bool,
-    pub(crate) checkpoint: Option<&'a std::path::Path>,
+/// A status line on stdout; a closed stdout does not stop the push (its
+/// checkpoint says where it is).
+macro_rules! status {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
 }
 
 /// What a push's checkpoint file holds (never a secret: the webhook
@@ -59,28 +55,39 @@ fn default_checkpoint(base_url: &str, selection: &[(String, String)]) -> Option<
     Some(dir.join("push").join(format!("{name}.json")))
 }
 
-pub(crate) fn run(ctx: &Context, filters: &Filters, a: &PushArgs<'_>) -> Result<(), Failure> {
-    let mut w = Webhook::new(a.rurl);
-    if let Some(m) = a.method {
+/// The selection with its webhook, validated.
+fn query(a: &PushArgs) -> Result<velip_core::Query, Failure> {
+    let mut w = Webhook::new(a.rurl.as_str());
+    if let Some(m) = a.rurl_method {
         w = w.method(match m {
             HttpMethod::Post => WebhookMethod::Post,
             HttpMethod::Get => WebhookMethod::Get,
         });
     }
-    if let Some(t) = a.kind {
+    if let Some(t) = a.rurl_type {
         w = w.format(match t {
             WebhookType::Json => WebhookFormat::Json,
             WebhookType::Form => WebhookFormat::Form,
         });
     }
-    for h in a.headers {
+    for h in &a.rurl_headers {
         w = w.header_line(h);
     }
     w = w.basic_auth_parts(
-        a.user.map(str::to_owned),
-        a.password.map(velip_core::Secret::from),
+        a.rurl_user.clone(),
+        a.rurl_password.as_deref().map(velip_core::Secret::from),
     )?;
-    let query = filters.builder(5000).webhook(w).build()?;
+    a.filters.query_with(5000, |b| b.webhook(w))
+}
+
+/// The checks made before anything starts (see [`super::check`]).
+pub(crate) fn check(a: &PushArgs) -> Result<(), Failure> {
+    query(a).map(drop)
+}
+
+pub(crate) fn run(ctx: &Context, a: &PushArgs) -> Result<(), Failure> {
+    let query = query(a)?;
+    crate::output::notes::resolved_days(ctx, &a.filters, &query);
     let selection: Vec<(String, String)> = query
         .with_cursor(None)
         .to_redacted_pairs()
@@ -89,7 +96,7 @@ pub(crate) fn run(ctx: &Context, filters: &Filters, a: &PushArgs<'_>) -> Result<
         .collect();
     let cp_path = a
         .checkpoint
-        .map(PathBuf::from)
+        .clone()
         .or_else(|| default_checkpoint(ctx.client.base_url(), &selection));
     let existing: Option<PushCheckpoint> = match (&cp_path, a.restart) {
         (Some(p), false) => velip_store::files::load_json(p)?,
@@ -151,7 +158,7 @@ pub(crate) fn run(ctx: &Context, filters: &Filters, a: &PushArgs<'_>) -> Result<
                     .cursor
                     .as_ref()
                     .map_or_else(|| "first page".to_owned(), |c| format!("last_id {c}"));
-                println!(
+                status!(
                     "page {}: accepted ({}: {}){}",
                     walk.pages_pushed(),
                     at,
@@ -178,10 +185,10 @@ pub(crate) fn run(ctx: &Context, filters: &Filters, a: &PushArgs<'_>) -> Result<
             if let Some(p) = &cp_path {
                 let _ = std::fs::remove_file(p);
             }
-            println!(
+            status!(
                 "pushed {} pages: the service delivers the calls to {}",
                 walk.pages_pushed(),
-                velip_core::scrub::redact_url(a.rurl)
+                velip_core::scrub::redact_url(&a.rurl)
             );
             Ok(())
         }

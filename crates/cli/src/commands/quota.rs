@@ -1,57 +1,35 @@
 //! `velip quota` and `velip auth reset`: the quota ledger for the current
 //! credentials.
 
-use serde_json::json;
-
-use crate::args::RecordFormat;
+use crate::args::output::RecordFormat;
 use crate::context::Context;
 use crate::quota::local;
 
 pub(crate) fn show(ctx: &Context, format: RecordFormat) {
     let Some(r) = ctx.client.quota_report() else {
-        println!("the quota ledger is off (VELIP_STATE_DIR=off): nothing is counted");
+        say!("the quota ledger is off (VELIP_STATE_DIR=off): nothing is counted");
         return;
-    };
-    let rfc = |t: std::time::SystemTime| {
-        chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
     };
     match format {
         RecordFormat::Json => {
-            let v = json!({
-                "host": r.host,
-                "credentials": r.mode.as_str(),
-                "fingerprint": r.fingerprint.to_string(),
-                "list": {
-                    "used": r.list.used,
-                    "limit": r.list.limit,
-                    "window_seconds": r.list.window.as_secs(),
-                    "oldest_expires_at": r.list.oldest_expires_at.map(rfc),
-                },
-                "lookups": {
-                    "day": r.lookups.day.to_string(),
-                    "used": r.lookups.used,
-                    "limit": r.lookups.limit,
-                },
-                "retry_after": r.retry_after.iter().map(|(s, t)| json!({"scope": s.as_str(), "until": rfc(*t)})).collect::<Vec<_>>(),
-                "lockout": r.lockout.as_ref().map(|l| json!({"since": rfc(l.since), "code": l.code, "message": l.message})),
-            });
-            println!("{v:#}");
+            let v = r.to_json();
+            say!("{v:#}");
         }
         RecordFormat::Text => {
-            println!("service       {}", r.host);
-            println!("credentials   {} {}", r.mode.as_str(), r.fingerprint);
+            say!("service       {}", r.host);
+            say!("credentials   {} {}", r.mode.as_str(), r.fingerprint);
             let oldest = r
                 .list
                 .oldest_expires_at
                 .map(|t| format!(" (a slot frees at {})", local(t)))
                 .unwrap_or_default();
-            println!(
+            say!(
                 "list quota    {} of {} in {} s{oldest}",
                 r.list.used,
                 r.list.limit,
                 r.list.window.as_secs()
             );
-            println!(
+            say!(
                 "lookups       {} today ({}), cap {}",
                 r.lookups.used,
                 r.lookups.day,
@@ -61,16 +39,17 @@ pub(crate) fn show(ctx: &Context, format: RecordFormat) {
                 )
             );
             for (scope, until) in &r.retry_after {
-                println!("retry-after   {} until {}", scope.as_str(), local(*until));
+                say!("retry-after   {} until {}", scope.as_str(), local(*until));
             }
-            match &r.lockout {
-                Some(l) => println!(
+            if let Some(l) = &r.lockout {
+                say!(
                     "locked out    since {} (code {}: {}); clear it with `velip auth reset` once the credentials are fixed",
                     local(l.since),
                     l.code,
                     l.message
-                ),
-                None => println!("locked out    no"),
+                );
+            } else {
+                say!("locked out    no");
             }
         }
     }
@@ -78,10 +57,10 @@ pub(crate) fn show(ctx: &Context, format: RecordFormat) {
 
 pub(crate) fn reset(ctx: &Context) {
     if ctx.client.reset_lockout() {
-        println!(
+        say!(
             "lock-out cleared: these credentials may send again (one more failure counts towards a permanent IP ban)"
         );
     } else {
-        println!("these credentials are not locked out");
+        say!("these credentials are not locked out");
     }
 }

@@ -1,7 +1,10 @@
 //! `velip-sandbox`: runs the GetCallStatus simulator until interrupted.
 //!
 //! Prints `VELIP_SANDBOX_URL=...` and the tokens on start (one `KEY=value`
-//! per line, flushed), so scripts and C tests can read them.
+//! per line, flushed), so scripts and C tests can read them; also
+//! `VELIP_BASE_URL=` and `VELIP_TOKEN=`, the variables the `velip` command
+//! and the clients read. `eval "$(velip-sandbox --background)"` starts it in
+//! the background and sets those variables in the calling shell.
 
 use std::io::{BufRead as _, Write as _};
 use std::net::IpAddr;
@@ -118,6 +121,68 @@ struct Args {
     /// Exit when standard input reaches end of file (for test harnesses).
     #[arg(long)]
     exit_on_stdin_eof: bool,
+    /// Start in the background and print `export VELIP_BASE_URL=...`,
+    /// `VELIP_TOKEN=...` and `VELIP_SANDBOX_PID=...` lines for the shell:
+    /// `eval "$(velip-sandbox --background)"`, then `kill $VELIP_SANDBOX_PID`.
+    /// The background sandbox's log is discarded.
+    #[arg(long, conflicts_with = "exit_on_stdin_eof")]
+    background: bool,
+}
+
+/// `--background`: runs this program again without the flag, reads its
+/// `KEY=value` lines until it is ready, and prints them as shell `export`s
+/// (the sandbox goes on running after this process exits).
+fn background() -> ExitCode {
+    use std::process::{Command, Stdio};
+    let args: Vec<std::ffi::OsString> = std::env::args_os()
+        .skip(1)
+        .filter(|a| a != "--background")
+        .collect();
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("velip-sandbox: cannot find this program: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut child = match Command::new(exe)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        // Detached from the calling shell's streams: a caller capturing
+        // them (`$(...)`) must not wait for the sandbox to end.
+        .stderr(Stdio::null())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("velip-sandbox: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let Some(stdout) = child.stdout.take() else {
+        return ExitCode::FAILURE;
+    };
+    let quote = |v: &str| format!("'{}'", v.replace('\'', "'\\''"));
+    let mut out = std::io::stdout().lock();
+    for line in std::io::BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        if let Some((k, v)) = line.split_once('=').filter(|(k, _)| !k.starts_with('#')) {
+            let _ = writeln!(out, "export {k}={}", quote(v));
+        }
+        if line.contains(" calls ready in ") {
+            let _ = writeln!(out, "export VELIP_SANDBOX_PID='{}'", child.id());
+            let _ = writeln!(
+                out,
+                "# velip-sandbox runs in the background; stop it with: kill $VELIP_SANDBOX_PID"
+            );
+            let _ = out.flush();
+            return ExitCode::SUCCESS;
+        }
+    }
+    eprintln!("velip-sandbox: the background sandbox did not start");
+    let _ = child.wait();
+    ExitCode::FAILURE
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
@@ -228,6 +293,9 @@ fn tls_identity(args: &Args) -> Result<Option<TlsIdentity>, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if args.background {
+        return background();
+    }
     let cfg = match config(&args) {
         Ok(c) => c,
         Err(e) => {
@@ -252,6 +320,9 @@ fn main() -> ExitCode {
     if let Some(ca_file) = &args.tls_test_ca {
         let _ = writeln!(out, "VELIP_SANDBOX_CA_FILE={}", ca_file.display());
     }
+    // The names the `velip` command and the clients read.
+    let _ = writeln!(out, "VELIP_BASE_URL={}", sb.url());
+    let _ = writeln!(out, "VELIP_TOKEN={}", sb.token());
     for t in &cfg.tokens {
         let _ = writeln!(
             out,

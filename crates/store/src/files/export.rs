@@ -1,6 +1,6 @@
-//! [`FileExport`]: a walk exported to a CSV, JSON-lines or Parquet file (or
-//! a date-partitioned Parquet dataset), resumable after any failure with no
-//! record twice and none skipped.
+//! [`FileExport`]: a walk exported to a CSV, JSON-lines, XLSX or Parquet
+//! file (or a date-partitioned Parquet dataset), resumable after any
+//! failure with no record twice and none skipped.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -13,6 +13,7 @@ use super::checkpoint::{ExportCheckpoint, VERSION};
 use super::columnar::ParquetPages;
 use super::durable;
 use super::paths::ExportPaths;
+use super::xlsx;
 use crate::rows::csv::{CsvDialect, CsvWriter};
 use crate::rows::jsonl;
 use crate::{Sink, StoreError};
@@ -25,6 +26,9 @@ pub enum FileFormat {
     Csv(CsvDialect),
     /// One JSON object per line.
     Jsonl,
+    /// An XLSX workbook of typed cells (see [`files::xlsx`](super::xlsx)),
+    /// staged as JSON lines while the walk runs and built at the end.
+    Xlsx,
     /// One Parquet file: the columns of [`velip_arrow::schema()`], zstd, a
     /// row group per page (see [`crate::parquet`]).
     Parquet,
@@ -40,6 +44,7 @@ impl FileFormat {
         match self {
             Self::Csv(d) => d.tag(),
             Self::Jsonl => "jsonl",
+            Self::Xlsx => "xlsx",
             Self::Parquet => "parquet",
             Self::ParquetByDate => "parquet;partition-by=date",
         }
@@ -98,19 +103,23 @@ enum Rows {
     Jsonl(BufWriter<File>),
     /// Parquet: each page a durable segment before its checkpoint.
     Parquet(Box<ParquetPages>),
+    /// The staging file of a workbook (JSON lines of typed cells).
+    Xlsx(BufWriter<File>),
 }
 
-/// An export of a walk to a CSV, JSON-lines or Parquet file, or to a
+/// An export of a walk to a CSV, JSON-lines, XLSX or Parquet file, or to a
 /// date-partitioned Parquet dataset.
 ///
-/// CSV and JSON lines: records go to `OUT.partial`, entries without a
+/// CSV, JSON lines and XLSX: records go to `OUT.partial` (for XLSX, a
+/// staging file of typed cells from which the workbook is built by
+/// [`finish`](Self::finish)), entries without a
 /// readable call id to `OUT.rejected.jsonl`; after each page both are
 /// flushed and synced, then `OUT.checkpoint.json` is replaced (durably)
 /// with the walk's checkpoint and the byte lengths it counts. A resume cuts
 /// both files back to those lengths (dropping a page half written when the
 /// process died) and continues the walk from the checkpoint: no record
 /// twice, none skipped. On success the partial file is renamed to `OUT`
-/// and the checkpoint removed.
+/// (or the workbook built from it) and the checkpoint removed.
 ///
 /// Parquet ([`FileFormat::Parquet`]): each page becomes an Arrow batch and
 /// a durable segment of a hidden spool ([`ParquetFile`](crate::parquet::ParquetFile));
@@ -252,7 +261,11 @@ impl FileExport {
         let writer = BufWriter::with_capacity(1 << 16, file);
         let rows = match format {
             FileFormat::Csv(d) => Rows::Csv(Box::new(CsvWriter::new(writer, d))),
-            _ => Rows::Jsonl(writer),
+            FileFormat::Xlsx => Rows::Xlsx(writer),
+            // The Parquet formats are opened by `open_parquet`, never here.
+            FileFormat::Jsonl | FileFormat::Parquet | FileFormat::ParquetByDate => {
+                Rows::Jsonl(writer)
+            }
         };
         let rejected = open_rejected(&paths.rejected, cp.rejected_bytes)?;
         let walk = cp.walk.clone();
@@ -336,7 +349,7 @@ impl FileExport {
                 c.flush().map_err(err)?;
                 c.get_ref().get_ref()
             }
-            Rows::Jsonl(w) => {
+            Rows::Jsonl(w) | Rows::Xlsx(w) => {
                 w.flush().map_err(err)?;
                 w.get_ref()
             }
@@ -347,10 +360,44 @@ impl FileExport {
         f.stream_position().map_err(err)
     }
 
-    /// Removes the checkpoint and renames the partial file to the output.
+    /// Ends an export whose walk failed. When no page was committed (an
+    /// error on the first request, such as an authentication failure), its
+    /// files are removed: there is nothing to resume, and the same command
+    /// starts afresh next time. Otherwise they are kept for a resume.
+    /// Returns whether they were kept.
     ///
     /// # Errors
-    /// [`StoreError::Io`].
+    /// [`StoreError::Io`] when a file cannot be removed.
+    pub fn abandon(self) -> Result<bool, StoreError> {
+        if self.cp.pages > 0 {
+            return Ok(true);
+        }
+        drop(self.rows);
+        drop(self.rejected);
+        for p in [
+            &self.paths.checkpoint,
+            &self.paths.partial,
+            &self.paths.rejected,
+        ] {
+            match std::fs::remove_file(p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::io(p, e)),
+            }
+        }
+        Ok(false)
+    }
+
+    /// Removes the checkpoint and renames the partial file to the output;
+    /// for XLSX, builds the workbook from the staging file first (to
+    /// `OUT.building`, renamed to `OUT`), and removes the staging file.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`]; for XLSX also [`StoreError::Output`] for more
+    /// records than a sheet holds ([`xlsx::MAX_RECORDS`]) and
+    /// [`StoreError::Checkpoint`] for a damaged staging file. The
+    /// checkpoint is kept, so running the export again with resume builds
+    /// the workbook again.
     pub fn finish(mut self) -> Result<ExportSummary, StoreError> {
         self.sync_data()?;
         let rejected_file = if let Some(mut r) = self.rejected.take() {
@@ -361,18 +408,35 @@ impl FileExport {
         } else {
             None
         };
-        let (files, bytes) = if let Rows::Parquet(pages) = self.rows {
-            // Spliced, synced and renamed into place; a crash before the
-            // checkpoint is removed finds the output finished on resume.
-            let done = pages.finish()?;
-            (done.files, done.bytes)
-        } else {
-            drop(self.rows);
-            std::fs::rename(&self.paths.partial, &self.paths.out)
-                .map_err(|e| StoreError::io(&self.paths.out, e))?;
-            durable::sync_parent(&self.paths.out)?;
-            let bytes = std::fs::metadata(&self.paths.out).map_or(0, |m| m.len());
-            (vec![self.paths.out.clone()], bytes)
+        let (files, bytes) = match self.rows {
+            Rows::Parquet(pages) => {
+                // Spliced, synced and renamed into place; a crash before the
+                // checkpoint is removed finds the output finished on resume.
+                let done = pages.finish()?;
+                (done.files, done.bytes)
+            }
+            Rows::Xlsx(w) => {
+                drop(w);
+                let mut building = self.paths.out.as_os_str().to_owned();
+                building.push(".building");
+                let building = std::path::PathBuf::from(building);
+                xlsx::build(&self.paths.partial, &building)?;
+                std::fs::rename(&building, &self.paths.out)
+                    .map_err(|e| StoreError::io(&self.paths.out, e))?;
+                durable::sync_parent(&self.paths.out)?;
+                std::fs::remove_file(&self.paths.partial)
+                    .map_err(|e| StoreError::io(&self.paths.partial, e))?;
+                let bytes = std::fs::metadata(&self.paths.out).map_or(0, |m| m.len());
+                (vec![self.paths.out.clone()], bytes)
+            }
+            rows => {
+                drop(rows);
+                std::fs::rename(&self.paths.partial, &self.paths.out)
+                    .map_err(|e| StoreError::io(&self.paths.out, e))?;
+                durable::sync_parent(&self.paths.out)?;
+                let bytes = std::fs::metadata(&self.paths.out).map_or(0, |m| m.len());
+                (vec![self.paths.out.clone()], bytes)
+            }
         };
         std::fs::remove_file(&self.paths.checkpoint)
             .map_err(|e| StoreError::io(&self.paths.checkpoint, e))?;
@@ -391,10 +455,24 @@ impl FileExport {
 
 impl Sink for FileExport {
     fn write_page(&mut self, page: &Page, walk: &WalkCheckpoint) -> Result<(), StoreError> {
+        if matches!(self.rows, Rows::Xlsx(_))
+            && self.cp.records + page.records.len() as u64 > xlsx::MAX_RECORDS
+        {
+            return Err(StoreError::Output(format!(
+                "an XLSX sheet holds at most {} records and this selection has more: narrow it (by campaign or period), or export to CSV or JSON lines",
+                xlsx::MAX_RECORDS
+            )));
+        }
         match &mut self.rows {
             Rows::Csv(c) => {
                 for r in &page.records {
                     c.record(r)
+                        .map_err(|e| StoreError::io(&self.paths.partial, e))?;
+                }
+            }
+            Rows::Xlsx(w) => {
+                for r in &page.records {
+                    xlsx::stage_record(w, r)
                         .map_err(|e| StoreError::io(&self.paths.partial, e))?;
                 }
             }

@@ -1,11 +1,12 @@
-//! File sinks: an export to CSV, JSON lines, Parquet or a date-partitioned
-//! Parquet dataset, resumable, with its checkpoint file.
+//! File sinks: an export to CSV, JSON lines, XLSX, Parquet or a
+//! date-partitioned Parquet dataset, resumable, with its checkpoint file.
 
 mod checkpoint;
 mod columnar;
 mod durable;
 mod export;
 mod paths;
+pub mod xlsx;
 
 pub use checkpoint::ExportCheckpoint;
 pub use durable::{load_json, save_json};

@@ -1,5 +1,8 @@
-//! CSV rows: the documented, stable columns, in two dialects.
+//! CSV rows: the documented, stable columns, in two dialects, with cells
+//! that a spreadsheet would run as formulas neutralised (one rule, here:
+//! [`neutralize_formula`]).
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use velip_core::money::to_brl_string;
@@ -18,6 +21,9 @@ use velip_core::{CallRecord, Decimal};
 ///   object, `{}` when none.
 /// - `problems`: the fields that could not be read (each then empty), as a
 ///   JSON list of `{"field", "raw", "rule"}`; empty for a clean record.
+///
+/// Text that comes verbatim from the service (see [`neutralize_formula`])
+/// gets a leading `'` when a spreadsheet would run it as a formula.
 pub const COLUMNS: &[&str] = &[
     "call_id",
     "status",
@@ -65,6 +71,66 @@ impl CsvDialect {
     }
 }
 
+/// The characters that make a spreadsheet read a cell as a formula (OWASP's
+/// CSV injection list): `=`, `+`, `-`, `@`, tab and carriage return.
+pub const FORMULA_TRIGGERS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell of free text as a spreadsheet cannot run it: a leading `'` when
+/// the text starts with one of [`FORMULA_TRIGGERS`] (OWASP's advice;
+/// spreadsheets show the apostrophe, and programs can strip it).
+///
+/// Applied only to the text velip does not format itself, the columns a
+/// caller or the service fills in: `campaign_ref`, `correlation_id`,
+/// `origin`, `route`, `recording_url`, `dtmf`, a `status` or `amd` text
+/// velip does not know, and a `destination` that is not a phone number.
+/// Cells velip writes from typed values are never changed, so `+5511999999999`
+/// (E.164), negative amounts, dates, counts and the JSON columns (`{...}`,
+/// `[...]`) stay exactly as documented. JSON lines, Parquet and XLSX cells
+/// are typed and never changed.
+///
+/// ```
+/// use velip_store::rows::csv::neutralize_formula;
+/// assert_eq!(neutralize_formula("=HYPERLINK(\"http://x\")"), "'=HYPERLINK(\"http://x\")");
+/// assert_eq!(neutralize_formula("-2+3"), "'-2+3");
+/// assert_eq!(neutralize_formula("promo-nov"), "promo-nov");
+/// ```
+pub fn neutralize_formula(cell: &str) -> Cow<'_, str> {
+    if cell.starts_with(FORMULA_TRIGGERS) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// Free text (see [`neutralize_formula`]); empty when absent.
+fn text(v: Option<&str>) -> String {
+    v.map(|t| neutralize_formula(t).into_owned())
+        .unwrap_or_default()
+}
+
+/// The `extra` column: the other keys as a JSON object, `{}` when none.
+pub(crate) fn extra_json(r: &CallRecord) -> String {
+    serde_json::to_string(&r.extra).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// The `problems` column: a JSON list, empty for a clean record.
+pub(crate) fn problems_json(r: &CallRecord) -> String {
+    if r.problems.is_empty() {
+        String::new()
+    } else {
+        serde_json::to_string(&r.problems).unwrap_or_default()
+    }
+}
+
+/// A `status`/`amd` text: the wire text; one velip does not know is free
+/// text (see [`neutralize_formula`]).
+fn known_or_text(wire: Option<&str>, known: bool) -> String {
+    match wire {
+        Some(w) if known => w.to_owned(),
+        other => text(other),
+    }
+}
+
 fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
@@ -77,37 +143,57 @@ fn dec(v: Option<Decimal>, comma: bool) -> String {
     }
 }
 
-/// The cells of one record, in [`COLUMNS`] order.
+/// The cells of one record, in [`COLUMNS`] order (free text neutralised, see
+/// [`neutralize_formula`]).
 pub fn cells(r: &CallRecord, dialect: CsvDialect) -> Vec<String> {
+    use velip_core::{AmdResult, CallStatus, Destination};
     let comma = dialect == CsvDialect::PtBr;
+    let destination = match &r.destination {
+        Some(Destination::Raw(t)) => text(Some(t)),
+        other => opt(other.as_ref()),
+    };
     vec![
         r.call_id.to_string(),
-        opt(r.status.as_ref()),
-        opt(r.amd.as_ref()),
+        known_or_text(
+            r.status.as_ref().map(CallStatus::as_wire),
+            !matches!(r.status, Some(CallStatus::Other(_))),
+        ),
+        known_or_text(
+            r.amd.as_ref().map(AmdResult::as_wire),
+            !matches!(r.amd, Some(AmdResult::Other(_))),
+        ),
         opt(r.campaign_id),
-        r.campaign_ref.clone().unwrap_or_default(),
-        r.correlation_id.clone().unwrap_or_default(),
-        r.origin.clone().unwrap_or_default(),
-        opt(r.destination.as_ref()),
+        text(r.campaign_ref.as_deref()),
+        text(r.correlation_id.as_deref()),
+        text(r.origin.as_deref()),
+        destination,
         opt(r.date),
         opt(r.dial_time),
         opt(r.answer_time),
         opt(r.hangup_time),
         opt(r.duration_seconds),
-        r.dtmf.join("|"),
+        neutralize_formula(&r.dtmf.join("|")).into_owned(),
         r.dtmf.len().to_string(),
-        r.route.clone().unwrap_or_default(),
+        text(r.route.as_deref()),
         dec(r.rate, comma),
         dec(r.value, comma),
-        r.recording_url.clone().unwrap_or_default(),
+        text(r.recording_url.as_deref()),
         opt(r.recording_seconds),
-        serde_json::to_string(&r.extra).unwrap_or_else(|_| "{}".to_owned()),
-        if r.problems.is_empty() {
-            String::new()
-        } else {
-            serde_json::to_string(&r.problems).unwrap_or_default()
-        },
+        extra_json(r),
+        problems_json(r),
     ]
+}
+
+/// A `csv` error as the I/O error it is (a closed pipe stays
+/// [`std::io::ErrorKind::BrokenPipe`]), else as an `other` I/O error.
+fn io_error(e: csv::Error) -> std::io::Error {
+    if !e.is_io_error() {
+        return std::io::Error::other(e);
+    }
+    match e.into_kind() {
+        csv::ErrorKind::Io(io) => io,
+        _ => std::io::Error::other("CSV row cannot be written"),
+    }
 }
 
 /// A CSV writer over any output.
@@ -143,7 +229,7 @@ impl<W: Write> CsvWriter<W> {
         } else {
             self.inner.write_record(COLUMNS)
         };
-        result.map_err(std::io::Error::other)
+        result.map_err(io_error)
     }
 
     /// One record.
@@ -153,7 +239,7 @@ impl<W: Write> CsvWriter<W> {
     pub fn record(&mut self, r: &CallRecord) -> std::io::Result<()> {
         self.inner
             .write_record(cells(r, self.dialect))
-            .map_err(std::io::Error::other)
+            .map_err(io_error)
     }
 
     /// Flushes the CSV buffer into the output, and the output.
