@@ -60,6 +60,7 @@ from velip._velip import (
     parse_webhook,
 )
 from velip._async import AsyncClient
+from velip._columnar import arrow_schema
 
 
 def _configure_logging() -> None:
@@ -106,6 +107,7 @@ __all__ = [
     "VelipError",
     "Violation",
     "__version__",
+    "arrow_schema",
     "parse_brl_decimal",
     "parse_response",
     "parse_webhook",
