@@ -1,6 +1,6 @@
-//! Walks as Arrow data, through the Arrow PyCapsule interface: a walk's
+//! Walks as Arrow data, through the Arrow `PyCapsule` interface: a walk's
 //! pages as an Arrow C stream (`__arrow_c_stream__`, read by pyarrow,
-//! polars, DuckDB without copies), one page as an Arrow C array
+//! polars, `DuckDB` without copies), one page as an Arrow C array
 //! (`__arrow_c_array__`), and a finished collection of batches as a stream.
 //! The batches are `velip_arrow`'s (one schema, built from the typed
 //! records: no JSON, no Python object per record); pandas and polars
@@ -22,7 +22,7 @@ use velip_core::CallRecord;
 use crate::errors;
 use crate::iter::State;
 
-/// Capsule names the Arrow PyCapsule interface prescribes.
+/// Capsule names the Arrow `PyCapsule` interface prescribes.
 const STREAM: &std::ffi::CStr = c"arrow_array_stream";
 const SCHEMA: &std::ffi::CStr = c"arrow_schema";
 const ARRAY: &std::ffi::CStr = c"arrow_array";
@@ -70,7 +70,7 @@ impl Iterator for Pages {
     type Item = Result<Vec<CallRecord>, PageError>;
 
     /// One page, with the GIL released while it is fetched: the consumer
-    /// may call in holding it (polars) or not (pyarrow, DuckDB's threads);
+    /// may call in holding it (polars) or not (pyarrow, the threads of `DuckDB`);
     /// attaching is cheap when it is held, and the walk's interrupt check
     /// sees Ctrl-C either way.
     fn next(&mut self) -> Option<Self::Item> {
@@ -155,6 +155,10 @@ impl PyArrowSchema {
 
     /// The call-record schema (`velip_arrow::schema()`, with its field
     /// metadata) as an `arrow_schema` capsule.
+    #[expect(
+        clippy::unused_self,
+        reason = "a method of the Arrow PyCapsule protocol"
+    )]
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
         schema_capsule(py)
     }
@@ -181,6 +185,10 @@ impl PyArrowBatch {
     }
 
     /// The batch's schema as an `arrow_schema` capsule.
+    #[expect(
+        clippy::unused_self,
+        reason = "a method of the Arrow PyCapsule protocol"
+    )]
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
         schema_capsule(py)
     }
@@ -227,6 +235,10 @@ impl PyArrowStream {
     }
 
     /// The schema as an `arrow_schema` capsule.
+    #[expect(
+        clippy::unused_self,
+        reason = "a method of the Arrow PyCapsule protocol"
+    )]
     fn __arrow_c_schema__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyCapsule>> {
         schema_capsule(py)
     }

@@ -282,12 +282,19 @@ impl PyAsyncCallIterator {
     /// ``CallIterator.to_arrow``. No ``__arrow_c_stream__`` here: a stream
     /// consumer would read the pages on the event loop, blocking it for the
     /// whole walk; ``await it.to_arrow()`` and hand the table over instead.
+    ///
+    /// Raises: ``ImportError`` without pyarrow; what ``async for`` over the
+    /// walk raises (the pages fetched before the error are kept for the
+    /// next ``to_arrow()``); ``CancelledError`` when cancelled.
     fn to_arrow<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.in_worker_columnar(py, "to_arrow", None)
     }
 
     /// Every call left as a typed ``pandas.DataFrame`` (an awaitable, made
     /// in a worker thread); see ``CallIterator.to_pandas``.
+    ///
+    /// Raises: ``ImportError`` without pandas or pyarrow; ``ValueError`` for
+    /// another ``dtype_backend``; what ``to_arrow()`` raises.
     #[pyo3(signature = (*, dtype_backend = "numpy_nullable"))]
     fn to_pandas<'py>(&self, py: Python<'py>, dtype_backend: &str) -> PyResult<Bound<'py, PyAny>> {
         self.in_worker_columnar(py, "to_pandas", Some(dtype_backend))
@@ -295,6 +302,8 @@ impl PyAsyncCallIterator {
 
     /// Every call left as a ``polars.DataFrame`` (an awaitable, made in a
     /// worker thread); see ``CallIterator.to_polars``.
+    ///
+    /// Raises: ``ImportError`` without polars; what ``to_arrow()`` raises.
     fn to_polars<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.in_worker_columnar(py, "to_polars", None)
     }

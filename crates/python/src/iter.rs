@@ -124,7 +124,9 @@ impl State {
     /// The records of the rest of the current page, or else of the next
     /// page (call without the GIL; the walk's `limit` already bounds what
     /// it hands over); the page's own allocation when it is taken whole.
-    pub(crate) fn next_records(&mut self) -> Option<Result<Vec<CallRecord>, velip_blocking::Error>> {
+    pub(crate) fn next_records(
+        &mut self,
+    ) -> Option<Result<Vec<CallRecord>, velip_blocking::Error>> {
         if let Err(e) = self.fill()? {
             return Some(Err(e));
         }
@@ -522,7 +524,7 @@ impl PyCallIterator {
         self.collect_blocking(py)
     }
 
-    /// The Arrow PyCapsule interface: the rest of the walk as an Arrow C
+    /// The Arrow ``PyCapsule`` interface: the rest of the walk as an Arrow C
     /// stream (`ArrowArrayStream`), one batch per page, read by
     /// ``pa.table(it)``, ``pa.RecordBatchReader.from_stream(it)``,
     /// ``pl.from_arrow(it)``, ``pl.DataFrame(it)`` and

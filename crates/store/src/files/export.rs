@@ -295,12 +295,11 @@ impl FileExport {
         resumed: Option<ExportCheckpoint>,
     ) -> Result<(Self, WalkCheckpoint), StoreError> {
         let dataset = format.is_dataset();
-        let (pages, cp) = match resumed {
-            Some(cp) => (ParquetPages::resume(&paths.out, dataset, cp.pages)?, cp),
-            None => {
-                let pages = ParquetPages::create(&paths.out, dataset)?;
-                (pages, new_checkpoint(selection, format))
-            }
+        let (pages, cp) = if let Some(cp) = resumed {
+            (ParquetPages::resume(&paths.out, dataset, cp.pages)?, cp)
+        } else {
+            let pages = ParquetPages::create(&paths.out, dataset)?;
+            (pages, new_checkpoint(selection, format))
         };
         paths.partial = pages.side_path().to_path_buf();
         if let Some(part) = pages.part() {
@@ -472,8 +471,7 @@ impl Sink for FileExport {
             }
             Rows::Xlsx(w) => {
                 for r in &page.records {
-                    xlsx::stage_record(w, r)
-                        .map_err(|e| StoreError::io(&self.paths.partial, e))?;
+                    xlsx::stage_record(w, r).map_err(|e| StoreError::io(&self.paths.partial, e))?;
                 }
             }
             Rows::Jsonl(w) => {

@@ -22,8 +22,8 @@ pub struct ExportPaths {
 /// reader of Hive-style datasets skips names starting with `.`).
 pub(crate) const DATASET_CHECKPOINT: &str = ".velip-export.checkpoint.json";
 /// Folder of a dataset export's rejected entries inside the dataset
-/// (`_rejected/part-00003.jsonl`: Spark, Hive, Trino, pyarrow and DuckDB's
-/// `**/*.parquet` globs skip it).
+/// (`_rejected/part-00003.jsonl`: the `**/*.parquet` globs of Spark, Hive,
+/// Trino, pyarrow and `DuckDB` skip it).
 pub(crate) const DATASET_REJECTED: &str = "_rejected";
 
 /// Refuses standard output as the place of an export.

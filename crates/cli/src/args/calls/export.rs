@@ -61,6 +61,6 @@ pub(crate) enum ExportFormat {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum PartitionBy {
-    /// The call date (America/Sao_Paulo): a folder per day.
+    /// The call date (the service's calendar, São Paulo): a folder per day.
     Date,
 }
