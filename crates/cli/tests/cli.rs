@@ -613,7 +613,7 @@ fn decode_with_http_status_classifies_as_the_client_does() {
             stderr(o)
                 .lines()
                 .find(|l| l.starts_with("error: "))
-                .map(|l| l.to_owned())
+                .map(ToOwned::to_owned)
                 .unwrap_or_default()
         };
         let (l, d) = (error_line(&live), error_line(&decoded));

@@ -140,6 +140,21 @@ impl FileExport {
         mode: ResumeMode,
     ) -> Result<(Self, WalkCheckpoint), StoreError> {
         let paths = ExportPaths::for_output(out)?;
+        // One export of a file at a time: the partial file is locked for
+        // the whole run (a second `--resume` from an overlapping cron run
+        // is refused before it spends any quota), and only then truncated.
+        let mut file = open_rw(&paths.partial, false)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Output(format!(
+                    "another export to {} is running ({} is locked): let it finish, or stop it first",
+                    paths.out.display(),
+                    paths.partial.display()
+                )));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::io(&paths.partial, e)),
+        }
         let existing = match mode {
             ResumeMode::Restart => None,
             _ => ExportCheckpoint::load(&paths.checkpoint)?,
@@ -164,7 +179,9 @@ impl FileExport {
             (_, None) => None,
         };
 
-        let mut file = open_rw(&paths.partial, resumed.is_none())?;
+        if resumed.is_none() {
+            cut_to(&mut file, &paths.partial, 0)?;
+        }
         let cp = if let Some(cp) = resumed {
             let have = file.metadata().map_or(0, |m| m.len());
             if have < cp.data_bytes {
