@@ -186,6 +186,21 @@ fn open_rejected(path: &Path, len: u64) -> Result<Option<BufWriter<File>>, Store
     Ok(Some(BufWriter::new(f)))
 }
 
+/// Opens the partial file of `paths` and locks it, or says that another
+/// export of the same output holds it.
+fn lock_partial(paths: &ExportPaths) -> Result<File, StoreError> {
+    let file = open_rw(&paths.partial, false)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Output(format!(
+            "another export to {} is running ({} is locked): let it finish, or stop it first",
+            paths.out.display(),
+            paths.partial.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::io(&paths.partial, e)),
+    }
+}
+
 /// Cuts `file` back to `len` bytes and positions at its end.
 fn cut_to(file: &mut File, path: &Path, len: u64) -> Result<(), StoreError> {
     file.set_len(len)
@@ -215,6 +230,15 @@ impl FileExport {
         } else {
             ExportPaths::for_output(out)?
         };
+        // One export of a file at a time: the partial file is locked for
+        // the whole run (a second `--resume` from an overlapping cron run
+        // is refused before it spends any quota), and only then truncated.
+        // (Parquet outputs keep their own spool files.)
+        let held = if format.is_parquet() {
+            None
+        } else {
+            Some(lock_partial(&paths)?)
+        };
         let existing = match mode {
             ResumeMode::Restart => None,
             _ => ExportCheckpoint::load(&paths.checkpoint)?,
@@ -242,7 +266,13 @@ impl FileExport {
         if format.is_parquet() {
             return Self::open_parquet(paths, format, selection, resumed);
         }
-        let mut file = open_rw(&paths.partial, resumed.is_none())?;
+        let mut file = match held {
+            Some(f) => f,
+            None => lock_partial(&paths)?,
+        };
+        if resumed.is_none() {
+            cut_to(&mut file, &paths.partial, 0)?;
+        }
         let cp = if let Some(cp) = resumed {
             let have = file.metadata().map_or(0, |m| m.len());
             if have < cp.data_bytes {

@@ -40,7 +40,11 @@ fn not_stdout(out: &Path) -> Result<(), StoreError> {
 impl ExportPaths {
     /// The files of an export to `out`, after checking that `out` can be
     /// written: not a folder (`--out .`), in a folder that exists, not
-    /// standard output (`-`: a stream cannot be resumed).
+    /// standard output (`-`: a stream cannot be resumed), not a device, pipe
+    /// or socket (the output is renamed into place, which would replace
+    /// `/dev/null` or a FIFO with a file). A symbolic link is followed: the
+    /// export is written (and renamed into place) next to the file it names,
+    /// and the link is kept.
     ///
     /// # Errors
     /// [`StoreError::Output`] saying what is wrong with `out`.
@@ -56,6 +60,17 @@ impl ExportPaths {
                 "{} is a folder: give a file name such as {}",
                 out.display(),
                 Path::new(out).join("calls.csv").display()
+            )));
+        }
+        let out = &resolve_link(out)?;
+        if let Ok(meta) = std::fs::metadata(out)
+            && !meta.is_file()
+        {
+            return Err(StoreError::Output(format!(
+                "{} is not a regular file (a device, pipe or socket): an export writes {}.partial and \
+                 renames it into place; give a file name, or stream with `velip calls list`",
+                out.display(),
+                out.display()
             )));
         }
         let parent = match out.parent() {
@@ -74,7 +89,7 @@ impl ExportPaths {
             PathBuf::from(s)
         };
         Ok(Self {
-            out: out.to_path_buf(),
+            out: out.clone(),
             partial: with(".partial"),
             checkpoint: with(".checkpoint.json"),
             rejected: with(".rejected.jsonl"),
@@ -122,4 +137,26 @@ impl ExportPaths {
             rejected: dir.join(DATASET_REJECTED),
         })
     }
+}
+
+/// `out`, or the file it names when it is a symbolic link (resolved
+/// through every link; the named file may not exist yet).
+fn resolve_link(out: &Path) -> Result<PathBuf, StoreError> {
+    let mut path = out.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&path) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = std::fs::read_link(&path).map_err(|e| StoreError::io(&path, e))?;
+                path = match path.parent() {
+                    Some(dir) if target.is_relative() => dir.join(target),
+                    _ => target,
+                };
+            }
+            _ => return Ok(path),
+        }
+    }
+    Err(StoreError::Output(format!(
+        "{} is a symbolic link in a loop",
+        out.display()
+    )))
 }
