@@ -60,6 +60,7 @@ from velip._velip import (
     parse_webhook,
 )
 from velip._async import AsyncClient
+from velip._columnar import arrow_schema
 from velip import webhooks
 
 
@@ -107,6 +108,7 @@ __all__ = [
     "VelipError",
     "Violation",
     "__version__",
+    "arrow_schema",
     "parse_brl_decimal",
     "parse_response",
     "parse_webhook",

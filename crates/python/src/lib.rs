@@ -13,6 +13,7 @@
 #![allow(clippy::needless_pass_by_value)]
 
 mod args;
+mod arrow;
 mod async_iter;
 mod cancel;
 mod client;
@@ -72,6 +73,9 @@ fn _velip(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<async_iter::PyAsyncCallIterator>()?;
     m.add_class::<cancel::PyCancel>()?;
     m.add_function(wrap_pyfunction!(client::_async_iterator, m)?)?;
+    m.add_class::<arrow::PyArrowSchema>()?;
+    m.add_class::<arrow::PyArrowBatch>()?;
+    m.add_class::<arrow::PyArrowStream>()?;
     m.add_class::<record::PyCallRecord>()?;
     m.add_class::<page::PyPage>()?;
     m.add_class::<phone::PyPhoneNumber>()?;
