@@ -4,12 +4,7 @@ Called by scripts/bench after the release builds; see BENCHMARKS.md. Every
 figure is measured in this run, on this machine; ratios compare clients
 measured in the same run against the same sandbox process.
 
-Usage: run.py --target-dir DIR --python PY --out REPORT.md [--quick] [--only SECTION,...]
-
-Sections: decode (1), e2e (2, 5, 6), memory (3), serving (4), quota (7),
-sync (8). `--only sync` runs one section (its release builds must exist:
-`cargo build --release -p velip-sandbox -p velip-cli`; PostgreSQL figures
-need `VELIP_TEST_POSTGRES_URL`, e.g. under `scripts/with-postgres`).
+Usage: run.py --target-dir DIR --python PY --out REPORT.md [--quick]
 """
 
 from __future__ import annotations
@@ -104,7 +99,8 @@ def criterion(target: Path) -> List[Dict[str, Any]]:
     return rows
 
 
-SECTIONS = ("decode", "e2e", "memory", "serving", "quota", "sync")
+# The sections of the report, by the name --only takes.
+SECTIONS = ("decode", "e2e", "memory", "serving", "quota", "webhook", "sync")
 
 
 def main() -> None:
@@ -115,12 +111,13 @@ def main() -> None:
     ap.add_argument("--c-env", default="", help="LD_LIBRARY_PATH for the C walk")
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--quick", action="store_true", help="smaller data, one round")
-    ap.add_argument("--only", default="", help="comma-separated sections: " + ",".join(SECTIONS))
+    ap.add_argument("--only", default="", metavar="SECTIONS",
+                    help="comma-separated sections to run: " + ", ".join(SECTIONS) + " (default: all)")
     a = ap.parse_args()
     only = {x.strip() for x in a.only.split(",") if x.strip()}
     unknown = only - set(SECTIONS)
     if unknown:
-        ap.error(f"unknown sections {sorted(unknown)}; known: {', '.join(SECTIONS)}")
+        ap.error(f"--only: unknown section(s) {', '.join(sorted(unknown))}; known: {', '.join(SECTIONS)}")
 
     def want(section: str) -> bool:
         return not only or section in only
@@ -138,93 +135,86 @@ def main() -> None:
     if want("decode"):
         report["decode"] = criterion(a.target_dir)
 
-    # 2, 5 and 6. End to end against one sandbox process.
+    # 2 and 5. End to end against one sandbox process.
     if want("e2e"):
-        e2e(report, a, sandbox_bin, walk_bin, e2e_calls, rounds)
+        with SandboxProcess(sandbox_bin, e2e_calls) as sb:
+            out = run([a.python, str(ROOT / "benches/python/bench_e2e.py"), sb.url, sb.token, "--rounds", str(rounds)])
+            report["python_e2e"] = last_json(out)
+            out = run([a.python, str(ROOT / "benches/python/bench_async.py"), sb.url, sb.token, "--rounds", str(rounds)])
+            report["python_async"] = last_json(out)
+            walks: Dict[str, List[float]] = {"rust": [], "c": []}
+            for _ in range(rounds):
+                walks["rust"].append(last_json(run([str(walk_bin), sb.url, sb.token]))["records_per_s"])
+                if a.c_walk:
+                    env = dict(os.environ, LD_LIBRARY_PATH=a.c_env)
+                    walks["c"].append(last_json(run([str(a.c_walk), sb.url, sb.token], env=env))["records_per_s"])
+            report["walks"] = {k: sorted(v)[len(v) // 2] for k, v in walks.items() if v}
+            report["e2e_calls"] = e2e_calls
 
+    # 3. Streaming memory: CLI export and Python iteration, 10,000 vs big.
     tmp = a.target_dir / "bench-tmp"
     tmp.mkdir(exist_ok=True)
-    # 3. Streaming memory: CLI export and Python iteration, 10,000 vs big.
     if want("memory"):
-        memory(report, a, sandbox_bin, velip_bin, tmp, big)
+        mem: Dict[str, Dict[int, float]] = {"cli_export": {}, "python_iter": {}}
+        for calls in (10_000, big):
+            with SandboxProcess(sandbox_bin, calls) as sb:
+                out_file = tmp / f"export-{calls}.csv"
+                for p in (out_file, Path(str(out_file) + ".checkpoint.json")):
+                    p.unlink(missing_ok=True)
+                env = dict(os.environ, VELIP_TOKEN=sb.token)
+                mem["cli_export"][calls] = peak_rss(
+                    [str(velip_bin), "--base-url", sb.url, "-q", "calls", "export",
+                     "--date-start", "2000-01-01", "--date-end", "2100-12-31", "--out", str(out_file)], env=env)
+                out_file.unlink(missing_ok=True)
+                mem["python_iter"][calls] = peak_rss(
+                    [a.python, str(ROOT / "benches/python/mem_iter.py"), sb.url, sb.token])
+        report["memory"] = {k: {str(c): v for c, v in d.items()} for k, d in mem.items()}
+        report["memory_big"] = big
+
     # 4. The sandbox's own serving rate.
     if want("serving"):
-        serving(report, sandbox_bin, big)
+        with SandboxProcess(sandbox_bin, big) as sb:
+            import urllib.request
+            import urllib.parse
+
+            t0 = time.perf_counter()
+            n = 0
+            cursor = None
+            pages = 0
+            while pages < 40:
+                form = {"maxreg": "5000", "date_start": "2000-01-01", "date_end": "2100-12-31"}
+                if cursor:
+                    form["last_id"] = cursor
+                req = urllib.request.Request(sb.url + "/api/v2/GetCallStatus.php",
+                                             data=urllib.parse.urlencode(form).encode(),
+                                             headers={"Authorization": f"Bearer {sb.token}"})
+                with urllib.request.urlopen(req) as r:
+                    body = r.read()
+                pages += 1
+                n += body.count(b'"cd_id"')
+                m = re.search(rb'"next_id":"?(\d+)', body)
+                if not m:
+                    break
+                cursor = m.group(1).decode()
+            secs = time.perf_counter() - t0
+            report["sandbox_serving"] = {"records": n, "seconds": secs, "records_per_s": n / secs,
+                                         "rss_mib": sb.rss_mib()}
 
     # 7. Quota-bound exports: 30 pages against a quota of 10 per 5 s.
     if want("quota"):
         report["quota"] = quota_bench(sandbox_bin, velip_bin, tmp)
 
-    # 8. velip sync: initial load of `big` calls, then an incremental run.
+    # 8. The webhook receiver against a FastAPI + SQLite receiver.
+    if want("webhook"):
+        report["webhook"] = webhook_bench(rel, a.python, tmp, a.quick)
+
+    # 9. velip sync: initial load of `big` calls, then an incremental run.
     if want("sync"):
         report["sync"] = sync_bench(sandbox_bin, velip_bin, tmp, big)
 
     a.out.write_text(render(report))
     (a.out.with_suffix(".json")).write_text(json.dumps(report, indent=2))
     print(render(report))
-
-
-def e2e(report: Dict[str, Any], a: Any, sandbox_bin: Path, walk_bin: Path, e2e_calls: int, rounds: int) -> None:
-    with SandboxProcess(sandbox_bin, e2e_calls) as sb:
-        out = run([a.python, str(ROOT / "benches/python/bench_e2e.py"), sb.url, sb.token, "--rounds", str(rounds)])
-        report["python_e2e"] = last_json(out)
-        out = run([a.python, str(ROOT / "benches/python/bench_async.py"), sb.url, sb.token, "--rounds", str(rounds)])
-        report["python_async"] = last_json(out)
-        walks: Dict[str, List[float]] = {"rust": [], "c": []}
-        for _ in range(rounds):
-            walks["rust"].append(last_json(run([str(walk_bin), sb.url, sb.token]))["records_per_s"])
-            if a.c_walk:
-                env = dict(os.environ, LD_LIBRARY_PATH=a.c_env)
-                walks["c"].append(last_json(run([str(a.c_walk), sb.url, sb.token], env=env))["records_per_s"])
-        report["walks"] = {k: sorted(v)[len(v) // 2] for k, v in walks.items() if v}
-        report["e2e_calls"] = e2e_calls
-
-
-def memory(report: Dict[str, Any], a: Any, sandbox_bin: Path, velip_bin: Path, tmp: Path, big: int) -> None:
-    mem: Dict[str, Dict[int, float]] = {"cli_export": {}, "python_iter": {}}
-    for calls in (10_000, big):
-        with SandboxProcess(sandbox_bin, calls) as sb:
-            out_file = tmp / f"export-{calls}.csv"
-            for p in (out_file, Path(str(out_file) + ".checkpoint.json")):
-                p.unlink(missing_ok=True)
-            env = dict(os.environ, VELIP_TOKEN=sb.token)
-            mem["cli_export"][calls] = peak_rss(
-                [str(velip_bin), "--base-url", sb.url, "-q", "calls", "export",
-                 "--date-start", "2000-01-01", "--date-end", "2100-12-31", "--out", str(out_file)], env=env)
-            out_file.unlink(missing_ok=True)
-            mem["python_iter"][calls] = peak_rss(
-                [a.python, str(ROOT / "benches/python/mem_iter.py"), sb.url, sb.token])
-    report["memory"] = {k: {str(c): v for c, v in d.items()} for k, d in mem.items()}
-    report["memory_big"] = big
-
-
-def serving(report: Dict[str, Any], sandbox_bin: Path, big: int) -> None:
-    with SandboxProcess(sandbox_bin, big) as sb:
-        import urllib.request
-        import urllib.parse
-
-        t0 = time.perf_counter()
-        n = 0
-        cursor = None
-        pages = 0
-        while pages < 40:
-            form = {"maxreg": "5000", "date_start": "2000-01-01", "date_end": "2100-12-31"}
-            if cursor:
-                form["last_id"] = cursor
-            req = urllib.request.Request(sb.url + "/api/v2/GetCallStatus.php",
-                                         data=urllib.parse.urlencode(form).encode(),
-                                         headers={"Authorization": f"Bearer {sb.token}"})
-            with urllib.request.urlopen(req) as r:
-                body = r.read()
-            pages += 1
-            n += body.count(b'"cd_id"')
-            m = re.search(rb'"next_id":"?(\d+)', body)
-            if not m:
-                break
-            cursor = m.group(1).decode()
-        secs = time.perf_counter() - t0
-        report["sandbox_serving"] = {"records": n, "seconds": secs, "records_per_s": n / secs,
-                                     "rss_mib": sb.rss_mib()}
 
 
 def quota_bench(sandbox_bin: Path, velip_bin: Path, tmp: Path) -> Dict[str, Any]:
@@ -272,10 +262,147 @@ def quota_bench(sandbox_bin: Path, velip_bin: Path, tmp: Path) -> Dict[str, Any]
     return out
 
 
-SUMMARY = re.compile(
-    r"(?P<kind>backfill|incremental)(?: \(resumed\))?: (?P<inserted>\d+) inserted, (?P<updated>\d+) updated, "
-    r"(?P<unchanged>\d+) unchanged; (?P<records>\d+) records in (?P<lists>\d+) list requests?, (?P<lookups>\d+) lookups?"
-)
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_port(port: int, proc: subprocess.Popen, seconds: float = 60.0) -> None:
+    import socket
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the receiver exited early ({proc.returncode})")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def _ms(text: str) -> float:
+    m = re.match(r"([\d.]+)(us|ms|s)", text)
+    if not m:
+        raise RuntimeError(f"not a wrk duration: {text}")
+    v = float(m.group(1))
+    return {"us": v / 1000, "ms": v, "s": v * 1000}[m.group(2)]
+
+
+def _wrk(url: str, connections: int, seconds: int, pid: int) -> Dict[str, Any]:
+    """wrk with the form script; the receiver's RSS sampled every second."""
+    import threading
+
+    script = ROOT / "crates/webhook/benches/wrk-form.lua"
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url]
+    print("+", " ".join(cmd), file=sys.stderr, flush=True)
+    samples: List[float] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(1.0):
+            samples.append(_rss_mib(pid, "VmRSS"))
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    done.set()
+    t.join()
+    lat = dict(re.findall(r"^\s+(50|75|90|99)%\s+(\S+)", out, re.M))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {
+        "connections": connections, "seconds": seconds, "requests": total,
+        "per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50_ms": _ms(lat["50"]), "p99_ms": _ms(lat["99"]),
+        "non_2xx": int(bad.group(1)) if bad else 0, "socket_errors": errors.group(1) if errors else "",
+        "rss_samples_mib": samples, "peak_rss_mib": _rss_mib(pid, "VmHWM"),
+    }
+
+
+def _rss_mib(pid: int, field: str) -> float:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    m = re.search(rf"{field}:\s+(\d+) kB", status)
+    return int(m.group(1)) / 1024 if m else 0.0
+
+
+def webhook_bench(rel: Path, python: str, tmp: Path, quick: bool) -> Dict[str, Any]:
+    """Section 8: `velip-webhook` with durability on (JSON-lines file,
+    fdatasync before each 2xx) against FastAPI + SQLite, same wrk load;
+    JSON pages and RSS over many deliveries with the `bench` example."""
+    seconds = 10 if quick else 30
+    conns = [64, 128] if quick else [64, 128, 192]
+    out: Dict[str, Any] = {"wrk": []}
+    jsonl = tmp / "webhook.jsonl"
+    for c in conns:
+        jsonl.unlink(missing_ok=True)
+        port = _free_port()
+        proc = subprocess.Popen([str(rel / "examples/receiver"), "--out", str(jsonl), "--bind", f"127.0.0.1:{port}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        try:
+            _wait_port(port, proc)
+            row = _wrk(f"http://127.0.0.1:{port}/velip", c, seconds, proc.pid)
+        finally:
+            proc.terminate()
+            _, err = proc.communicate(timeout=60)
+        m = re.search(r"stored in (\d+) durable writes", err)
+        row["durable_writes"] = int(m.group(1)) if m else None
+        with jsonl.open("rb") as f:
+            row["lines"] = sum(1 for _ in f)
+        out["wrk"].append(row)
+        print(json.dumps(row), file=sys.stderr, flush=True)
+    jsonl.unlink(missing_ok=True)
+
+    # FastAPI + SQLite, the same load at the middle concurrency.
+    db = tmp / "webhook_fastapi.db"
+    for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+        p.unlink(missing_ok=True)
+    port = _free_port()
+    proc = subprocess.Popen([python, str(ROOT / "benches/python/webhook_fastapi.py"), str(db), str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_port(port, proc)
+        row = _wrk(f"http://127.0.0.1:{port}/velip", 128, seconds, proc.pid)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=60)
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        row["rows"] = conn.execute("SELECT count(*) FROM calls").fetchone()[0]
+    out["fastapi"] = row
+    print(json.dumps(row), file=sys.stderr, flush=True)
+
+    # JSON pages of 5,000 calls, and RSS over many form deliveries.
+    form = 200_000 if quick else 1_000_000
+    pages = 20 if quick else 100
+    text = run([str(rel / "examples/bench"), "--form", str(form), "--senders", "32",
+                "--pages", str(pages), "--json-senders", "4", "--dir", str(tmp)])
+    print(text, file=sys.stderr, flush=True)
+
+    def phase(name: str) -> Dict[str, Any]:
+        m = re.search(rf"^{name}: (\d+) deliveries in ([\d.]+) s = (\d+) deliveries/s \((\d+) calls/s\); "
+                      rf"latency p50 ([\d.]+) ms, p99 ([\d.]+) ms, max ([\d.]+) ms; failures (\d+)", text, re.M)
+        if not m:
+            raise RuntimeError(f"no {name} line in the bench output")
+        g = m.groups()
+        return {"deliveries": int(g[0]), "seconds": float(g[1]), "per_s": int(g[2]), "calls_per_s": int(g[3]),
+                "p50_ms": float(g[4]), "p99_ms": float(g[5]), "max_ms": float(g[6]), "failures": int(g[7])}
+
+    out["bench_form"] = phase("form")
+    out["bench_json"] = phase("json")
+    out["rss_by_progress"] = [(int(n), float(v)) for n, v in re.findall(r"^\s+(\d+) deliveries: ([\d.]+)", text, re.M)]
+    peaks = re.findall(r"peak \(VmHWM\): ([\d.]+)", text)
+    out["peak_form_mib"], out["peak_json_mib"] = float(peaks[0]), float(peaks[1])
+    return out
 
 
 def velip_sync(velip_bin: Path, url: str, token: str, db: str, state: str) -> Dict[str, Any]:
@@ -348,55 +475,62 @@ def sync_bench(sandbox_bin: Path, velip_bin: Path, tmp: Path, big: int) -> Dict[
     return out
 
 
+def render_webhook(w: Dict[str, Any]) -> List[str]:
+    lines = ["", "### 8. Webhook receiver (durability on: JSON-lines file, fdatasync before each 2xx)", "",
+             "Form deliveries, one call per request, keep-alive, `wrk -t2` (crates/webhook/benches/wrk-form.lua):", "",
+             "| receiver | connections | deliveries/s | p50 | p99 | non-2xx | durable writes | RSS (sampled, peak) |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    rows = [("velip-webhook", r) for r in w["wrk"]] + [("FastAPI + SQLite", w["fastapi"])]
+    for name, r in rows:
+        rss = r["rss_samples_mib"]
+        span = f"{min(rss):.0f}–{max(rss):.0f} MiB, peak {r['peak_rss_mib']:.0f}" if rss else f"peak {r['peak_rss_mib']:.0f} MiB"
+        dw = r.get("durable_writes")
+        lines.append(f"| {name} | {r['connections']} | {r['per_s']:,.0f} | {r['p50_ms']:.2f} ms | **{r['p99_ms']:.2f} ms** | "
+                     f"{r['non_2xx']} | {dw if dw is not None else '-'} | {span} |")
+    same = next((r for r in w["wrk"] if r["connections"] == w["fastapi"]["connections"]), None)
+    if same:
+        lines += ["", f"velip-webhook vs FastAPI + SQLite at {same['connections']} connections: "
+                  f"**{same['per_s'] / w['fastapi']['per_s']:.1f}x** (target >= 10); targets >= 20,000 deliveries/s, p99 < 20 ms."]
+    f, j = w["bench_form"], w["bench_json"]
+    lines += ["", "`bench` example (ureq senders, one keep-alive connection each, in the same machine):", "",
+              "| load | deliveries | deliveries/s | p50 | p99 | max | failures |", "| --- | --- | --- | --- | --- | --- | --- |",
+              f"| form, 32 senders | {f['deliveries']:,} | {f['per_s']:,} | {f['p50_ms']:.2f} ms | {f['p99_ms']:.2f} ms | {f['max_ms']:.2f} ms | {f['failures']} |",
+              f"| JSON, 5,000-call pages, 4 senders | {j['deliveries']:,} | {j['per_s']:,} ({j['calls_per_s']:,} calls/s) | {j['p50_ms']:.2f} ms | {j['p99_ms']:.2f} ms | {j['max_ms']:.2f} ms | {j['failures']} |",
+              "", "Receiver RSS over the form phase: " + ", ".join(f"{n:,}: {v:.1f}" for n, v in w["rss_by_progress"])
+              + f" MiB; peak {w['peak_form_mib']:.1f} MiB (form), {w['peak_json_mib']:.1f} MiB (after JSON pages)."]
+    return lines
+
+
 def render(r: Dict[str, Any]) -> str:
     lines = [f"Machine: {r['machine']}, {r['cores']} cores.", ""]
-    if all(k in r for k in ("decode", "python_e2e", "memory", "sandbox_serving")):
-        render_core(r, lines)
-    sy = r.get("sync")
-    if sy:
-        lines += ["", f"### 8. `velip sync`: {sy['calls']:,} calls, then an incremental run (live sandbox: "
-                  f"{sy['live_rate_per_s']} new calls/s, final after {sy['finalize_after_s']} s)", "",
-                  "| backend | run | inserted | updated | unchanged | records read | list requests | "
-                  "ceil(records / 5000) | seconds | records/s | peak RSS |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-        for backend in ("sqlite", "postgres"):
-            b = sy.get(backend)
-            if not b:
-                continue
-            for run_name in ("initial", "incremental", "naive"):
-                x = b[run_name]
-                lines.append(f"| {backend} | {run_name} | {x['inserted']:,} | {x['updated']:,} | {x['unchanged']:,} | "
-                             f"{x['records']:,} | {x['lists']} | {x['minimum_lists']} | {x['seconds']} | "
-                             f"{x['records_per_s']:,} | {x['rss_mib']} MiB |")
-    return "\n".join(lines) + "\n"
-
-
-def render_core(r: Dict[str, Any], lines: List[str]) -> None:
-    """Sections 1 to 7 (a full run)."""
-    lines += ["### 1. Rust decode of a 5000-record page (criterion, median)", "",
-              "| shape | typed `CallRecord`s | `serde_json::Value` | ratio (Value time / typed time, target >= 1.0) |",
-              "| --- | --- | --- | --- |"]
-    for d in r["decode"]:
-        lines.append(f"| {d['shape']} | {d['typed_ms']:.2f} ms | {d['value_ms']:.2f} ms | **{d['ratio']:.2f}** |")
-    e = r["python_e2e"]
-    s = e["summary"]
-    lines += ["", f"### 2. Python end to end, {r['e2e_calls']:,} calls, page size 5000 (median of rounds)", "",
-              "| client | records/s |", "| --- | --- |"]
-    for k, v in s.items():
-        lines.append(f"| {k} | {v:,} |")
-    lines += ["", f"velip vs requests+json: **{e['velip_vs_requests']}x** (target >= 2); "
-              f"velip vs httpx+orjson: **{e['velip_vs_httpx_orjson']}x** (target >= 1.2)"]
-    m = r["memory"]
-    big = str(r["memory_big"])
-    lines += ["", "### 3. Streaming memory (peak RSS of the client process; the sandbox runs apart)", "",
-              f"| client | 10,000 calls | {int(big):,} calls | ratio (target <= 1.25, and < 64 MiB) |",
-              "| --- | --- | --- | --- |"]
-    for k, d in m.items():
-        lines.append(f"| {k} | {d['10000']:.1f} MiB | {d[big]:.1f} MiB | **{d[big] / d['10000']:.2f}** |")
-    sv = r["sandbox_serving"]
-    lines += ["", "### 4. The sandbox's serving rate", "",
-              f"{sv['records_per_s']:,.0f} records/s served to a plain urllib client "
-              f"({sv['records']:,} records in {sv['seconds']:.2f} s; sandbox RSS {sv['rss_mib']:.0f} MiB)."]
+    if "decode" in r:
+        lines += ["### 1. Rust decode of a 5000-record page (criterion, median)", "",
+                  "| shape | typed `CallRecord`s | `serde_json::Value` | ratio (Value time / typed time, target >= 1.0) |",
+                  "| --- | --- | --- | --- |"]
+        for d in r["decode"]:
+            lines.append(f"| {d['shape']} | {d['typed_ms']:.2f} ms | {d['value_ms']:.2f} ms | **{d['ratio']:.2f}** |")
+    if "python_e2e" in r:
+        e = r["python_e2e"]
+        s = e["summary"]
+        lines += ["", f"### 2. Python end to end, {r['e2e_calls']:,} calls, page size 5000 (median of rounds)", "",
+                  "| client | records/s |", "| --- | --- |"]
+        for k, v in s.items():
+            lines.append(f"| {k} | {v:,} |")
+        lines += ["", f"velip vs requests+json: **{e['velip_vs_requests']}x** (target >= 2); "
+                  f"velip vs httpx+orjson: **{e['velip_vs_httpx_orjson']}x** (target >= 1.2)"]
+    if "memory" in r:
+        m = r["memory"]
+        big = str(r["memory_big"])
+        lines += ["", "### 3. Streaming memory (peak RSS of the client process; the sandbox runs apart)", "",
+                  f"| client | 10,000 calls | {int(big):,} calls | ratio (target <= 1.25, and < 64 MiB) |",
+                  "| --- | --- | --- | --- |"]
+        for k, d in m.items():
+            lines.append(f"| {k} | {d['10000']:.1f} MiB | {d[big]:.1f} MiB | **{d[big] / d['10000']:.2f}** |")
+    if "sandbox_serving" in r:
+        sv = r["sandbox_serving"]
+        lines += ["", "### 4. The sandbox's serving rate", "",
+                  f"{sv['records_per_s']:,.0f} records/s served to a plain urllib client "
+                  f"({sv['records']:,} records in {sv['seconds']:.2f} s; sandbox RSS {sv['rss_mib']:.0f} MiB)."]
     w = r.get("walks", {})
     if w:
         lines += ["", "### 5. C API vs Rust client, same walk", "", "| client | records/s |", "| --- | --- |"]
@@ -431,6 +565,26 @@ def render_core(r: Dict[str, Any], lines: List[str]) -> None:
                   f"Two exports at once (two processes, one ledger): {two['seconds']} s; 429 answers: "
                   f"**{two['http_429']}**; rows {two['rows']:,}, unique {two['unique']:,}, selection "
                   f"{two['selection']:,}."]
+    wh = r.get("webhook")
+    if wh:
+        lines += render_webhook(wh)
+    sy = r.get("sync")
+    if sy:
+        lines += ["", f"### 9. `velip sync`: {sy['calls']:,} calls, then an incremental run (live sandbox: "
+                  f"{sy['live_rate_per_s']} new calls/s, final after {sy['finalize_after_s']} s)", "",
+                  "| backend | run | inserted | updated | unchanged | records read | list requests | "
+                  "ceil(records / 5000) | seconds | records/s | peak RSS |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for backend in ("sqlite", "postgres"):
+            b = sy.get(backend)
+            if not b:
+                continue
+            for run_name in ("initial", "incremental", "naive"):
+                x = b[run_name]
+                lines.append(f"| {backend} | {run_name} | {x['inserted']:,} | {x['updated']:,} | {x['unchanged']:,} | "
+                             f"{x['records']:,} | {x['lists']} | {x['minimum_lists']} | {x['seconds']} | "
+                             f"{x['records_per_s']:,} | {x['rss_mib']} MiB |")
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

@@ -62,6 +62,8 @@ from velip._velip import (
 )
 from velip._async import AsyncClient
 from velip._sync import SyncReport, sync
+from velip._columnar import arrow_schema
+from velip import webhooks
 
 
 def _configure_logging() -> None:
@@ -110,8 +112,10 @@ __all__ = [
     "VelipError",
     "Violation",
     "__version__",
+    "arrow_schema",
     "parse_brl_decimal",
     "parse_response",
     "parse_webhook",
     "sync",
+    "webhooks",
 ]

@@ -24,6 +24,15 @@ LAST_DAY = "2026-11-20"
 FIRST_DAY = "2026-10-22"
 
 
+@pytest.fixture(autouse=True)
+def _own_quota_ledger(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test is a new user of this machine, with a quota ledger of its
+    own: a sandbox on a port an earlier test's sandbox used must not meet
+    that test's Retry-After or lock-out. (Clients read ``VELIP_STATE_DIR``
+    when they are built; tests of sharing pass ``state_dir`` themselves.)"""
+    monkeypatch.setenv("VELIP_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture(scope="session")
 def fixtures() -> pathlib.Path:
     return FIXTURES

@@ -94,6 +94,10 @@ pub struct ClientBuilder {
     ledger: Option<Ledger>,
     state_dir: Option<PathBuf>,
     limits: Limits,
+    /// As given to [`ClientBuilder::list_quota`], checked by `build`.
+    list_quota: Option<(u32, Duration)>,
+    /// As given to [`ClientBuilder::daily_lookup_cap`], checked by `build`.
+    daily_lookup_cap: Option<u32>,
     policy: RateLimitPolicy,
     on_wait: Option<WaitCallback>,
     max_requests: Option<u64>,
@@ -122,6 +126,8 @@ impl Default for ClientBuilder {
             ledger: None,
             state_dir: None,
             limits: Limits::default(),
+            list_quota: None,
+            daily_lookup_cap: None,
             policy: RateLimitPolicy::Fail,
             on_wait: None,
             max_requests: None,
@@ -380,16 +386,16 @@ impl ClientBuilder {
 
     /// The list quota the ledger enforces: `requests` per sliding `window`
     /// (default 200 per hour, the service's; for accounts with other
-    /// limits).
+    /// limits). At least 1 request, a window of 1 s to 24 h.
     pub fn list_quota(mut self, requests: u32, window: Duration) -> Self {
-        self.limits = self.limits.with_list_quota(requests, window);
+        self.list_quota = Some((requests, window));
         self
     }
 
     /// The daily cap of point lookups, when known (default: learned from
-    /// the service's first daily `429`).
+    /// the service's first daily `429`). At least 1.
     pub fn daily_lookup_cap(mut self, cap: u32) -> Self {
-        self.limits = self.limits.with_daily_lookups(Some(cap));
+        self.daily_lookup_cap = Some(cap);
         self
     }
 
@@ -507,6 +513,31 @@ impl ClientBuilder {
         if self.max_requests == Some(0) {
             return Err(Error::config("max_requests", "must be at least 1"));
         }
+        let mut limits = self.limits;
+        if let Some((requests, window)) = self.list_quota {
+            if requests == 0 {
+                return Err(Error::config(
+                    "list_quota",
+                    "must allow at least 1 request per window",
+                ));
+            }
+            if window < Duration::from_secs(1) || window > MAX_DURATION {
+                return Err(Error::config(
+                    "list_quota",
+                    format!(
+                        "the window must be from 1 s to 24 h, got {} ms",
+                        window.as_millis()
+                    ),
+                ));
+            }
+            limits = limits.with_list_quota(requests, window);
+        }
+        if let Some(cap) = self.daily_lookup_cap {
+            if cap == 0 {
+                return Err(Error::config("daily_lookup_cap", "must be at least 1"));
+            }
+            limits = limits.with_daily_lookups(Some(cap));
+        }
         check_duration("retry_policy", retry.max_backoff(), true)?;
 
         let mut user_agent = format!("velip/{}", crate::VERSION);
@@ -570,7 +601,7 @@ impl ClientBuilder {
         };
         let quota = QuotaSettings {
             ledger,
-            limits: self.limits,
+            limits,
             policy: self.policy,
             on_wait: self.on_wait.clone(),
             max_requests: self.max_requests,

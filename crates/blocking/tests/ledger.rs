@@ -566,7 +566,7 @@ fn ask_waiting_is_interruptible_and_never_waits_out_a_lockout() {
     let r = b.ask_waiting(Scope::Lookup, secs(7200), &|| false, &mut |_, _| panic!());
     assert!(matches!(
         r,
-        Err(WaitError::Refused(Refusal::LockedOut { .. }))
+        Err(WaitError::Refused(Refusal::IpBanned { .. }))
     ));
 }
 
@@ -582,4 +582,100 @@ fn wait_until_with_the_real_clock_is_interruptible() {
     );
     assert!(r.is_err());
     assert!(start.elapsed() < secs(5));
+}
+
+/// The service's ban counters are per IP: failures with different
+/// credentials add up, so after five in ten minutes nothing more is sent to
+/// the host with any credentials (the good ones too), until the oldest
+/// leaves the window or the lock-out is cleared.
+#[test]
+fn authentication_failures_with_many_credentials_stop_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::morning();
+    let ledger = Ledger::in_folder(dir.path()).with_clock(clock.clone());
+    for i in 0..5 {
+        let bad = format!("BADTOKEN{i:02}secretsecret00xyzab");
+        let a = account(&ledger, &velip(), &bad, Limits::default());
+        let p = a.ask(Scope::Lookup).unwrap();
+        a.tell(
+            p,
+            Answer::AuthenticationFailed {
+                code: "102",
+                message: "SID not found",
+            },
+        );
+        clock.advance(secs(10));
+    }
+    let good = account(&ledger, &velip(), TOKEN, Limits::default());
+    let refused = good.ask(Scope::List).unwrap_err();
+    assert!(refused.is_locked_out(), "{refused}");
+    assert!(
+        matches!(refused, Refusal::TooManyAuthFailures { failures: 5, .. }),
+        "{refused}"
+    );
+    assert!(
+        refused
+            .to_string()
+            .contains("5 authentication failures from this machine"),
+        "{refused}"
+    );
+    // The oldest leaves the ten-minute window: one more may be sent.
+    clock.advance(secs(600 - 40));
+    let p = good.ask(Scope::List).unwrap();
+    good.tell(p, Answer::Ok);
+    // Cleared by a reset too (three failures are still in the window: two
+    // more make five).
+    for i in 0..2 {
+        let a = account(
+            &ledger,
+            &velip(),
+            &format!("OTHERBAD{i:02}secretsecret00xyzab"),
+            Limits::default(),
+        );
+        let p = a.ask(Scope::Lookup).unwrap();
+        a.tell(
+            p,
+            Answer::AuthenticationFailed {
+                code: "102",
+                message: "SID not found",
+            },
+        );
+    }
+    assert!(good.ask(Scope::List).is_err());
+    assert!(good.reset_lockout());
+    assert!(good.ask(Scope::List).is_ok());
+}
+
+/// Code 199 bans the IP: every credential on the host is refused, also in
+/// later processes, until cleared.
+#[test]
+fn an_ip_ban_refuses_every_credential_on_the_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = ManualClock::morning();
+    let ledger = Ledger::in_folder(dir.path()).with_clock(clock.clone());
+    let a = account(&ledger, &velip(), OTHER_TOKEN, Limits::default());
+    let p = a.ask(Scope::List).unwrap();
+    a.tell(
+        p,
+        Answer::AuthenticationFailed {
+            code: "199",
+            message: "IP blocked",
+        },
+    );
+    let later = Ledger::in_folder(dir.path()).with_clock(clock.clone());
+    let good = account(&later, &velip(), TOKEN, Limits::default());
+    let refused = good.ask(Scope::Lookup).unwrap_err();
+    assert!(matches!(refused, Refusal::IpBanned { .. }), "{refused}");
+    assert!(refused.is_locked_out() && refused.free_at().is_none());
+    assert!(
+        refused.to_string().contains("banned this machine's IP"),
+        "{refused}"
+    );
+    clock.advance(secs(86_400));
+    assert!(
+        good.ask(Scope::List).is_err(),
+        "a ban does not pass by itself"
+    );
+    assert!(good.reset_lockout());
+    assert!(good.ask(Scope::List).is_ok());
 }

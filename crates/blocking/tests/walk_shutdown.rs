@@ -77,6 +77,12 @@ fn closed_walks_stop_their_helper_threads_first_and_dropped_ones_soon() {
     }
     assert_eq!(ids.len(), 300, "nothing lost");
     it.close();
+    // A walk that reached its end let its threads end by themselves: they
+    // are gone at once or very soon after.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !walk_threads().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     assert_eq!(walk_threads(), Vec::<String>::new());
 
     // 3. Dropped in the same wait as 1: the drop returns at once, the

@@ -42,21 +42,33 @@ use args::calls::CallsCommand;
 use args::{Cli, Command};
 use exit::Failure;
 
-fn init_logging(g: &args::Global) {
+fn init_logging(g: &args::Global, receiving: bool) {
     // Errors are reported once by `main`; library log lines only on request.
     let level = match (g.quiet, g.verbose) {
         (true, _) | (false, 0) => log::LevelFilter::Off,
         (false, 1) => log::LevelFilter::Info,
         (false, _) => log::LevelFilter::Debug,
     };
-    env_logger::Builder::new()
-        .filter_level(log::LevelFilter::Off)
+    let mut b = env_logger::Builder::new();
+    b.filter_level(log::LevelFilter::Off)
         .filter_module("velip", level)
         .filter_module("velip_blocking", level)
-        .filter_module("velip_cli", level)
-        .parse_env("VELIP_LOG")
-        .format_timestamp(None)
-        .init();
+        .filter_module("velip_cli", level);
+    if receiving {
+        // `webhook listen`: one timestamped line per delivery by default.
+        b.filter_module(
+            "velip_webhook",
+            match (g.quiet, g.verbose) {
+                (true, _) => log::LevelFilter::Error,
+                (false, 0 | 1) => log::LevelFilter::Info,
+                (false, _) => log::LevelFilter::Debug,
+            },
+        )
+        .format_timestamp_millis();
+    } else {
+        b.format_timestamp(None);
+    }
+    b.parse_env("VELIP_LOG").init();
 }
 
 fn run(cli: &Cli) -> Result<(), Failure> {
@@ -64,6 +76,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
     match &cli.command {
         Command::Decode(a) => return commands::decode::run(a),
         Command::Completions(a) => return commands::completions::run(a),
+        Command::Webhook(w) => return commands::webhook::run(&cli.global, w),
         _ => {}
     }
     commands::check(&cli.command)?;
@@ -90,13 +103,13 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             commands::quota::reset(&ctx);
             Ok(())
         }
-        Command::Decode(_) | Command::Completions(_) | Command::Sync(_) => Ok(()),
+        Command::Decode(_) | Command::Completions(_) | Command::Sync(_) | Command::Webhook(_) => Ok(()),
     }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(&cli.global);
+    init_logging(&cli.global, matches!(cli.command, Command::Webhook(_)));
     match run(&cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => f.report(),

@@ -540,3 +540,98 @@ fn decode_reads_a_plain_text_php_notice_before_the_json() {
     assert_eq!(code(&o), 0, "{}", stderr(&o));
     assert!(stdout(&o).contains("\"call_id\":\"9876545\""));
 }
+
+/// A server that answers every request with these raw bytes (bounded: it
+/// stops after `n` connections).
+fn raw_server(answer: &'static str, n: usize) -> String {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(n) {
+            let Ok(mut s) = stream else { continue };
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            let mut buf = [0u8; 8192];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(answer.as_bytes());
+        }
+    });
+    url
+}
+
+/// One rule for what an answer means: the bytes a proxy sends, seen live by
+/// the client and saved then given to `velip decode` with their status and
+/// headers, give the same error, exit code and Retry-After.
+#[test]
+fn decode_with_http_status_classifies_as_the_client_does() {
+    let dir = tempfile::tempdir().unwrap();
+    for (status, reason) in [
+        (429, "Too Many Requests"),
+        (502, "Bad Gateway"),
+        (401, "Unauthorized"),
+    ] {
+        let body = format!("<html><body><h1>{status} {reason}</h1></body></html>");
+        let answer: &'static str = Box::leak(
+            format!(
+                "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html\r\nRetry-After: 5\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )
+            .into_boxed_str(),
+        );
+        let url = raw_server(answer, 1);
+        let live = Command::new(BIN)
+            .args(["--base-url", &url, "--retries", "0", "--timeout", "10"])
+            .args(["call", "get", "1000001"])
+            .env("VELIP_TOKEN", "T".repeat(30))
+            .env("VELIP_STATE_DIR", "off")
+            .env_remove("VELIP_BASE_URL")
+            .output()
+            .unwrap();
+        let saved = dir.path().join(format!("{status}.html"));
+        std::fs::write(&saved, &body).unwrap();
+        let decoded = Command::new(BIN)
+            .args([
+                "decode",
+                "--http-status",
+                &status.to_string(),
+                "--retry-after",
+                "5",
+            ])
+            .args(["--content-type", "text/html"])
+            .arg(&saved)
+            .output()
+            .unwrap();
+        assert_eq!(
+            code(&live),
+            code(&decoded),
+            "HTTP {status}: {} / {}",
+            stderr(&live),
+            stderr(&decoded)
+        );
+        let error_line = |o: &Output| {
+            stderr(o)
+                .lines()
+                .find(|l| l.starts_with("error: "))
+                .map(ToOwned::to_owned)
+                .unwrap_or_default()
+        };
+        let (l, d) = (error_line(&live), error_line(&decoded));
+        assert!(
+            !d.is_empty() && l.contains(d.trim_start_matches("error: ")),
+            "HTTP {status}:\n{l}\n{d}"
+        );
+        if status == 429 {
+            assert!(d.contains("retry after 5 s"), "{d}");
+        }
+    }
+}
+
+#[test]
+fn decode_refuses_form_with_an_http_status() {
+    let o = Command::new(BIN)
+        .args(["decode", "--form", "--http-status", "200", "-"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+}

@@ -349,3 +349,82 @@ fn decode_form_reads_one_delivery_per_line() {
     assert_eq!(code(&o), 10, "the bad line is reported: {}", stderr(&o));
     assert!(stderr(&o).contains("line 5"), "{}", stderr(&o));
 }
+
+/// `--out` naming a pipe is refused (renaming the export into place would
+/// replace it with a file, as it would `/dev/null`); a symbolic link is
+/// followed and kept.
+#[cfg(unix)]
+#[test]
+fn the_output_is_never_a_device_or_pipe_and_a_link_is_written_through() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.csv");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let o = run(&sb, dir.path(), &export_args(fifo.to_str().unwrap(), &[]));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("is not a regular file"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(sb.request_log().is_empty(), "nothing sent");
+    assert!(
+        std::fs::symlink_metadata(&fifo)
+            .unwrap()
+            .file_type()
+            .is_fifo()
+    );
+    let o = run(&sb, dir.path(), &export_args("/dev/null", &[]));
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(sb.request_log().is_empty(), "nothing sent");
+
+    let real = dir.path().join("real");
+    std::fs::create_dir(&real).unwrap();
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink("real/target.csv", &link).unwrap();
+    let o = run(&sb, dir.path(), &export_args(link.to_str().unwrap(), &[]));
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link is kept"
+    );
+    assert_exactly_the_selection(&real.join("target.csv"), "through the link");
+}
+
+#[cfg(unix)]
+use std::os::unix::fs::FileTypeExt as _;
+
+/// Two exports to one file at once: the second is refused before it sends
+/// anything (overlapping cron runs).
+#[test]
+fn a_second_export_to_the_same_file_is_refused_while_one_runs() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("calls.csv");
+    // What a running export holds: the lock on its partial file.
+    let partial = std::fs::File::create(dir.path().join("calls.csv.partial")).unwrap();
+    partial.lock().unwrap();
+    let o = run(
+        &sb,
+        dir.path(),
+        &export_args(out.to_str().unwrap(), &["--resume"]),
+    );
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
+    assert!(stderr(&o).contains("another export to"), "{}", stderr(&o));
+    assert!(sb.request_log().is_empty(), "nothing sent");
+    drop(partial);
+    let o = run(
+        &sb,
+        dir.path(),
+        &export_args(out.to_str().unwrap(), &["--resume"]),
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert_exactly_the_selection(&out, "after the first ended");
+}

@@ -126,6 +126,23 @@ impl PyAsyncCallIterator {
             .take()
     }
 
+    /// `velip._columnar.<name>(walk[, arg])` in a worker thread, as an
+    /// asyncio future (cancelling it stops the walk).
+    fn in_worker_columnar<'py>(
+        &self,
+        py: Python<'py>,
+        name: &str,
+        arg: Option<&str>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let f = crate::arrow::columnar(py, name)?;
+        let partial = py.import("functools")?.getattr("partial")?;
+        let call = match arg {
+            Some(a) => partial.call1((f, self.sync.bind(py), a))?,
+            None => partial.call1((f, self.sync.bind(py)))?,
+        };
+        in_worker(py, self.executor.bind(py), call)
+    }
+
     /// Remembers the fetch in progress.
     fn set_pending(&self, fut: Py<PyAny>) {
         *self.pending.lock().unwrap_or_else(PoisonError::into_inner) = Some(fut);
@@ -241,6 +258,54 @@ impl PyAsyncCallIterator {
     fn next_page<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let f = self.sync.bind(py).getattr("next_page")?;
         in_worker(py, self.executor.bind(py), f)
+    }
+
+    /// `_next_batch()` (an awaitable): the next page as an Arrow batch,
+    /// fetched in a worker thread; `None` when the walk is over.
+    fn _next_batch<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let f = self.sync.bind(py).getattr("_next_batch")?;
+        in_worker(py, self.executor.bind(py), f)
+    }
+
+    /// The batches of the walk as ``pyarrow.RecordBatch``, one per page,
+    /// with ``async for`` (each page fetched in a worker thread). Needs
+    /// pyarrow (``pip install 'velip[arrow]'``).
+    ///
+    /// Raises: ``ImportError`` without pyarrow; while iterating, what
+    /// ``async for`` over the walk raises.
+    fn iter_batches<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        crate::arrow::columnar(slf.py(), "aiter_batches")?.call1((slf,))
+    }
+
+    /// Every call left as one ``pyarrow.Table`` (an awaitable): the walk and
+    /// the batches are made in a worker thread, the loop never waits. See
+    /// ``CallIterator.to_arrow``. No ``__arrow_c_stream__`` here: a stream
+    /// consumer would read the pages on the event loop, blocking it for the
+    /// whole walk; ``await it.to_arrow()`` and hand the table over instead.
+    ///
+    /// Raises: ``ImportError`` without pyarrow; what ``async for`` over the
+    /// walk raises (the pages fetched before the error are kept for the
+    /// next ``to_arrow()``); ``CancelledError`` when cancelled.
+    fn to_arrow<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.in_worker_columnar(py, "to_arrow", None)
+    }
+
+    /// Every call left as a typed ``pandas.DataFrame`` (an awaitable, made
+    /// in a worker thread); see ``CallIterator.to_pandas``.
+    ///
+    /// Raises: ``ImportError`` without pandas or pyarrow; ``ValueError`` for
+    /// another ``dtype_backend``; what ``to_arrow()`` raises.
+    #[pyo3(signature = (*, dtype_backend = "numpy_nullable"))]
+    fn to_pandas<'py>(&self, py: Python<'py>, dtype_backend: &str) -> PyResult<Bound<'py, PyAny>> {
+        self.in_worker_columnar(py, "to_pandas", Some(dtype_backend))
+    }
+
+    /// Every call left as a ``polars.DataFrame`` (an awaitable, made in a
+    /// worker thread); see ``CallIterator.to_polars``.
+    ///
+    /// Raises: ``ImportError`` without polars; what ``to_arrow()`` raises.
+    fn to_polars<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.in_worker_columnar(py, "to_polars", None)
     }
 
     /// Ends the walk (an awaitable): the helper threads that fetch pages

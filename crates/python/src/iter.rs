@@ -5,8 +5,12 @@
 //! from it (holding the GIL, no lock wait, no syscall). The GIL is released
 //! only when the buffer is empty and the next page must be fetched.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, TryLockError};
+
+use velip_arrow::CallBatchBuilder;
+use velip_arrow::arrow_array::RecordBatch;
 
 use pyo3::exceptions::PyStopIteration;
 use pyo3::prelude::*;
@@ -68,11 +72,19 @@ pub(crate) struct State {
     /// The cursor that re-fetches the current page (the resume cursor
     /// while `buffer` still holds records).
     page_cursor: Option<Cursor>,
+    /// Batches built by a `to_arrow()` that then failed: delivered first by
+    /// the next batch-level call, so a failed page drops nothing.
+    pub(crate) held: VecDeque<RecordBatch>,
+    /// Builds the batches of `_next_batch` and `_collect`.
+    builder: CallBatchBuilder,
 }
 
 impl State {
     /// The next buffered record, never fetching (GIL held).
     pub(crate) fn pop(&mut self) -> Option<CallRecord> {
+        if !self.held.is_empty() {
+            return None;
+        }
         self.buffer.next()
     }
 
@@ -106,6 +118,77 @@ impl State {
             if let Err(e) = self.fill()? {
                 return Some(Err(e));
             }
+        }
+    }
+
+    /// The records of the rest of the current page, or else of the next
+    /// page (call without the GIL; the walk's `limit` already bounds what
+    /// it hands over); the page's own allocation when it is taken whole.
+    pub(crate) fn next_records(
+        &mut self,
+    ) -> Option<Result<Vec<CallRecord>, velip_blocking::Error>> {
+        if let Err(e) = self.fill()? {
+            return Some(Err(e));
+        }
+        self.meta.as_ref()?;
+        Some(Ok(std::mem::take(&mut self.buffer).collect()))
+    }
+
+    /// The next batch: one a failed `to_arrow()` held, else the rest of the
+    /// current page or the next page as a batch (call without the GIL).
+    pub(crate) fn next_batch(&mut self) -> Option<Result<RecordBatch, velip_blocking::Error>> {
+        loop {
+            if let Some(b) = self.held.pop_front() {
+                return Some(Ok(b));
+            }
+            match self.next_records()? {
+                Ok(records) => {
+                    let mut out = Vec::with_capacity(1);
+                    self.build(&records, &mut out);
+                    self.held.extend(out);
+                    if records.is_empty() {
+                        // An empty page is an empty batch, not the end.
+                        return Some(Ok(RecordBatch::new_empty(velip_arrow::schema())));
+                    }
+                }
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+
+    /// Every batch left (held ones first), one per page (call without the
+    /// GIL). On an error the batches built so far are held for the next
+    /// call, and the error returned.
+    pub(crate) fn collect_batches(&mut self) -> Result<Vec<RecordBatch>, velip_blocking::Error> {
+        let mut batches: Vec<RecordBatch> = std::mem::take(&mut self.held).into();
+        loop {
+            match self.next_records() {
+                None => return Ok(batches),
+                Some(Ok(records)) => self.build(&records, &mut batches),
+                Some(Err(e)) => {
+                    self.held = batches.into();
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// A page's records as a batch, appended to `out`. The builder fails
+    /// only past Arrow's 2 GiB per column, which a page (a body of at most
+    /// 64 MiB) cannot reach; were it to, the page is split in two.
+    fn build(&mut self, records: &[CallRecord], out: &mut Vec<RecordBatch>) {
+        if records.is_empty() {
+            return;
+        }
+        match self.builder.build(records) {
+            Ok(b) => out.push(b),
+            Err(_) if records.len() > 1 => {
+                let (a, b) = records.split_at(records.len() / 2);
+                self.build(a, out);
+                self.build(b, out);
+            }
+            // One record of more than 2 GiB: beyond any body the client reads.
+            Err(_) => {}
         }
     }
 
@@ -145,7 +228,7 @@ impl State {
             duplicates_skipped: inner.duplicates_skipped(),
             numbers_masked: inner.numbers_masked(),
             warnings: inner.warnings().to_vec(),
-            finished: self.buffer.len() == 0 && inner.is_finished(),
+            finished: self.buffer.len() == 0 && self.held.is_empty() && inner.is_finished(),
             resume_cursor: resume.map(|c| c.as_str().to_owned()),
         }
     }
@@ -157,6 +240,7 @@ impl State {
             self.closed = Some(self.stats());
         }
         self.buffer = Vec::new().into_iter();
+        self.held.clear();
         self.inner.take()
     }
 }
@@ -169,7 +253,8 @@ impl State {
 /// still be read (pass `cursor=resume_cursor` to a new walk).
 #[pyclass(frozen, module = "velip._velip", name = "CallIterator")]
 pub(crate) struct PyCallIterator {
-    state: Mutex<State>,
+    /// Shared with the Arrow C streams made from this walk.
+    state: Arc<Mutex<State>>,
     /// The statistics when the last page fetch started: exact while it
     /// runs (nothing else changes then), read by getters that must not
     /// wait for the lock (the async iterator's, on the event loop).
@@ -181,13 +266,15 @@ pub(crate) struct PyCallIterator {
 impl PyCallIterator {
     pub(crate) fn new(inner: CallIter) -> Self {
         Self {
-            state: Mutex::new(State {
+            state: Arc::new(Mutex::new(State {
                 inner: Some(inner),
                 closed: None,
                 buffer: Vec::new().into_iter(),
                 meta: None,
                 page_cursor: None,
-            }),
+                held: VecDeque::new(),
+                builder: CallBatchBuilder::new(),
+            })),
             snapshot: Mutex::new(Stats::default()),
             pid: std::process::id(),
             fork_generation: FORK_GENERATION.load(Ordering::Relaxed),
@@ -252,6 +339,22 @@ impl PyCallIterator {
         }
     }
 
+    /// Fails when a failed `to_arrow()` left batches for the next
+    /// batch-level call: records are not handed out past them (they would
+    /// be skipped).
+    fn check_held(&self, py: Python<'_>) -> PyResult<()> {
+        let held: usize = self.with(py, |s| s.held.iter().map(RecordBatch::num_rows).sum())?;
+        if held > 0 {
+            return Err(errors::velip(
+                py,
+                &format!(
+                    "{held} calls of an interrupted to_arrow() are kept as Arrow batches: take them with to_arrow(), iter_batches() or the Arrow stream before iterating records"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Runs `f` (which may do I/O) on the state without holding the GIL.
     fn with_detached<R: Send>(&self, py: Python<'_>, f: impl FnOnce(&mut State) -> R + Send) -> R {
         py.detach(|| {
@@ -288,6 +391,7 @@ impl PyCallIterator {
     /// `false` when the walk is over.
     pub(crate) fn fill_blocking(&self, py: Python<'_>) -> PyResult<bool> {
         self.check_fork(py, true)?;
+        self.check_held(py)?;
         crate::logging::refresh(py);
         let result = self.with_detached(py, |s| {
             *self.snapshot.lock().unwrap_or_else(PoisonError::into_inner) = s.stats();
@@ -313,11 +417,37 @@ impl PyCallIterator {
     /// GIL).
     pub(crate) fn next_page_blocking(&self, py: Python<'_>) -> PyResult<Option<PyPage>> {
         self.check_fork(py, true)?;
+        self.check_held(py)?;
         crate::logging::refresh(py);
         match self.with_detached(py, State::next_page) {
             Some(Ok(p)) => PyPage::new(py, p).map(Some),
             Some(Err(e)) => Err(errors::client(py, &e)),
             None => Ok(None),
+        }
+    }
+
+    /// The next batch (see [`State::next_batch`]), fetched without the GIL.
+    pub(crate) fn next_batch_blocking(
+        &self,
+        py: Python<'_>,
+    ) -> PyResult<Option<crate::arrow::PyArrowBatch>> {
+        self.check_fork(py, true)?;
+        crate::logging::refresh(py);
+        match self.with_detached(py, State::next_batch) {
+            Some(Ok(b)) => Ok(Some(crate::arrow::PyArrowBatch::new(b))),
+            Some(Err(e)) => Err(errors::client(py, &e)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every batch left (see [`State::collect_batches`]), the whole walk
+    /// without the GIL.
+    pub(crate) fn collect_blocking(&self, py: Python<'_>) -> PyResult<crate::arrow::PyArrowStream> {
+        self.check_fork(py, true)?;
+        crate::logging::refresh(py);
+        match self.with_detached(py, State::collect_batches) {
+            Ok(batches) => Ok(crate::arrow::PyArrowStream::from_batches(batches)),
+            Err(e) => Err(errors::client(py, &e)),
         }
     }
 
@@ -354,6 +484,7 @@ impl PyCallIterator {
             return Ok(PyCallRecord::new(r));
         }
         self.check_fork(py, true)?;
+        self.check_held(py)?;
         crate::logging::refresh(py);
         match self.with_detached(py, State::next_record) {
             Some(Ok(r)) => Ok(PyCallRecord::new(r)),
@@ -378,6 +509,94 @@ impl PyCallIterator {
     /// walk is over (the async iterator runs it in a worker thread).
     fn _fill(&self, py: Python<'_>) -> PyResult<bool> {
         self.fill_blocking(py)
+    }
+
+    /// `_next_batch()`: the next page as an Arrow batch (an object with
+    /// `__arrow_c_array__`), `None` when the walk is over.
+    fn _next_batch(&self, py: Python<'_>) -> PyResult<Option<crate::arrow::PyArrowBatch>> {
+        self.next_batch_blocking(py)
+    }
+
+    /// `_collect()`: every page left as Arrow batches (an object with
+    /// `__arrow_c_stream__`); on an error the batches so far are kept for
+    /// the next call.
+    fn _collect(&self, py: Python<'_>) -> PyResult<crate::arrow::PyArrowStream> {
+        self.collect_blocking(py)
+    }
+
+    /// The Arrow ``PyCapsule`` interface: the rest of the walk as an Arrow C
+    /// stream (`ArrowArrayStream`), one batch per page, read by
+    /// ``pa.table(it)``, ``pa.RecordBatchReader.from_stream(it)``,
+    /// ``pl.from_arrow(it)``, ``pl.DataFrame(it)`` and
+    /// ``duckdb.sql("from it")`` without copies. Pages are fetched as the
+    /// consumer reads (the GIL released while each is fetched). An error
+    /// ends the stream with its message, raised by the consumer as its own
+    /// exception; ``to_arrow()`` and ``iter_batches()`` raise velip's.
+    /// Iterating again continues at the page that failed.
+    /// ``requested_schema`` is ignored (the schema is fixed).
+    #[pyo3(signature = (requested_schema = None))]
+    fn __arrow_c_stream__<'py>(
+        &self,
+        py: Python<'py>,
+        requested_schema: Option<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, pyo3::types::PyCapsule>> {
+        let _ = requested_schema;
+        self.check_fork(py, true)?;
+        crate::arrow::stream_capsule(py, Arc::clone(&self.state))
+    }
+
+    /// The batches of the walk as ``pyarrow.RecordBatch``, one per page
+    /// (the records not yet yielded of the current page first), fetched as
+    /// you iterate (the GIL released while a page is fetched). Needs
+    /// pyarrow (``pip install 'velip[arrow]'``); the batches have the
+    /// schema ``velip.arrow_schema()``.
+    ///
+    /// Raises: ``ImportError`` without pyarrow; while iterating, what
+    /// iterating the walk raises (iterating again continues at the page
+    /// that failed).
+    fn iter_batches<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        crate::arrow::columnar(slf.py(), "iter_batches")?.call1((slf,))
+    }
+
+    /// Every call left in the walk as one ``pyarrow.Table`` (a chunk per
+    /// page, schema ``velip.arrow_schema()``), built without Python objects
+    /// per record and with the GIL released for the whole walk. Needs
+    /// pyarrow (``pip install 'velip[arrow]'``).
+    ///
+    /// Raises: ``ImportError`` without pyarrow; what iterating the walk
+    /// raises: the pages fetched before the error are kept, and the next
+    /// ``to_arrow()`` returns them with the rest (nothing lost, nothing
+    /// twice).
+    fn to_arrow<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        crate::arrow::columnar(slf.py(), "to_arrow")?.call1((slf,))
+    }
+
+    /// Every call left as a ``pandas.DataFrame`` with typed columns (from
+    /// ``to_arrow()``, no Python object per record): ``date`` as
+    /// ``date32[pyarrow]``, times as ``time32[s][pyarrow]``, ``dialed_at``
+    /// & co. as ``datetime64[s, America/Sao_Paulo]``, ``rate``/``value``
+    /// as exact ``decimal128(18, 3)[pyarrow]`` (items are
+    /// ``decimal.Decimal``), ``status``/``amd`` as ``category``, integers
+    /// as nullable ``Int64``/``Int32``, text as pandas' Arrow-backed
+    /// strings, lists and maps as Arrow dtypes. ``dtype_backend="pyarrow"``
+    /// makes every column an ``ArrowDtype``. Needs pandas and pyarrow
+    /// (``pip install 'velip[pandas]'``).
+    ///
+    /// Raises: ``ImportError`` without them; what ``to_arrow()`` raises.
+    #[pyo3(signature = (*, dtype_backend = "numpy_nullable"))]
+    fn to_pandas<'py>(slf: &Bound<'py, Self>, dtype_backend: &str) -> PyResult<Bound<'py, PyAny>> {
+        crate::arrow::columnar(slf.py(), "to_pandas")?.call1((slf, dtype_backend))
+    }
+
+    /// Every call left as a ``polars.DataFrame`` (read from the Arrow
+    /// batches without copies): ``Date``, ``Time``,
+    /// ``Datetime("ms", "America/Sao_Paulo")``, ``Decimal(18, 3)``,
+    /// ``Categorical`` status/AMD, ``List``/``Struct`` for the nested
+    /// columns. Needs polars only (``pip install 'velip[polars]'``).
+    ///
+    /// Raises: ``ImportError`` without polars; what ``to_arrow()`` raises.
+    fn to_polars<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        crate::arrow::columnar(slf.py(), "to_polars")?.call1((slf,))
     }
 
     /// Ends the walk: the helper threads that fetch pages ahead stop (a

@@ -13,6 +13,7 @@
 #![allow(clippy::needless_pass_by_value)]
 
 mod args;
+mod arrow;
 mod async_iter;
 mod cancel;
 mod client;
@@ -26,6 +27,7 @@ mod phone;
 mod record;
 mod sandbox;
 mod sync;
+mod webhooks;
 
 use pyo3::prelude::*;
 
@@ -72,6 +74,9 @@ fn _velip(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<async_iter::PyAsyncCallIterator>()?;
     m.add_class::<cancel::PyCancel>()?;
     m.add_function(wrap_pyfunction!(client::_async_iterator, m)?)?;
+    m.add_class::<arrow::PyArrowSchema>()?;
+    m.add_class::<arrow::PyArrowBatch>()?;
+    m.add_class::<arrow::PyArrowStream>()?;
     m.add_class::<record::PyCallRecord>()?;
     m.add_class::<page::PyPage>()?;
     m.add_class::<phone::PyPhoneNumber>()?;
@@ -81,6 +86,9 @@ fn _velip(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(functions::parse_response, m)?)?;
     m.add_function(wrap_pyfunction!(functions::parse_webhook, m)?)?;
     m.add_function(wrap_pyfunction!(functions::parse_brl_decimal, m)?)?;
+    m.add_class::<webhooks::PyWebhookAuth>()?;
+    m.add_class::<webhooks::PyWebhookDelivery>()?;
+    m.add_function(wrap_pyfunction!(webhooks::parse_delivery, m)?)?;
     m.add_function(wrap_pyfunction!(record::_record_from_wire, m)?)?;
     m.add_function(wrap_pyfunction!(record::_wire_enum_members, m)?)?;
     m.add_function(wrap_pyfunction!(errors::_error_kinds, m)?)?;

@@ -222,3 +222,35 @@ fn resume_without_the_side_folder_is_refused() {
     let err = ParquetDataset::resume(dir.path(), 1).unwrap_err();
     assert!(matches!(err, ParquetError::MissingSegments { .. }), "{err}");
 }
+
+#[test]
+fn starting_over_after_a_crash_during_finish_removes_that_exports_parts() {
+    let pages = mixed_pages();
+    let batches: Vec<RecordBatch> = pages.iter().map(|p| batch(p)).collect();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let mut ds = ParquetDataset::create(&root).unwrap();
+    for b in &batches {
+        ds.write_page(b).unwrap();
+    }
+    // Crash during finish: the parts are in place, the side folder kept.
+    let kept = dir.path().join("kept");
+    copy_tree(&root.join(".velip-pages"), &kept);
+    ds.finish().unwrap();
+    fs::rename(&kept, root.join(".velip-pages")).unwrap();
+
+    // `--restart` instead of `--resume`: a new export, and the parts of the
+    // unfinished one go (they would otherwise hold its records a second
+    // time under part 0 beside the new part).
+    let mut ds = ParquetDataset::create(&root).unwrap();
+    assert_eq!(ds.part(), 0);
+    for b in &batches {
+        ds.write_page(b).unwrap();
+    }
+    ds.finish().unwrap();
+    let got = dataset_ids(&root);
+    for (folder, ids) in expected(&pages) {
+        assert_eq!(got[&folder].len(), 1, "{folder}");
+        assert_eq!(got[&folder][0].1, ids, "{folder}");
+    }
+}

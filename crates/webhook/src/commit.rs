@@ -6,6 +6,12 @@
 //! synced, the deliveries that arrive queue up and form the next batch, so
 //! under load the batches grow by themselves and under light load a
 //! delivery waits for one sync at most.
+//!
+//! A sink with a [`Syncer`] (the JSON-lines file) is pipelined: the commit
+//! thread only writes batches, and a sync thread runs one `fdatasync` after
+//! another, each acknowledging every batch written before it began. The
+//! rendering and writing of a batch then overlap the previous sync instead
+//! of adding to it, and a sync starts the moment the previous one ends.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,7 +26,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::delivery::Delivery;
 use crate::error::{Error, SinkError};
 use crate::metrics::Metrics;
-use crate::sink::Sink;
+use crate::sink::{Sink, Syncer};
 
 /// Most raw bytes in one batch (a batch also stops at `max_batch`).
 const MAX_BATCH_BYTES: usize = 32 * 1024 * 1024;
@@ -124,7 +130,62 @@ impl Committer {
     }
 }
 
+/// An acknowledgement to send once the delivery is durable.
+type Ack = oneshot::Sender<Result<u64, ()>>;
+
 fn run<S: Sink>(
+    mut sink: S,
+    rx: mpsc::Receiver<Job>,
+    max_batch: usize,
+    metrics: &Arc<Metrics>,
+    healthy: &Arc<AtomicBool>,
+) -> Result<(), SinkError> {
+    match std::panic::catch_unwind(AssertUnwindSafe(|| sink.syncer())) {
+        Ok(Some(syncer)) => run_pipelined(sink, syncer, rx, max_batch, metrics, healthy),
+        Ok(None) => run_serial(sink, rx, max_batch, metrics, healthy),
+        Err(_) => {
+            log::error!("sink panicked while starting; every delivery is refused");
+            healthy.store(false, Ordering::Relaxed);
+            refuse_all(rx);
+            Err("the sink panicked".into())
+        }
+    }
+}
+
+/// Answers 503 to every delivery until the receiver closes.
+fn refuse_all(mut rx: mpsc::Receiver<Job>) {
+    while let Some(job) = rx.blocking_recv() {
+        let _ = job.ack.send(Err(()));
+    }
+}
+
+/// Takes the next batch: the first job, then every job already waiting (up
+/// to `max_batch` or [`MAX_BATCH_BYTES`]); numbers the deliveries.
+fn next_batch(
+    rx: &mut mpsc::Receiver<Job>,
+    first: Job,
+    max_batch: usize,
+    sequence: &mut u64,
+    batch: &mut Vec<Delivery>,
+    acks: &mut Vec<Ack>,
+) {
+    let mut bytes = 0;
+    let mut job = Some(first);
+    while let Some(Job { mut delivery, ack }) = job.take() {
+        *sequence += 1;
+        delivery.sequence = *sequence;
+        bytes += delivery.raw.len();
+        batch.push(delivery);
+        acks.push(ack);
+        if batch.len() < max_batch && bytes < MAX_BATCH_BYTES {
+            job = rx.try_recv().ok();
+        }
+    }
+}
+
+/// One thread: each batch written and made durable by one
+/// [`Sink::commit`], then acknowledged.
+fn run_serial<S: Sink>(
     mut sink: S,
     mut rx: mpsc::Receiver<Job>,
     max_batch: usize,
@@ -132,22 +193,18 @@ fn run<S: Sink>(
     healthy: &AtomicBool,
 ) -> Result<(), SinkError> {
     let mut batch: Vec<Delivery> = Vec::with_capacity(max_batch.min(4096));
-    let mut acks: Vec<oneshot::Sender<Result<u64, ()>>> = Vec::with_capacity(batch.capacity());
+    let mut acks: Vec<Ack> = Vec::with_capacity(batch.capacity());
     let mut sequence = 0u64;
     let mut broken = false;
     while let Some(first) = rx.blocking_recv() {
-        let mut bytes = 0;
-        let mut job = Some(first);
-        while let Some(Job { mut delivery, ack }) = job.take() {
-            sequence += 1;
-            delivery.sequence = sequence;
-            bytes += delivery.raw.len();
-            batch.push(delivery);
-            acks.push(ack);
-            if batch.len() < max_batch && bytes < MAX_BATCH_BYTES {
-                job = rx.try_recv().ok();
-            }
-        }
+        next_batch(
+            &mut rx,
+            first,
+            max_batch,
+            &mut sequence,
+            &mut batch,
+            &mut acks,
+        );
         let outcome = if broken {
             Err(())
         } else {
@@ -187,6 +244,157 @@ fn run<S: Sink>(
     }
     if broken {
         return Err("the sink panicked".into());
+    }
+    sink.close()
+}
+
+/// A batch written, waiting for the sync that makes it durable.
+struct Written {
+    acks: Vec<(Ack, u64)>,
+}
+
+/// Two threads: this one writes batch after batch ([`Sink::write`]); the
+/// sync thread runs [`Syncer::sync`] as soon as anything was written and
+/// then acknowledges every batch written before the sync began. A delivery
+/// waits for the sync in progress and the next one at most, never for the
+/// rendering and writing of its batch on top.
+fn run_pipelined<S: Sink>(
+    mut sink: S,
+    mut syncer: Box<dyn Syncer>,
+    mut rx: mpsc::Receiver<Job>,
+    max_batch: usize,
+    metrics: &Arc<Metrics>,
+    healthy: &Arc<AtomicBool>,
+) -> Result<(), SinkError> {
+    let (written_tx, written_rx) = std::sync::mpsc::channel::<Written>();
+    // Set once a sync failed (or panicked): nothing is acknowledged any more.
+    let failed = Arc::new(AtomicBool::new(false));
+    let sync_thread = {
+        let (failed, metrics, healthy) = (
+            Arc::clone(&failed),
+            Arc::clone(metrics),
+            Arc::clone(healthy),
+        );
+        std::thread::Builder::new()
+            .name("velip-webhook-sync".to_owned())
+            .spawn(move || {
+                let mut group: Vec<Written> = Vec::new();
+                while let Ok(first) = written_rx.recv() {
+                    group.push(first);
+                    group.extend(written_rx.try_iter());
+                    let started = Instant::now();
+                    let outcome = if failed.load(Ordering::Relaxed) {
+                        Err(())
+                    } else {
+                        match std::panic::catch_unwind(AssertUnwindSafe(|| syncer.sync())) {
+                            Ok(Ok(())) => Ok(()),
+                            Ok(Err(e)) => {
+                                log::error!(
+                                    "sink: sync failed: {e}; nothing more is acknowledged (answered 503): restart the receiver"
+                                );
+                                Err(())
+                            }
+                            Err(_) => {
+                                log::error!(
+                                    "sink panicked while syncing; nothing more is acknowledged (answered 503)"
+                                );
+                                Err(())
+                            }
+                        }
+                    };
+                    let deliveries: usize = group.iter().map(|w| w.acks.len()).sum();
+                    if outcome.is_ok() {
+                        metrics.batch(deliveries, started.elapsed());
+                    } else {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    healthy.store(outcome.is_ok(), Ordering::Relaxed);
+                    for w in group.drain(..) {
+                        for (ack, sequence) in w.acks {
+                            let _ = ack.send(outcome.map(|()| sequence));
+                        }
+                    }
+                }
+            })
+    };
+    let sync_thread = match sync_thread {
+        Ok(t) => t,
+        Err(e) => {
+            log::error!("cannot start the sync thread: {e}; every delivery is refused");
+            healthy.store(false, Ordering::Relaxed);
+            refuse_all(rx);
+            return Err(e.into());
+        }
+    };
+    let mut batch: Vec<Delivery> = Vec::with_capacity(max_batch.min(4096));
+    let mut acks: Vec<Ack> = Vec::with_capacity(batch.capacity());
+    let mut sequence = 0u64;
+    let mut broken = false;
+    while let Some(first) = rx.blocking_recv() {
+        next_batch(
+            &mut rx,
+            first,
+            max_batch,
+            &mut sequence,
+            &mut batch,
+            &mut acks,
+        );
+        let written = if broken || failed.load(Ordering::Relaxed) {
+            false
+        } else {
+            match std::panic::catch_unwind(AssertUnwindSafe(|| sink.write(&batch))) {
+                Ok(Ok(())) => true,
+                Ok(Err(e)) => {
+                    log::error!(
+                        "sink: {e}; {} deliveries not stored (answered 503, the senders retry)",
+                        batch.len()
+                    );
+                    healthy.store(false, Ordering::Relaxed);
+                    false
+                }
+                Err(_) => {
+                    log::error!(
+                        "sink panicked; {} deliveries not stored (answered 503); every later delivery is refused",
+                        batch.len()
+                    );
+                    broken = true;
+                    healthy.store(false, Ordering::Relaxed);
+                    false
+                }
+            }
+        };
+        let numbered = acks.drain(..).zip(batch.iter().map(|d| d.sequence));
+        if written {
+            let w = Written {
+                acks: numbered.collect(),
+            };
+            if let Err(std::sync::mpsc::SendError(w)) = written_tx.send(w) {
+                // The sync thread is gone (it panicked): not durable.
+                broken = true;
+                for (ack, _) in w.acks {
+                    let _ = ack.send(Err(()));
+                }
+            }
+        } else {
+            for (ack, _) in numbered {
+                let _ = ack.send(Err(()));
+            }
+        }
+        batch.clear();
+        if batch.capacity() > 65_536 {
+            batch.shrink_to(4096);
+        }
+    }
+    // The last written batches are synced and acknowledged, then the sink
+    // closes.
+    drop(written_tx);
+    let joined = sync_thread.join();
+    if broken || joined.is_err() {
+        return Err("the sink panicked".into());
+    }
+    if failed.load(Ordering::Relaxed) {
+        let _ = sink.close();
+        return Err("a sync failed; the deliveries after it were not acknowledged".into());
     }
     sink.close()
 }
@@ -271,5 +479,116 @@ mod tests {
             Err(Unavailable)
         );
         assert!(!committer.is_healthy());
+    }
+
+    /// A pipelined sink: records what was written; its syncer reports each
+    /// sync and waits for a go (or fails when told).
+    struct Piped {
+        written: Arc<Mutex<Vec<u64>>>,
+        syncs: std_mpsc::Sender<usize>,
+        go: Arc<Mutex<std_mpsc::Receiver<bool>>>,
+    }
+
+    struct PipedSyncer {
+        written: Arc<Mutex<Vec<u64>>>,
+        syncs: std_mpsc::Sender<usize>,
+        go: Arc<Mutex<std_mpsc::Receiver<bool>>>,
+    }
+
+    impl Sink for Piped {
+        fn commit(&mut self, _: &[Delivery]) -> Result<(), SinkError> {
+            unreachable!("a pipelined sink gets write, not commit")
+        }
+
+        fn syncer(&mut self) -> Option<Box<dyn Syncer>> {
+            Some(Box::new(PipedSyncer {
+                written: Arc::clone(&self.written),
+                syncs: self.syncs.clone(),
+                go: Arc::clone(&self.go),
+            }))
+        }
+
+        fn write(&mut self, batch: &[Delivery]) -> Result<(), SinkError> {
+            self.written
+                .lock()
+                .unwrap()
+                .extend(batch.iter().map(|d| d.sequence));
+            Ok(())
+        }
+    }
+
+    impl Syncer for PipedSyncer {
+        fn sync(&mut self) -> Result<(), SinkError> {
+            let _ = self.syncs.send(self.written.lock().unwrap().len());
+            if self.go.lock().unwrap().recv().unwrap_or(true) {
+                Ok(())
+            } else {
+                Err("disk failed".into())
+            }
+        }
+    }
+
+    #[test]
+    fn pipelined_writes_go_on_while_a_sync_runs_and_a_failed_sync_stops_all_acks() {
+        let written = Arc::new(Mutex::new(Vec::new()));
+        let (syncs_tx, syncs) = std_mpsc::channel();
+        let (go, go_rx) = std_mpsc::channel();
+        let sink = Piped {
+            written: Arc::clone(&written),
+            syncs: syncs_tx,
+            go: Arc::new(Mutex::new(go_rx)),
+        };
+        let metrics = Arc::new(Metrics::new());
+        let committer = Arc::new(Committer::start(sink, 4096, 64, Arc::clone(&metrics)).unwrap());
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let submit = |n: u64| {
+            let c = Arc::clone(&committer);
+            rt.spawn(async move { c.submit(delivery(n)).await })
+        };
+        let first = submit(0);
+        // The first sync covers the first delivery and is held.
+        assert_eq!(syncs.recv_timeout(Duration::from_secs(10)).unwrap(), 1);
+        // Meanwhile ten more are written (not acknowledged yet).
+        let waiting: Vec<_> = (1..=10).map(submit).collect();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while written.lock().unwrap().len() < 11 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert_eq!(written.lock().unwrap().len(), 11, "written during the sync");
+        assert!(waiting.iter().all(|w| !w.is_finished()));
+        go.send(true).unwrap();
+        assert_eq!(rt.block_on(first).unwrap(), Ok(1));
+        // One sync for the ten written meanwhile.
+        assert_eq!(syncs.recv_timeout(Duration::from_secs(10)).unwrap(), 11);
+        go.send(true).unwrap();
+        let mut sequences: Vec<u64> = waiting
+            .into_iter()
+            .map(|w| rt.block_on(w).unwrap().unwrap())
+            .collect();
+        sequences.sort_unstable();
+        assert_eq!(sequences, (2..=11).collect::<Vec<u64>>());
+        assert_eq!(metrics.snapshot().durable_writes, 2);
+        assert!(committer.is_healthy());
+
+        // A failed sync: that delivery and every later one get 503.
+        let failing = submit(20);
+        assert_eq!(syncs.recv_timeout(Duration::from_secs(10)).unwrap(), 12);
+        go.send(false).unwrap();
+        assert_eq!(rt.block_on(failing).unwrap(), Err(Unavailable));
+        assert!(!committer.is_healthy());
+        assert_eq!(rt.block_on(submit(21)).unwrap(), Err(Unavailable));
+        assert_eq!(
+            written.lock().unwrap().len(),
+            12,
+            "nothing written after the failure"
+        );
+        assert!(
+            committer.close().is_err(),
+            "the close reports the failed sync"
+        );
     }
 }

@@ -18,6 +18,8 @@ pub const DEFAULT_BIND: SocketAddr =
     SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
 /// Default body limit: 16 MiB (a 5,000-call JSON page is about 2.5 MB).
 pub const DEFAULT_BODY_LIMIT: usize = 16 * 1024 * 1024;
+/// The challenge of a 401 when Basic credentials are required.
+pub(crate) const WWW_AUTHENTICATE: &str = "Basic realm=\"velip\", charset=\"UTF-8\"";
 /// Paths the receiver keeps for itself.
 pub(crate) const HEALTH_PATH: &str = "/healthz";
 pub(crate) const METRICS_PATH: &str = "/metrics";
@@ -330,6 +332,42 @@ impl ReceiverConfig {
     /// ```
     pub fn authorizes(&self, headers: &axum::http::HeaderMap) -> bool {
         crate::auth::Authenticator::new(self).allows(headers)
+    }
+
+    /// [`authorizes`](Self::authorizes) over `(name, value)` pairs as
+    /// another HTTP stack hands them over (a Python framework's header
+    /// list, a WSGI environ converted back): names case-insensitive, a
+    /// name repeated keeps every value. A pair that is no valid HTTP header
+    /// (a control character in the value, a space in the name) is left
+    /// out, so it can never satisfy a check.
+    ///
+    /// ```
+    /// let config = velip_webhook::ReceiverConfig::new().require_header("X-Velip-Key: k1")?;
+    /// assert!(config.authorizes_pairs([("X-Velip-Key".as_bytes(), "k1".as_bytes())]));
+    /// assert!(!config.authorizes_pairs([("X-Velip-Key".as_bytes(), "k2".as_bytes())]));
+    /// # Ok::<(), velip_webhook::ConfigError>(())
+    /// ```
+    pub fn authorizes_pairs<'a>(
+        &self,
+        headers: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
+    ) -> bool {
+        let mut map = axum::http::HeaderMap::new();
+        for (name, value) in headers {
+            if let (Ok(n), Ok(v)) = (
+                HeaderName::from_bytes(name),
+                axum::http::HeaderValue::from_bytes(value),
+            ) {
+                map.append(n, v);
+            }
+        }
+        self.authorizes(&map)
+    }
+
+    /// The `WWW-Authenticate` header a 401 carries when Basic credentials
+    /// are required (`Basic realm="velip", charset="UTF-8"`), `None`
+    /// otherwise: what the receiver sends, for other HTTP stacks.
+    pub fn www_authenticate(&self) -> Option<&'static str> {
+        self.basic_auth.as_ref().map(|_| WWW_AUTHENTICATE)
     }
 
     /// Checks every rule, naming the field that breaks one.

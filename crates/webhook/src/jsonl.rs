@@ -15,7 +15,7 @@ use velip_core::{CallId, CallRecord, RejectedRecord};
 
 use crate::delivery::Delivery;
 use crate::error::{Error, SinkError};
-use crate::sink::Sink;
+use crate::sink::{Sink, Syncer};
 
 /// Options of a [`JsonLinesSink`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,7 +62,12 @@ impl Default for JsonLinesOptions {
 ///   batch.
 ///
 /// Durability: each batch is written with one `write` and made durable
-/// with one `fdatasync` before the receiver acknowledges it. A file that
+/// with an `fdatasync` before the receiver acknowledges it. In a receiver
+/// the syncs run on their own thread ([`Sink::syncer`]): one sync covers
+/// every batch written before it began, and the next batch is written
+/// while the disk syncs. A failed sync stops all acknowledgements (the
+/// receiver must be restarted: after a failed `fsync` the kernel may have
+/// dropped the written pages). A file that
 /// does not end with a newline at open (the process was killed while
 /// writing a batch that was therefore never acknowledged) is cut back to
 /// its last complete line. A failed write or sync cuts the file back to
@@ -221,35 +226,54 @@ impl JsonLinesSink {
                 serde_json::to_writer(&mut self.buf, &line)?;
                 self.buf.push(b'\n');
             }
-            for r in &d.payload.rejected {
-                let meta = Meta::new(d, &received_at, r.index, calls, None);
-                let out: &mut Vec<u8> = if stdout { &mut self.buf } else { rejected };
-                if stdout {
+            if stdout {
+                for r in &d.payload.rejected {
+                    let meta = Meta::new(d, &received_at, r.index, calls, None);
                     serde_json::to_writer(
-                        &mut *out,
+                        &mut self.buf,
                         &RejectedStdoutLine {
                             rejected: r,
                             delivery: meta,
                         },
                     )?;
-                } else {
-                    serde_json::to_writer(
-                        &mut *out,
-                        &RejectedLine {
-                            rejected: r,
-                            delivery: meta,
-                        },
-                    )?;
+                    self.buf.push(b'\n');
                 }
-                out.push(b'\n');
+            } else {
+                render_rejected(d, &received_at, rejected)?;
             }
         }
         Ok(())
     }
 }
 
-impl Sink for JsonLinesSink {
-    fn commit(&mut self, batch: &[Delivery]) -> Result<(), SinkError> {
+/// Appends one line per unreadable entry of `d` (a JSON delivery's entries
+/// without a readable `cd_id`) to `out`: the entry's `index`, `raw` text
+/// and `problem`, plus the `delivery` object. The shape of
+/// `FILE.rejected.jsonl`, shared by every sink that keeps such entries.
+pub(crate) fn render_rejected(
+    d: &Delivery,
+    received_at: &str,
+    out: &mut Vec<u8>,
+) -> Result<(), SinkError> {
+    let calls = d.records().len();
+    for r in &d.payload.rejected {
+        let meta = Meta::new(d, received_at, r.index, calls, None);
+        serde_json::to_writer(
+            &mut *out,
+            &RejectedLine {
+                rejected: r,
+                delivery: meta,
+            },
+        )?;
+        out.push(b'\n');
+    }
+    Ok(())
+}
+
+impl JsonLinesSink {
+    /// Renders and writes `batch`; with `sync`, also makes it durable
+    /// (`commit`), else leaves that to the [`FileSyncer`] (`write`).
+    fn write_batch(&mut self, batch: &[Delivery], sync: bool) -> Result<(), SinkError> {
         if let Target::File {
             poisoned: Some(why),
             ..
@@ -277,10 +301,16 @@ impl Sink for JsonLinesSink {
                     write_rejected(rejected_path, rejected_file, &rejected)?;
                 }
                 if !self.buf.is_empty() {
-                    if let Err(e) = file.write_all(&self.buf).and_then(|()| file.sync_data()) {
-                        // Undo the partial batch so that no half line stays;
-                        // if that fails too, refuse every later batch.
-                        let undo = file.set_len(*durable_len).and_then(|()| file.sync_data());
+                    let written = file
+                        .write_all(&self.buf)
+                        .and_then(|()| if sync { file.sync_data() } else { Ok(()) });
+                    if let Err(e) = written {
+                        // Undo the partial batch so that no half line stays
+                        // (nor gets synced by a later sync); if that fails
+                        // too, refuse every later batch.
+                        let undo = file
+                            .set_len(*durable_len)
+                            .and_then(|()| if sync { file.sync_data() } else { Ok(()) });
                         if let Err(u) = undo {
                             *poisoned = Some(format!(
                                 "{}: a write failed ({e}) and could not be undone ({u}); restart the receiver",
@@ -289,6 +319,8 @@ impl Sink for JsonLinesSink {
                         }
                         return Err(format!("{}: {e}", path.display()).into());
                     }
+                    // Written (and, with `sync`, durable): what a failed
+                    // later write is cut back to.
                     *durable_len += self.buf.len() as u64;
                 }
             }
@@ -304,7 +336,59 @@ impl Sink for JsonLinesSink {
     }
 }
 
-fn write_rejected(path: &Path, file: &mut Option<File>, bytes: &[u8]) -> Result<(), SinkError> {
+impl Sink for JsonLinesSink {
+    fn commit(&mut self, batch: &[Delivery]) -> Result<(), SinkError> {
+        self.write_batch(batch, true)
+    }
+
+    /// A file is synced on the receiver's sync thread (a second handle on
+    /// the same open file) while the next batch is written; standard output
+    /// is flushed per batch, with no syncer.
+    fn syncer(&mut self) -> Option<Box<dyn Syncer>> {
+        let Target::File { file, path, .. } = &self.target else {
+            return None;
+        };
+        match file.try_clone() {
+            Ok(file) => Some(Box::new(FileSyncer {
+                file,
+                path: path.clone(),
+            })),
+            Err(e) => {
+                log::warn!(
+                    "{}: no second handle for syncing ({e}); each batch is written and synced in turn",
+                    path.display()
+                );
+                None
+            }
+        }
+    }
+
+    fn write(&mut self, batch: &[Delivery]) -> Result<(), SinkError> {
+        self.write_batch(batch, false)
+    }
+}
+
+/// `fdatasync` of the JSON-lines file, on the receiver's sync thread.
+struct FileSyncer {
+    file: File,
+    path: PathBuf,
+}
+
+impl Syncer for FileSyncer {
+    fn sync(&mut self) -> Result<(), SinkError> {
+        self.file
+            .sync_data()
+            .map_err(|e| format!("{}: {e}", self.path.display()).into())
+    }
+}
+
+/// Appends `bytes` to the file at `path` (opened, and its folder entry
+/// synced, on first use; kept in `file`) and syncs the data.
+pub(crate) fn write_rejected(
+    path: &Path,
+    file: &mut Option<File>,
+    bytes: &[u8],
+) -> Result<(), SinkError> {
     if file.is_none() {
         let existed = path.exists();
         let f = OpenOptions::new().append(true).create(true).open(path)?;
@@ -321,7 +405,7 @@ fn write_rejected(path: &Path, file: &mut Option<File>, bytes: &[u8]) -> Result<
 }
 
 /// `deliveries.jsonl` → `deliveries.rejected.jsonl`; `out` → `out.rejected.jsonl`.
-fn rejected_path_for(path: &Path) -> PathBuf {
+pub(crate) fn rejected_path_for(path: &Path) -> PathBuf {
     let stem = path
         .file_stem()
         .map_or_else(|| "deliveries".into(), |s| s.to_string_lossy().into_owned());
@@ -582,6 +666,63 @@ mod tests {
         assert_eq!(bad[0]["index"], 1);
         assert_eq!(bad[0]["raw"], r#"{"cd_status":"OK"}"#);
         assert!(bad[0]["problem"]["rule"].is_string());
+    }
+
+    #[test]
+    fn a_file_is_pipelined_and_stdout_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = JsonLinesSink::open(dir.path().join("d.jsonl")).unwrap();
+        assert!(file.syncer().is_some());
+        assert!(JsonLinesSink::stdout().syncer().is_none());
+    }
+
+    #[test]
+    fn every_acknowledged_delivery_of_a_pipelined_file_is_on_disk_once() {
+        use std::sync::Arc;
+
+        use crate::commit::Committer;
+        use crate::metrics::Metrics;
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.jsonl");
+        let sink = JsonLinesSink::open(&path).unwrap();
+        let metrics = Arc::new(Metrics::new());
+        let committer = Arc::new(Committer::start(sink, 64, 256, Arc::clone(&metrics)).unwrap());
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut sequences: Vec<u64> = rt.block_on(async {
+            let tasks: Vec<_> = (0..2_000u64)
+                .map(|n| {
+                    let c = Arc::clone(&committer);
+                    tokio::spawn(async move {
+                        let body = format!("cd_id={n}&cd_status=OK");
+                        let d = Delivery::decode(WebhookMethod::Post, None, body.into()).unwrap();
+                        c.submit(d).await
+                    })
+                })
+                .collect();
+            let mut acked = Vec::new();
+            for t in tasks {
+                acked.push(t.await.unwrap().unwrap());
+            }
+            acked
+        });
+        committer.close().unwrap();
+        sequences.sort_unstable();
+        assert_eq!(sequences, (1..=2_000).collect::<Vec<u64>>());
+        let got = lines(&path);
+        assert_eq!(got.len(), 2_000);
+        let mut in_file: Vec<u64> = got
+            .iter()
+            .map(|l| l["delivery"]["sequence"].as_u64().unwrap())
+            .collect();
+        in_file.sort_unstable();
+        assert_eq!(in_file, sequences);
+        let snapshot = metrics.snapshot();
+        assert!(snapshot.durable_writes >= 1 && snapshot.durable_writes <= 2_000);
     }
 
     #[test]

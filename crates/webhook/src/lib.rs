@@ -16,7 +16,9 @@
 //!   is durable in the [`Sink`]. Deliveries that arrive together are
 //!   written and synced as one batch (group commit), so throughput does
 //!   not pay one `fsync` per request. [`JsonLinesSink`] appends JSON lines;
-//!   database sinks (upsert by call id) implement the same trait.
+//!   `StoreSink` (feature `store`) upserts each batch by call id into the
+//!   `calls` table of a `velip-store` database (SQLite or PostgreSQL) in
+//!   one transaction.
 //! - **Refusals with reasons**: 401, 404, 405, 413, 400 (the raw delivery
 //!   kept in a rejected log), 503 when the sink fails (the sender retries).
 //! - **Operable**: `/healthz`, `/metrics` (`OpenMetrics` text), one log line
@@ -47,6 +49,8 @@ mod receiver;
 mod rejected;
 mod server;
 mod sink;
+#[cfg(feature = "store")]
+mod store;
 mod tls;
 
 pub use config::{
@@ -59,7 +63,9 @@ pub use jsonl::{JsonLinesOptions, JsonLinesSink};
 pub use metrics::{MetricsSnapshot, RejectReason};
 pub use receiver::Receiver;
 pub use server::{Server, ShutdownHandle, serve, shutdown_signal};
-pub use sink::Sink;
+pub use sink::{Sink, Syncer};
+#[cfg(feature = "store")]
+pub use store::{StoreSink, StoreTotals};
 
 /// This crate's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -18,7 +18,7 @@ use velip_core::query::WebhookMethod;
 
 use crate::auth::Authenticator;
 use crate::commit::Committer;
-use crate::config::{HEALTH_PATH, METRICS_PATH, ReceiverConfig};
+use crate::config::{HEALTH_PATH, METRICS_PATH, ReceiverConfig, WWW_AUTHENTICATE};
 use crate::delivery::Delivery;
 use crate::error::Error;
 use crate::metrics::{Metrics, MetricsSnapshot, RejectReason};
@@ -272,7 +272,7 @@ impl Inner {
             RejectReason::Unauthorized if self.auth.wants_basic() => {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Basic realm=\"velip\", charset=\"UTF-8\""),
+                    HeaderValue::from_static(WWW_AUTHENTICATE),
                 );
             }
             RejectReason::Method => {

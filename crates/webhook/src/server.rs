@@ -173,7 +173,7 @@ impl Server {
             let _ = stopping_tx.send(());
         };
         let grace = receiver.config().shutdown_grace;
-        log::info!(
+        log::debug!(
             "receiving webhook deliveries on {local_addr}{}",
             receiver.config().get_path()
         );
@@ -201,7 +201,7 @@ impl Server {
         let totals = receiver.shutdown().await;
         served.map_err(|e| Error::io(format!("serve on {local_addr}"), e))?;
         let totals = totals?;
-        log::info!("stopped: {totals}");
+        log::debug!("stopped: {totals}");
         Ok(totals)
     }
 }

@@ -57,6 +57,45 @@ pub trait Sink: Send + 'static {
     fn close(&mut self) -> Result<(), SinkError> {
         Ok(())
     }
+
+    /// Pipelined group commit, for sinks whose durability step is a sync
+    /// that another thread can run while the next batch is written (a
+    /// file's `fdatasync`). Called once, before the first batch. A sink
+    /// that returns a [`Syncer`] gets [`write`](Self::write) calls instead
+    /// of [`commit`](Self::commit), one batch at a time on the commit
+    /// thread, while a second thread calls [`Syncer::sync`] and
+    /// acknowledges every batch written before that sync began. So the
+    /// next batch is rendered and written while the disk syncs the
+    /// previous one, and syncs follow each other with no gap.
+    ///
+    /// Default: `None` (every batch goes through `commit`).
+    fn syncer(&mut self) -> Option<Box<dyn Syncer>> {
+        None
+    }
+
+    /// Writes `batch` without making it durable (only called once
+    /// [`syncer`](Self::syncer) returned a syncer). On `Err` the batch is
+    /// answered 503; the sink must leave no partial record of it that a
+    /// later sync would make durable (cut a partly written file back).
+    ///
+    /// # Errors
+    /// Any error of the sink; the batch is then answered 503.
+    fn write(&mut self, batch: &[Delivery]) -> Result<(), SinkError> {
+        self.commit(batch)
+    }
+}
+
+/// The durability half of a pipelined [`Sink`] (see [`Sink::syncer`]),
+/// run on its own thread.
+pub trait Syncer: Send + 'static {
+    /// Makes everything [`Sink::write`] wrote before this call durable.
+    /// After an `Err` the receiver acknowledges nothing more (a failed
+    /// `fsync` may have dropped written pages: restart the receiver); the
+    /// batches not yet acknowledged are answered 503.
+    ///
+    /// # Errors
+    /// Any error of the sync.
+    fn sync(&mut self) -> Result<(), SinkError>;
 }
 
 impl<S: Sink + ?Sized> Sink for Box<S> {
@@ -66,5 +105,13 @@ impl<S: Sink + ?Sized> Sink for Box<S> {
 
     fn close(&mut self) -> Result<(), SinkError> {
         (**self).close()
+    }
+
+    fn syncer(&mut self) -> Option<Box<dyn Syncer>> {
+        (**self).syncer()
+    }
+
+    fn write(&mut self, batch: &[Delivery]) -> Result<(), SinkError> {
+        (**self).write(batch)
     }
 }

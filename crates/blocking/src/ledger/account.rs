@@ -158,16 +158,22 @@ impl Account {
         }
     }
 
-    /// Clears the lock-out of these credentials; whether there was one.
-    /// (Other credentials' lock-outs stay; see
+    /// Clears the lock-out of these credentials, and the host's own (an IP
+    /// ban, the count of recent authentication failures); whether there was
+    /// one. (Other credentials' lock-outs stay; see
     /// [`Ledger::reset_all`](super::Ledger::reset_all).)
     pub fn reset_lockout(&self) -> bool {
         self.store
             .update(&self.id, |rec| {
-                rec.credentials
+                let own = rec
+                    .credentials
                     .get_mut(self.fingerprint.as_hex())
                     .and_then(|c| c.lockout.take())
-                    .is_some()
+                    .is_some();
+                let host = rec.ip_ban.take().is_some()
+                    | (rec.auth_failures_ms.len() >= super::record::AUTH_FAILURE_LIMIT);
+                rec.auth_failures_ms.clear();
+                own || host
             })
             .unwrap_or(false)
     }

@@ -142,6 +142,14 @@ pub(crate) fn apply(
                 }
             }
             if let Answer::AuthenticationFailed { code, message } = answer {
+                rec.auth_failures_ms.push(now_ms);
+                if code.trim() == "199" && rec.ip_ban.is_none() {
+                    rec.ip_ban = Some(LockoutRecord {
+                        since_ms: now_ms,
+                        code: "199".to_owned(),
+                        message: scrub(message, secrets),
+                    });
+                }
                 let cred = rec
                     .credentials
                     .entry(who.fingerprint.as_hex().to_owned())

@@ -10,7 +10,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use super::clock::{self, from_ms, next_platform_midnight, platform_day};
 use super::fingerprint::{CredentialMode, Fingerprint};
 use super::limits::Limits;
-use super::record::{CredentialRecord, HostRecord, StoredLimits};
+use super::record::{
+    AUTH_FAILURE_LIMIT, AUTH_FAILURE_WINDOW_MS, CredentialRecord, HostRecord, StoredLimits,
+};
 use super::scope::{Counted, Scope};
 
 /// Why the ledger refuses to send a request.
@@ -28,6 +30,28 @@ pub enum Refusal {
         code: String,
         /// The service's message, scrubbed of secrets.
         message: String,
+    },
+    /// The service answered code `199` on this host: it banned this
+    /// machine's IP permanently (lifted only by Velip staff). Every
+    /// credential is refused until the lock-out is cleared.
+    IpBanned {
+        /// When the `199` was answered.
+        since: SystemTime,
+        /// The service's message, scrubbed of secrets.
+        message: String,
+    },
+    /// `failures` authentication failures were answered on this host, with
+    /// any credentials, within the last `window`: the service bans the IP
+    /// after 15 in 10 minutes, so nothing more is sent there, with any
+    /// credentials, until the oldest leaves the window (`free_at`) or the
+    /// lock-out is cleared.
+    TooManyAuthFailures {
+        /// Failures counted in the window.
+        failures: u32,
+        /// The window (10 minutes).
+        window: std::time::Duration,
+        /// When the oldest failure leaves the window.
+        free_at: SystemTime,
     },
     /// The quota of `scope` is used up: `used` of `limit` in the current
     /// window (list) or day (lookups); the next request fits at `free_at`
@@ -58,7 +82,9 @@ impl Refusal {
     /// pass by itself).
     pub fn free_at(&self) -> Option<SystemTime> {
         match self {
-            Self::LockedOut { .. } => None,
+            Self::LockedOut { .. } | Self::IpBanned { .. } | Self::TooManyAuthFailures { .. } => {
+                None
+            }
             Self::QuotaExhausted { free_at, .. } => Some(*free_at),
             Self::RetryAfterPending { until, .. } => Some(*until),
         }
@@ -67,16 +93,22 @@ impl Refusal {
     /// The quota concerned (`None` for a lock-out).
     pub fn scope(&self) -> Option<Scope> {
         match self {
-            Self::LockedOut { .. } => None,
+            Self::LockedOut { .. } | Self::IpBanned { .. } | Self::TooManyAuthFailures { .. } => {
+                None
+            }
             Self::QuotaExhausted { scope, .. } | Self::RetryAfterPending { scope, .. } => {
                 Some(*scope)
             }
         }
     }
 
-    /// Whether this is an authentication lock-out.
+    /// Whether this is an authentication lock-out (of these credentials,
+    /// or of every credential on the host).
     pub fn is_locked_out(&self) -> bool {
-        matches!(self, Self::LockedOut { .. })
+        matches!(
+            self,
+            Self::LockedOut { .. } | Self::IpBanned { .. } | Self::TooManyAuthFailures { .. }
+        )
     }
 }
 
@@ -104,6 +136,24 @@ impl fmt::Display for Refusal {
                 "these credentials failed authentication at {} (code {code}: {message}); nothing is \
                  sent with them until they change or the lock-out is cleared",
                 utc(*since)
+            ),
+            Self::IpBanned { since, message } => write!(
+                f,
+                "the service banned this machine's IP at {} (code 199: {message}); nothing is sent to it \
+                 with any credentials until Velip lifts the ban and the lock-out is cleared",
+                utc(*since)
+            ),
+            Self::TooManyAuthFailures {
+                failures,
+                window,
+                free_at,
+            } => write!(
+                f,
+                "{failures} authentication failures from this machine in the last {} minutes (any \
+                 credentials; the service bans the IP after 15): nothing is sent to it until {} or until \
+                 the lock-out is cleared",
+                window.as_secs() / 60,
+                utc(*free_at)
             ),
             Self::QuotaExhausted {
                 scope,
@@ -146,6 +196,12 @@ pub(crate) fn decide(
     rec.prune(now_ms, window_ms);
     rec.limits = Some(StoredLimits::from(who.limits));
 
+    if let Some(b) = &rec.ip_ban {
+        return Err(Refusal::IpBanned {
+            since: from_ms(b.since_ms),
+            message: b.message.clone(),
+        });
+    }
     let cred = rec
         .credentials
         .entry(who.fingerprint.as_hex().to_owned())
@@ -162,6 +218,14 @@ pub(crate) fn decide(
         });
     }
     cred.last_used_ms = now_ms;
+    if rec.auth_failures_ms.len() >= AUTH_FAILURE_LIMIT {
+        let oldest = rec.auth_failures_ms.iter().copied().min().unwrap_or(now_ms);
+        return Err(Refusal::TooManyAuthFailures {
+            failures: u32::try_from(rec.auth_failures_ms.len()).unwrap_or(u32::MAX),
+            window: std::time::Duration::from_millis(AUTH_FAILURE_WINDOW_MS),
+            free_at: from_ms(oldest.saturating_add(AUTH_FAILURE_WINDOW_MS)),
+        });
+    }
 
     if let Some(until) = rec.retry_after.get(scope) {
         // `prune` dropped passed deadlines.

@@ -33,10 +33,25 @@ fn private_options() -> OpenOptions {
     o
 }
 
+/// A lock held on a lock file, released when dropped.
+///
+/// Released explicitly (not only by closing the file): a process forked
+/// while the lock is held shares the open file, and closing it here alone
+/// would leave the lock to the child until the child closes it too.
+#[derive(Debug)]
+pub(crate) struct FileLock(File);
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = self.0.unlock();
+    }
+}
+
 /// An exclusive lock on `path` (created empty when missing; it is never
-/// written or replaced, so every process locks the same file). Released when
-/// the returned file is dropped.
-pub(crate) fn lock_exclusive(path: &Path) -> io::Result<File> {
+/// written or replaced, so every process locks the same file). Each call
+/// opens the file anew, so it also excludes the other threads of this
+/// process.
+pub(crate) fn lock_exclusive(path: &Path) -> io::Result<FileLock> {
     let f = private_options()
         .read(true)
         .write(true)
@@ -44,16 +59,16 @@ pub(crate) fn lock_exclusive(path: &Path) -> io::Result<File> {
         .truncate(false)
         .open(path)?;
     f.lock()?;
-    Ok(f)
+    Ok(FileLock(f))
 }
 
 /// A shared lock on `path` for reading, or `None` when the lock file does
 /// not exist yet (nothing was ever written there).
-pub(crate) fn lock_shared(path: &Path) -> io::Result<Option<File>> {
+pub(crate) fn lock_shared(path: &Path) -> io::Result<Option<FileLock>> {
     match File::open(path) {
         Ok(f) => {
             f.lock_shared()?;
-            Ok(Some(f))
+            Ok(Some(FileLock(f)))
         }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),

@@ -221,7 +221,10 @@ impl Ledger {
             cleared += self
                 .store
                 .update(&id, |rec| {
-                    rec.credentials
+                    let host = usize::from(rec.ip_ban.take().is_some());
+                    rec.auth_failures_ms.clear();
+                    host + rec
+                        .credentials
                         .values_mut()
                         .filter_map(|c| c.lockout.take())
                         .count()

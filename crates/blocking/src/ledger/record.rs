@@ -52,7 +52,24 @@ pub(crate) struct HostRecord {
     /// Credentials seen on this host, by fingerprint (64 hex digits).
     #[serde(default)]
     pub(crate) credentials: BTreeMap<String, CredentialRecord>,
+    /// When authentication failures were answered on this host, with any
+    /// credentials, in the last [`AUTH_FAILURE_WINDOW_MS`] (the service's
+    /// ban counters are per IP, not per credential).
+    #[serde(default)]
+    pub(crate) auth_failures_ms: Vec<u64>,
+    /// A code `199` answer: the service banned this machine's IP; every
+    /// credential is refused until the lock-out is cleared.
+    #[serde(default)]
+    pub(crate) ip_ban: Option<LockoutRecord>,
 }
+
+/// The window of [`HostRecord::auth_failures_ms`]: the service's shortest
+/// ban window (15 code-`102` answers in 10 minutes ban the IP for good).
+pub(crate) const AUTH_FAILURE_WINDOW_MS: u64 = 600_000;
+/// Authentication failures on one host, any credentials, within
+/// [`AUTH_FAILURE_WINDOW_MS`] after which nothing more is sent there: well
+/// below the service's 15 (permanent ban) and 20 (temporary block).
+pub(crate) const AUTH_FAILURE_LIMIT: usize = 5;
 
 /// [`Limits`] as stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,6 +205,8 @@ impl HostRecord {
                 *slot = None;
             }
         }
+        let failures_after = now_ms.saturating_sub(AUTH_FAILURE_WINDOW_MS);
+        self.auth_failures_ms.retain(|&t| t > failures_after);
         self.credentials.retain(|_, c| {
             c.lockout.is_some() || now_ms.saturating_sub(c.last_used_ms) < FORGET_CREDENTIAL_MS
         });

@@ -167,11 +167,16 @@ pub(crate) fn account_report(
                     .map(|t| (s, from_ms(t)))
             })
             .collect(),
-        lockout: cred.and_then(|c| c.lockout.as_ref()).map(|l| Lockout {
-            since: from_ms(l.since_ms),
-            code: l.code.clone(),
-            message: l.message.clone(),
-        }),
+        // The host's IP ban stands for every credential.
+        lockout: rec
+            .ip_ban
+            .as_ref()
+            .or_else(|| cred.and_then(|c| c.lockout.as_ref()))
+            .map(|l| Lockout {
+                since: from_ms(l.since_ms),
+                code: l.code.clone(),
+                message: l.message.clone(),
+            }),
     }
 }
 

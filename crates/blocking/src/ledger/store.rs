@@ -83,9 +83,10 @@ pub(crate) struct Store {
     memory: Mutex<HashMap<String, HostRecord>>,
     /// The fingerprint key, once read.
     key: Mutex<Option<Key>>,
-    /// Serializes this process's updates (the file lock does it across
-    /// processes).
-    gate: Mutex<()>,
+    // No in-process gate around updates: the file lock, opened anew by each
+    // update, serializes threads as well as processes, and no mutex is held
+    // across file I/O, so a process forked mid-update (Python's
+    // `os.fork()`) finds none locked by a thread it does not have.
 }
 
 impl fmt::Debug for Store {
@@ -125,7 +126,6 @@ impl Store {
             backend: Mutex::new(backend),
             memory: Mutex::new(HashMap::new()),
             key: Mutex::new(None),
-            gate: Mutex::new(()),
         }
     }
 
@@ -190,7 +190,6 @@ impl Store {
     /// Runs `f` on the record of `id` and stores the result, as one step no
     /// other thread or process interleaves with. `None` when disabled.
     pub(crate) fn update<R>(&self, id: &HostId, f: impl FnOnce(&mut HostRecord) -> R) -> Option<R> {
-        let _gate = lock(&self.gate);
         let dir = match self.backend() {
             Backend::Off => return None,
             Backend::Memory => return Some(self.update_memory(id, f)),

@@ -56,7 +56,7 @@ pub(crate) struct Global {
 
     /// Start the embedded sandbox (a local simulator with generated data) and
     /// use it: no account, no network.
-    #[arg(long, global = true, help_heading = heading::CONNECTION)]
+    #[arg(long, global = true, conflicts_with = "base_url", help_heading = heading::CONNECTION)]
     pub(crate) sandbox: bool,
 
     /// Number of calls the embedded sandbox generates (at most 5,000,000).

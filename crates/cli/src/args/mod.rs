@@ -17,6 +17,7 @@ pub(crate) mod output;
 pub(crate) mod quota;
 pub(crate) mod selection;
 pub(crate) mod sync;
+pub(crate) mod webhook;
 
 pub(crate) use global::Global;
 
@@ -34,6 +35,8 @@ pub(crate) mod heading {
     pub(crate) const CONNECTION: &str = "Connection";
     /// The list quota and request budgets.
     pub(crate) const QUOTA: &str = "Quota";
+    /// The receiver of `webhook listen`: address, sink, security.
+    pub(crate) const RECEIVER: &str = "Receiver";
     /// Logging and decoding.
     pub(crate) const GLOBAL: &str = "Global";
 }
@@ -59,6 +62,7 @@ Examples:
   velip calls export --date yesterday --out calls.xlsx --resume
   velip --profile prod calls stats --campaign-id 1007
   velip --sandbox sync --db sqlite:calls.db
+  velip webhook listen --db sqlite:calls.db --user hook --password \"$PW\"
 
 Exit codes:
   0 success              6 rate limited
@@ -96,6 +100,9 @@ pub(crate) enum Command {
     Sync(sync::SyncArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(completions::CompletionsArgs),
+    /// Receive webhook deliveries: `velip webhook listen`.
+    #[command(subcommand)]
+    Webhook(webhook::WebhookCommand),
 }
 
 impl Command {

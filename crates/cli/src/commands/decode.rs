@@ -27,8 +27,10 @@ pub(crate) fn run(a: &DecodeArgs) -> Result<(), Failure> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let io = |e: std::io::Error| Failure::io("stdout", e);
     // Without --form, what the body holds is sniffed (core's one rule); an
-    // answer body is classified like a live answer of unknown HTTP status.
-    if a.form || sniff_body(&body) == BodyKind::Form {
+    // answer body is classified by core as the client classifies a live
+    // answer, with the status and headers given (unknown status: read as a
+    // successful answer). A body that came with an HTTP status is an answer.
+    if a.form || (a.http_status.is_none() && sniff_body(&body) == BodyKind::Form) {
         // One delivery per line (a GET delivery's query string too); a line
         // that cannot be read is reported and the others still printed.
         let mut first_error = None;
@@ -47,7 +49,17 @@ pub(crate) fn run(a: &DecodeArgs) -> Result<(), Failure> {
             None => Ok(()),
         };
     }
-    let page = classify_answer(&HttpAnswer::saved(&body)).map_err(velip_blocking::Error::from)?;
+    let mut answer = match a.http_status {
+        Some(status) => HttpAnswer::new(status, &body),
+        None => HttpAnswer::saved(&body),
+    };
+    if let Some(v) = a.retry_after.as_deref() {
+        answer = answer.retry_after(v);
+    }
+    if let Some(v) = a.content_type.as_deref() {
+        answer = answer.content_type(v);
+    }
+    let page = classify_answer(&answer).map_err(velip_blocking::Error::from)?;
     for r in &page.records {
         velip_store::rows::jsonl::write_record(&mut out, r).map_err(io)?;
     }

@@ -1,5 +1,6 @@
-//! `velip calls export`: every matching call to a CSV, JSON-lines or XLSX file,
-//! page by page in constant memory, resumable (the sink is
+//! `velip calls export`: every matching call to a CSV, JSON-lines, XLSX or
+//! Parquet file, or a date-partitioned Parquet dataset, page by page in
+//! constant memory, resumable (the sink is
 //! `velip_store::files::FileExport`: each page and its checkpoint are
 //! committed together).
 
@@ -9,14 +10,30 @@ use std::time::Instant;
 use velip_store::Sink;
 use velip_store::files::{FileExport, FileFormat, ResumeMode};
 
-use crate::args::calls::export::{ExportArgs, ExportFormat};
+use crate::args::calls::export::{ExportArgs, ExportFormat, PartitionBy};
 use crate::context::Context;
 use crate::exit::Failure;
 use crate::output;
 use crate::progress::Progress;
 
-fn format_for(out: &Path, given: Option<ExportFormat>) -> Result<ExportFormat, Failure> {
-    if let Some(f) = given {
+/// The output's kind: `--format`, else Parquet for a dataset
+/// (`--partition-by`), else from the extension of `--out`.
+fn format_for(out: &Path, a: &ExportArgs) -> Result<ExportFormat, Failure> {
+    if a.partition_by.is_some() {
+        // A dataset folder: Parquet whatever its name.
+        return match a.format {
+            None | Some(ExportFormat::Parquet) => Ok(ExportFormat::Parquet),
+            Some(other) => Err(Failure::Usage(format!(
+                "--partition-by writes a Parquet dataset, not {}: drop --format or use --format parquet",
+                match other {
+                    ExportFormat::Csv => "CSV",
+                    ExportFormat::Xlsx => "XLSX",
+                    _ => "JSON lines",
+                }
+            ))),
+        };
+    }
+    if let Some(f) = a.format {
         return Ok(f);
     }
     match out
@@ -28,8 +45,9 @@ fn format_for(out: &Path, given: Option<ExportFormat>) -> Result<ExportFormat, F
         Some("csv") => Ok(ExportFormat::Csv),
         Some("jsonl" | "ndjson") => Ok(ExportFormat::Jsonl),
         Some("xlsx") => Ok(ExportFormat::Xlsx),
+        Some("parquet" | "pq") => Ok(ExportFormat::Parquet),
         _ => Err(Failure::Usage(format!(
-            "cannot tell the format of {}: use a .csv, .jsonl or .xlsx name, or --format",
+            "cannot tell the format of {}: use a .csv, .jsonl, .xlsx or .parquet name, or --format",
             out.display()
         ))),
     }
@@ -70,12 +88,13 @@ fn expand_out(out: &Path, query: &velip_core::Query) -> Result<PathBuf, Failure>
 
 /// The checks made before anything starts (see [`super::check`]).
 pub(crate) fn check(a: &ExportArgs) -> Result<(), Failure> {
-    let kind = format_for(&a.out, a.format)?;
+    let kind = format_for(&a.out, a)?;
     if a.csv.csv_locale.is_some() && kind != ExportFormat::Csv {
         return Err(Failure::Usage(format!(
             "--csv-locale applies to CSV output only (this export is {}): leave it out",
             match kind {
                 ExportFormat::Jsonl => "JSON lines",
+                ExportFormat::Parquet => "Parquet, whose typed columns have no locale",
                 _ => "XLSX, whose typed cells the spreadsheet shows in its own locale",
             }
         )));
@@ -85,11 +104,13 @@ pub(crate) fn check(a: &ExportArgs) -> Result<(), Failure> {
 }
 
 pub(crate) fn run(ctx: &Context, a: &ExportArgs) -> Result<(), Failure> {
-    let kind = format_for(&a.out, a.format)?;
-    let format = match kind {
-        ExportFormat::Csv => FileFormat::Csv(a.csv.dialect()),
-        ExportFormat::Jsonl => FileFormat::Jsonl,
-        ExportFormat::Xlsx => FileFormat::Xlsx,
+    let kind = format_for(&a.out, a)?;
+    let format = match (kind, a.partition_by) {
+        (ExportFormat::Csv, _) => FileFormat::Csv(a.csv.dialect()),
+        (ExportFormat::Jsonl, _) => FileFormat::Jsonl,
+        (ExportFormat::Xlsx, _) => FileFormat::Xlsx,
+        (ExportFormat::Parquet, None) => FileFormat::Parquet,
+        (ExportFormat::Parquet, Some(PartitionBy::Date)) => FileFormat::ParquetByDate,
     };
     let base = a.filters.query(5000)?;
     let out = expand_out(&a.out, &base)?;
@@ -164,11 +185,19 @@ pub(crate) fn run(ctx: &Context, a: &ExportArgs) -> Result<(), Failure> {
                 let secs = started.elapsed().as_secs_f64().max(0.001);
                 #[allow(clippy::cast_precision_loss)] // a rate for humans
                 let rate = (summary.records - records_before) as f64 / secs;
+                let place = if format.is_dataset() {
+                    format!(
+                        "{} ({} Parquet files, one per date)",
+                        out.display(),
+                        summary.files.len()
+                    )
+                } else {
+                    out.display().to_string()
+                };
                 note!(
-                    "exported {} records in {} pages to {} ({rate:.0} records/s){}",
+                    "exported {} records in {} pages to {place} ({rate:.0} records/s){}",
                     summary.records,
                     summary.pages,
-                    out.display(),
                     if walk.numbers_masked() {
                         "; phone numbers are masked for this token"
                     } else {

@@ -9,6 +9,7 @@ pub(crate) mod push;
 pub(crate) mod quota;
 pub(crate) mod stats;
 pub(crate) mod sync;
+pub(crate) mod webhook;
 
 use crate::args::Command;
 use crate::args::call::CallCommand;

@@ -54,7 +54,9 @@ pub(crate) fn snippet_around(text: &str, at: usize, max: usize) -> String {
     folded
 }
 
-/// Whitespace runs folded to one space.
+/// Whitespace runs folded to one space, and other control characters
+/// escaped (`\u{1b}`), so that a hostile body quoted in a message cannot
+/// drive the terminal that prints it.
 pub(crate) fn fold_ws(s: &str) -> String {
     let mut out = String::with_capacity(s.len().min(512));
     let mut space = false;
@@ -64,6 +66,9 @@ pub(crate) fn fold_ws(s: &str) -> String {
                 out.push(' ');
             }
             space = true;
+        } else if c.is_control() {
+            out.extend(c.escape_default());
+            space = false;
         } else {
             out.push(c);
             space = false;
@@ -73,6 +78,17 @@ pub(crate) fn fold_ws(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod control_tests {
+    #[test]
+    fn control_characters_are_escaped_in_snippets() {
+        assert_eq!(
+            super::fold_ws("\u{1b}]0;pwned\u{7}\u{1b}[31mRED \n\t x\u{85}"),
+            "\\u{1b}]0;pwned\\u{7}\\u{1b}[31mRED x "
+        );
+    }
 }
 
 /// Byte offset of a 1-based line and column in `text`.

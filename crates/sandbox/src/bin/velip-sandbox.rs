@@ -124,7 +124,8 @@ struct Args {
     /// Start in the background and print `export VELIP_BASE_URL=...`,
     /// `VELIP_TOKEN=...` and `VELIP_SANDBOX_PID=...` lines for the shell:
     /// `eval "$(velip-sandbox --background)"`, then `kill $VELIP_SANDBOX_PID`.
-    /// The background sandbox's log is discarded.
+    /// The background sandbox's log goes to `VELIP_SANDBOX_LOG` (a file in
+    /// the temporary folder); a failed start prints it and exports nothing.
     #[arg(long, conflicts_with = "exit_on_stdin_eof")]
     background: bool,
 }
@@ -133,6 +134,7 @@ struct Args {
 /// `KEY=value` lines until it is ready, and prints them as shell `export`s
 /// (the sandbox goes on running after this process exits).
 fn background() -> ExitCode {
+    use std::fmt::Write as _;
     use std::process::{Command, Stdio};
     let args: Vec<std::ffi::OsString> = std::env::args_os()
         .skip(1)
@@ -145,13 +147,22 @@ fn background() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // The background sandbox's log goes to a file (not to the caller's
+    // streams: a caller capturing them, `$(...)`, must not wait for the
+    // sandbox to end); it is shown when the sandbox does not start.
+    let log_path = std::env::temp_dir().join(format!("velip-sandbox-{}.log", std::process::id()));
+    let log = match std::fs::File::create(&log_path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("velip-sandbox: cannot create {}: {e}", log_path.display());
+            return ExitCode::FAILURE;
+        }
+    };
     let mut child = match Command::new(exe)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        // Detached from the calling shell's streams: a caller capturing
-        // them (`$(...)`) must not wait for the sandbox to end.
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
     {
         Ok(c) => c,
@@ -164,14 +175,23 @@ fn background() -> ExitCode {
         return ExitCode::FAILURE;
     };
     let quote = |v: &str| format!("'{}'", v.replace('\'', "'\\''"));
-    let mut out = std::io::stdout().lock();
+    // Printed only once the sandbox is ready: a failed start sets nothing,
+    // so `eval` cannot keep half of a new environment.
+    let mut exports = String::new();
     for line in std::io::BufReader::new(stdout).lines() {
         let Ok(line) = line else { break };
         if let Some((k, v)) = line.split_once('=').filter(|(k, _)| !k.starts_with('#')) {
-            let _ = writeln!(out, "export {k}={}", quote(v));
+            let _ = writeln!(exports, "export {k}={}", quote(v));
         }
         if line.contains(" calls ready in ") {
+            let mut out = std::io::stdout().lock();
+            let _ = write!(out, "{exports}");
             let _ = writeln!(out, "export VELIP_SANDBOX_PID='{}'", child.id());
+            let _ = writeln!(
+                out,
+                "export VELIP_SANDBOX_LOG={}",
+                quote(&log_path.display().to_string())
+            );
             let _ = writeln!(
                 out,
                 "# velip-sandbox runs in the background; stop it with: kill $VELIP_SANDBOX_PID"
@@ -180,8 +200,12 @@ fn background() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     }
-    eprintln!("velip-sandbox: the background sandbox did not start");
     let _ = child.wait();
+    let why = std::fs::read_to_string(&log_path).unwrap_or_default();
+    let _ = std::fs::remove_file(&log_path);
+    eprint!("{why}");
+    eprintln!("velip-sandbox: the background sandbox did not start (nothing was exported)");
+    println!("false # velip-sandbox did not start");
     ExitCode::FAILURE
 }
 

@@ -1,5 +1,6 @@
-//! [`FileExport`]: a walk exported to a CSV, JSON-lines or XLSX file,
-//! resumable after any failure with no record twice and none skipped.
+//! [`FileExport`]: a walk exported to a CSV, JSON-lines, XLSX or Parquet
+//! file (or a date-partitioned Parquet dataset), resumable after any
+//! failure with no record twice and none skipped.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Seek, SeekFrom, Write};
@@ -9,6 +10,7 @@ use velip_blocking::WalkCheckpoint;
 use velip_core::Page;
 
 use super::checkpoint::{ExportCheckpoint, VERSION};
+use super::columnar::ParquetPages;
 use super::durable;
 use super::paths::ExportPaths;
 use super::xlsx;
@@ -27,6 +29,13 @@ pub enum FileFormat {
     /// An XLSX workbook of typed cells (see [`files::xlsx`](super::xlsx)),
     /// staged as JSON lines while the walk runs and built at the end.
     Xlsx,
+    /// One Parquet file: the columns of [`velip_arrow::schema()`], zstd, a
+    /// row group per page (see [`crate::parquet`]).
+    Parquet,
+    /// A Hive-style Parquet dataset partitioned by call date: the output is
+    /// a folder, `DIR/date=2026-11-20/part-00000.parquet` (see
+    /// [`ParquetDataset`](crate::parquet::ParquetDataset)).
+    ParquetByDate,
 }
 
 impl FileFormat {
@@ -36,7 +45,20 @@ impl FileFormat {
             Self::Csv(d) => d.tag(),
             Self::Jsonl => "jsonl",
             Self::Xlsx => "xlsx",
+            Self::Parquet => "parquet",
+            Self::ParquetByDate => "parquet;partition-by=date",
         }
+    }
+
+    /// Whether the output is a folder (a partitioned dataset).
+    pub fn is_dataset(self) -> bool {
+        matches!(self, Self::ParquetByDate)
+    }
+
+    /// Whether records are Parquet rows (their problems in the `problems`
+    /// column) rather than text rows.
+    pub fn is_parquet(self) -> bool {
+        matches!(self, Self::Parquet | Self::ParquetByDate)
     }
 }
 
@@ -69,26 +91,48 @@ pub struct ExportSummary {
     pub pages: u64,
     /// The rejected file, when there were any.
     pub rejected_file: Option<std::path::PathBuf>,
+    /// The data files written: the output file, or a dataset's part files
+    /// (one per date, in date order).
+    pub files: Vec<std::path::PathBuf>,
+    /// Their size in bytes.
+    pub bytes: u64,
 }
 
 enum Rows {
     Csv(Box<CsvWriter<BufWriter<File>>>),
     Jsonl(BufWriter<File>),
+    /// Parquet: each page a durable segment before its checkpoint.
+    Parquet(Box<ParquetPages>),
     /// The staging file of a workbook (JSON lines of typed cells).
     Xlsx(BufWriter<File>),
 }
 
-/// An export of a walk to a CSV, JSON-lines or XLSX file.
+/// An export of a walk to a CSV, JSON-lines, XLSX or Parquet file, or to a
+/// date-partitioned Parquet dataset.
 ///
-/// Records go to `OUT.partial` (for XLSX, a staging file of typed cells
-/// from which the workbook is built by [`finish`](Self::finish)), entries without a readable call id to
-/// `OUT.rejected.jsonl`; after each page both are flushed and synced, then
-/// `OUT.checkpoint.json` is replaced (durably) with the walk's checkpoint
-/// and the byte lengths it counts. A resume cuts both files back to those
-/// lengths (dropping a page half written when the process died) and
-/// continues the walk from the checkpoint: no record twice, none skipped.
-/// On success the partial file is renamed to `OUT` and the checkpoint
-/// removed.
+/// CSV, JSON lines and XLSX: records go to `OUT.partial` (for XLSX, a
+/// staging file of typed cells from which the workbook is built by
+/// [`finish`](Self::finish)), entries without a
+/// readable call id to `OUT.rejected.jsonl`; after each page both are
+/// flushed and synced, then `OUT.checkpoint.json` is replaced (durably)
+/// with the walk's checkpoint and the byte lengths it counts. A resume cuts
+/// both files back to those lengths (dropping a page half written when the
+/// process died) and continues the walk from the checkpoint: no record
+/// twice, none skipped. On success the partial file is renamed to `OUT`
+/// (or the workbook built from it) and the checkpoint removed.
+///
+/// Parquet ([`FileFormat::Parquet`]): each page becomes an Arrow batch and
+/// a durable segment of a hidden spool ([`ParquetFile`](crate::parquet::ParquetFile));
+/// only then is the checkpoint replaced, counting the page. A resume cuts
+/// the spool back to the pages the checkpoint counts. On success the
+/// segments are spliced into `OUT` (one row group per page, zstd), renamed
+/// into place. Rejected entries go to `OUT.rejected.jsonl` as for CSV.
+///
+/// A dataset ([`FileFormat::ParquetByDate`], `OUT` a folder): the same
+/// with [`ParquetDataset`](crate::parquet::ParquetDataset); the checkpoint
+/// is `DIR/.velip-export.checkpoint.json` and rejected entries go to
+/// `DIR/_rejected/part-NNNNN.jsonl`, numbered like the export's parts (see
+/// [`ExportPaths::for_dataset`]).
 pub struct FileExport {
     paths: ExportPaths,
     rows: Rows,
@@ -115,6 +159,48 @@ fn open_rw(path: &Path, truncate: bool) -> Result<File, StoreError> {
         .map_err(|e| StoreError::io(path, e))
 }
 
+/// The checkpoint of an export that has not written anything yet.
+fn new_checkpoint(selection: Vec<(String, String)>, format: FileFormat) -> ExportCheckpoint {
+    ExportCheckpoint {
+        version: VERSION,
+        selection,
+        format: format.tag().to_owned(),
+        data_bytes: 0,
+        rejected_bytes: 0,
+        records: 0,
+        records_with_problems: 0,
+        rejected: 0,
+        pages: 0,
+        walk: WalkCheckpoint::start(),
+    }
+}
+
+/// The rejected file cut back to the `len` bytes a checkpoint counts, when
+/// it counts any.
+fn open_rejected(path: &Path, len: u64) -> Result<Option<BufWriter<File>>, StoreError> {
+    if len == 0 {
+        return Ok(None);
+    }
+    let mut f = open_rw(path, false)?;
+    cut_to(&mut f, path, len)?;
+    Ok(Some(BufWriter::new(f)))
+}
+
+/// Opens the partial file of `paths` and locks it, or says that another
+/// export of the same output holds it.
+fn lock_partial(paths: &ExportPaths) -> Result<File, StoreError> {
+    let file = open_rw(&paths.partial, false)?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Output(format!(
+            "another export to {} is running ({} is locked): let it finish, or stop it first",
+            paths.out.display(),
+            paths.partial.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::io(&paths.partial, e)),
+    }
+}
+
 /// Cuts `file` back to `len` bytes and positions at its end.
 fn cut_to(file: &mut File, path: &Path, len: u64) -> Result<(), StoreError> {
     file.set_len(len)
@@ -139,7 +225,20 @@ impl FileExport {
         selection: Vec<(String, String)>,
         mode: ResumeMode,
     ) -> Result<(Self, WalkCheckpoint), StoreError> {
-        let paths = ExportPaths::for_output(out)?;
+        let paths = if format.is_dataset() {
+            ExportPaths::for_dataset(out)?
+        } else {
+            ExportPaths::for_output(out)?
+        };
+        // One export of a file at a time: the partial file is locked for
+        // the whole run (a second `--resume` from an overlapping cron run
+        // is refused before it spends any quota), and only then truncated.
+        // (Parquet outputs keep their own spool files.)
+        let held = if format.is_parquet() {
+            None
+        } else {
+            Some(lock_partial(&paths)?)
+        };
         let existing = match mode {
             ResumeMode::Restart => None,
             _ => ExportCheckpoint::load(&paths.checkpoint)?,
@@ -164,7 +263,16 @@ impl FileExport {
             (_, None) => None,
         };
 
-        let mut file = open_rw(&paths.partial, resumed.is_none())?;
+        if format.is_parquet() {
+            return Self::open_parquet(paths, format, selection, resumed);
+        }
+        let mut file = match held {
+            Some(f) => f,
+            None => lock_partial(&paths)?,
+        };
+        if resumed.is_none() {
+            cut_to(&mut file, &paths.partial, 0)?;
+        }
         let cp = if let Some(cp) = resumed {
             let have = file.metadata().map_or(0, |m| m.len());
             if have < cp.data_bytes {
@@ -178,32 +286,18 @@ impl FileExport {
             cp
         } else {
             let _ = std::fs::remove_file(&paths.rejected);
-            ExportCheckpoint {
-                version: VERSION,
-                selection,
-                format: format.tag().to_owned(),
-                data_bytes: 0,
-                rejected_bytes: 0,
-                records: 0,
-                records_with_problems: 0,
-                rejected: 0,
-                pages: 0,
-                walk: WalkCheckpoint::start(),
-            }
+            new_checkpoint(selection, format)
         };
         let writer = BufWriter::with_capacity(1 << 16, file);
         let rows = match format {
             FileFormat::Csv(d) => Rows::Csv(Box::new(CsvWriter::new(writer, d))),
-            FileFormat::Jsonl => Rows::Jsonl(writer),
             FileFormat::Xlsx => Rows::Xlsx(writer),
+            // The Parquet formats are opened by `open_parquet`, never here.
+            FileFormat::Jsonl | FileFormat::Parquet | FileFormat::ParquetByDate => {
+                Rows::Jsonl(writer)
+            }
         };
-        let rejected = if cp.rejected_bytes > 0 {
-            let mut f = open_rw(&paths.rejected, false)?;
-            cut_to(&mut f, &paths.rejected, cp.rejected_bytes)?;
-            Some(BufWriter::new(f))
-        } else {
-            None
-        };
+        let rejected = open_rejected(&paths.rejected, cp.rejected_bytes)?;
         let walk = cp.walk.clone();
         let mut export = Self {
             paths,
@@ -216,6 +310,45 @@ impl FileExport {
                 c.header().map_err(|e| export.data_err(e))?;
             }
             export.cp.data_bytes = export.sync_data()?;
+            export.cp.save(&export.paths.checkpoint)?;
+        }
+        Ok((export, walk))
+    }
+
+    /// [`open`](Self::open) for the Parquet formats: the spool (or the
+    /// dataset's side folder) is cut back to the pages the checkpoint
+    /// counts, or created afresh.
+    fn open_parquet(
+        mut paths: ExportPaths,
+        format: FileFormat,
+        selection: Vec<(String, String)>,
+        resumed: Option<ExportCheckpoint>,
+    ) -> Result<(Self, WalkCheckpoint), StoreError> {
+        let dataset = format.is_dataset();
+        let (pages, cp) = if let Some(cp) = resumed {
+            (ParquetPages::resume(&paths.out, dataset, cp.pages)?, cp)
+        } else {
+            let pages = ParquetPages::create(&paths.out, dataset)?;
+            (pages, new_checkpoint(selection, format))
+        };
+        paths.partial = pages.side_path().to_path_buf();
+        if let Some(part) = pages.part() {
+            // `_rejected/part-00003.jsonl`: named like the export's parts.
+            let name = crate::parquet::part_name(part).replace(".parquet", ".jsonl");
+            paths.rejected = paths.rejected.join(name);
+        }
+        if cp.rejected_bytes == 0 {
+            let _ = std::fs::remove_file(&paths.rejected);
+        }
+        let rejected = open_rejected(&paths.rejected, cp.rejected_bytes)?;
+        let walk = cp.walk.clone();
+        let export = Self {
+            paths,
+            rows: Rows::Parquet(Box::new(pages)),
+            rejected,
+            cp,
+        };
+        if export.cp.pages == 0 {
             export.cp.save(&export.paths.checkpoint)?;
         }
         Ok((export, walk))
@@ -249,6 +382,8 @@ impl FileExport {
                 w.flush().map_err(err)?;
                 w.get_ref()
             }
+            // Each page is durable when `write` returns; no byte count.
+            Rows::Parquet(_) => return Ok(0),
         };
         f.sync_data().map_err(err)?;
         f.stream_position().map_err(err)
@@ -302,31 +437,47 @@ impl FileExport {
         } else {
             None
         };
-        let staged = matches!(self.rows, Rows::Xlsx(_));
-        drop(self.rows);
-        if staged {
-            let mut building = self.paths.out.as_os_str().to_owned();
-            building.push(".building");
-            let building = std::path::PathBuf::from(building);
-            xlsx::build(&self.paths.partial, &building)?;
-            std::fs::rename(&building, &self.paths.out)
-                .map_err(|e| StoreError::io(&self.paths.out, e))?;
-            durable::sync_parent(&self.paths.out)?;
-            std::fs::remove_file(&self.paths.partial)
-                .map_err(|e| StoreError::io(&self.paths.partial, e))?;
-        } else {
-            std::fs::rename(&self.paths.partial, &self.paths.out)
-                .map_err(|e| StoreError::io(&self.paths.out, e))?;
-            durable::sync_parent(&self.paths.out)?;
-        }
+        let (files, bytes) = match self.rows {
+            Rows::Parquet(pages) => {
+                // Spliced, synced and renamed into place; a crash before the
+                // checkpoint is removed finds the output finished on resume.
+                let done = pages.finish()?;
+                (done.files, done.bytes)
+            }
+            Rows::Xlsx(w) => {
+                drop(w);
+                let mut building = self.paths.out.as_os_str().to_owned();
+                building.push(".building");
+                let building = std::path::PathBuf::from(building);
+                xlsx::build(&self.paths.partial, &building)?;
+                std::fs::rename(&building, &self.paths.out)
+                    .map_err(|e| StoreError::io(&self.paths.out, e))?;
+                durable::sync_parent(&self.paths.out)?;
+                std::fs::remove_file(&self.paths.partial)
+                    .map_err(|e| StoreError::io(&self.paths.partial, e))?;
+                let bytes = std::fs::metadata(&self.paths.out).map_or(0, |m| m.len());
+                (vec![self.paths.out.clone()], bytes)
+            }
+            rows => {
+                drop(rows);
+                std::fs::rename(&self.paths.partial, &self.paths.out)
+                    .map_err(|e| StoreError::io(&self.paths.out, e))?;
+                durable::sync_parent(&self.paths.out)?;
+                let bytes = std::fs::metadata(&self.paths.out).map_or(0, |m| m.len());
+                (vec![self.paths.out.clone()], bytes)
+            }
+        };
         std::fs::remove_file(&self.paths.checkpoint)
             .map_err(|e| StoreError::io(&self.paths.checkpoint, e))?;
+        durable::sync_parent(&self.paths.checkpoint)?;
         Ok(ExportSummary {
             records: self.cp.records,
             records_with_problems: self.cp.records_with_problems,
             rejected: self.cp.rejected,
             pages: self.cp.pages,
             rejected_file,
+            files,
+            bytes,
         })
     }
 }
@@ -341,16 +492,32 @@ impl Sink for FileExport {
                 xlsx::MAX_RECORDS
             )));
         }
-        for r in &page.records {
-            match &mut self.rows {
-                Rows::Csv(c) => c.record(r),
-                Rows::Jsonl(w) => jsonl::write_record(w, r),
-                Rows::Xlsx(w) => xlsx::stage_record(w, r),
+        match &mut self.rows {
+            Rows::Csv(c) => {
+                for r in &page.records {
+                    c.record(r)
+                        .map_err(|e| StoreError::io(&self.paths.partial, e))?;
+                }
             }
-            .map_err(|e| StoreError::io(&self.paths.partial, e))?;
+            Rows::Xlsx(w) => {
+                for r in &page.records {
+                    xlsx::stage_record(w, r).map_err(|e| StoreError::io(&self.paths.partial, e))?;
+                }
+            }
+            Rows::Jsonl(w) => {
+                for r in &page.records {
+                    jsonl::write_record(w, r)
+                        .map_err(|e| StoreError::io(&self.paths.partial, e))?;
+                }
+            }
+            // Written below, after the rejected entries are durable.
+            Rows::Parquet(_) => {}
         }
         if !page.rejected.is_empty() {
             if self.rejected.is_none() {
+                if let Some(folder) = self.paths.rejected.parent() {
+                    std::fs::create_dir_all(folder).map_err(|e| StoreError::io(folder, e))?;
+                }
                 let f = open_rw(&self.paths.rejected, true)?;
                 self.rejected = Some(BufWriter::new(f));
             }
@@ -369,7 +536,13 @@ impl Sink for FileExport {
                 .stream_position()
                 .map_err(|e| StoreError::io(&path, e))?;
         }
-        self.cp.data_bytes = self.sync_data()?;
+        if let Rows::Parquet(pages) = &mut self.rows {
+            // Durable when it returns: only then may the checkpoint count it.
+            self.cp.pages = pages.write(&page.records)?;
+        } else {
+            self.cp.data_bytes = self.sync_data()?;
+            self.cp.pages += 1;
+        }
         self.cp.records += page.records.len() as u64;
         self.cp.records_with_problems += page
             .records
@@ -377,7 +550,6 @@ impl Sink for FileExport {
             .filter(|r| !r.problems.is_empty())
             .count() as u64;
         self.cp.rejected += page.rejected.len() as u64;
-        self.cp.pages += 1;
         self.cp.walk = walk.clone();
         self.cp.save(&self.paths.checkpoint)
     }

@@ -1,7 +1,8 @@
-//! File sinks: an export to CSV, JSON lines or XLSX, resumable, with its
-//! checkpoint file.
+//! File sinks: an export to CSV, JSON lines, XLSX, Parquet or a
+//! date-partitioned Parquet dataset, resumable, with its checkpoint file.
 
 mod checkpoint;
+mod columnar;
 mod durable;
 mod export;
 mod paths;

@@ -27,7 +27,8 @@ pub const PARTITION_COLUMN: &str = velip_arrow::columns::DATE;
 /// which Hive, Spark, pyarrow and DuckDB read as a null date.
 pub const NULL_PARTITION: &str = "__HIVE_DEFAULT_PARTITION__";
 
-const SIDE: &str = ".velip-pages";
+/// The hidden side folder of an export in progress, inside the dataset.
+pub(crate) const SIDE: &str = ".velip-pages";
 const SPOOL_SUFFIX: &str = ".spool";
 const TRASH: &str = ".velip-trash";
 const PART_FILE: &str = "part";
@@ -115,6 +116,14 @@ impl ParquetDataset {
     pub fn create_with(dir: impl AsRef<Path>, options: ParquetOptions) -> Result<Self> {
         let mut ds = Self::new(dir.as_ref(), options)?;
         durable::create_dir(&ds.root)?;
+        // An unfinished export whose finish had renamed some of its parts
+        // into place: those parts go with it (else a new export would add
+        // its records again under another part number).
+        if let Some(part) = side_part_number(&ds.side) {
+            for f in part_files(&ds.root, part)? {
+                durable::remove_file(&f)?;
+            }
+        }
         durable::remove_dir(&ds.side, &ds.trash)?;
         remove_part_temporaries(&ds.root)?;
         ds.part = next_part_number(&ds.root)?;
@@ -303,6 +312,12 @@ impl ParquetDataset {
         &self.root
     }
 
+    /// The hidden side folder holding the pages until [`finish`](Self::finish)
+    /// (`DIR/.velip-pages`).
+    pub fn side_path(&self) -> &Path {
+        &self.side
+    }
+
     /// This export's part number.
     pub fn part(&self) -> u32 {
         self.part
@@ -361,7 +376,16 @@ fn partition_folder(date: Option<i32>) -> String {
     }
 }
 
-fn part_name(part: u32) -> String {
+/// The part number kept in an unfinished export's side folder, if any.
+fn side_part_number(side: &Path) -> Option<u32> {
+    fs::read_to_string(side.join(PART_FILE))
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+pub(crate) fn part_name(part: u32) -> String {
     format!("part-{part:05}.parquet")
 }
 

@@ -221,6 +221,12 @@ impl ParquetFile {
         &self.output
     }
 
+    /// The hidden spool holding the pages until [`finish`](Self::finish)
+    /// (`.calls.parquet.velip-spool` next to the output).
+    pub fn spool_path(&self) -> &Path {
+        &self.spool_path
+    }
+
     /// Whether the output is complete (see [`resume`](Self::resume)).
     pub fn is_finished(&self) -> bool {
         self.finished.is_some()

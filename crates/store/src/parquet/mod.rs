@@ -65,6 +65,7 @@ mod spool;
 mod units;
 
 pub use dataset::{DatasetStats, NULL_PARTITION, PARTITION_COLUMN, ParquetDataset};
+pub(crate) use dataset::{SIDE as DATASET_SIDE_FOLDER, part_name};
 pub use error::{ParquetError, Result};
 pub use file::{FileStats, ParquetFile};
 pub use options::ParquetOptions;
