@@ -103,7 +103,9 @@ fn run(cli: &Cli) -> Result<(), Failure> {
             commands::quota::reset(&ctx);
             Ok(())
         }
-        Command::Decode(_) | Command::Completions(_) | Command::Sync(_) | Command::Webhook(_) => Ok(()),
+        Command::Decode(_) | Command::Completions(_) | Command::Sync(_) | Command::Webhook(_) => {
+            Ok(())
+        }
     }
 }
 
