@@ -10,10 +10,16 @@ use crate::StoreError;
 
 /// Replaces `path` with `bytes`, durably.
 pub(crate) fn replace(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    replace_with(path, bytes, &OpenOptions::new())
+}
+
+/// [`replace`] with the new file made by `options` (e.g. private).
+fn replace_with(path: &Path, bytes: &[u8], options: &OpenOptions) -> Result<(), StoreError> {
     let mut tmp = path.as_os_str().to_owned();
     tmp.push(".tmp");
     let tmp = std::path::PathBuf::from(tmp);
-    let mut f = OpenOptions::new()
+    let mut f = options
+        .clone()
         .create(true)
         .write(true)
         .truncate(true)
@@ -64,7 +70,8 @@ pub fn load_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T
 }
 
 /// Replaces the JSON state file `path` with `value`, durably (see
-/// [`load_json`]).
+/// [`load_json`]). State is private to the user, as the quota ledger is:
+/// on Unix the file is made `0600` and the folders it creates `0700`.
 ///
 /// # Errors
 /// [`StoreError::Io`].
@@ -72,7 +79,41 @@ pub fn save_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), Stor
     let bytes = serde_json::to_vec_pretty(value)
         .map_err(|e| StoreError::io(path, std::io::Error::other(e)))?;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| StoreError::io(parent, e))?;
+        let mut dirs = std::fs::DirBuilder::new();
+        dirs.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt as _;
+            dirs.mode(0o700);
+        }
+        dirs.create(parent).map_err(|e| StoreError::io(parent, e))?;
     }
-    replace(path, &bytes)
+    let mut options = OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    replace_with(path, &bytes, &options)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    #[test]
+    fn state_files_are_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("push").join("abc.json");
+        super::save_json(&path, &serde_json::json!({"a": 1})).unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
+        assert_eq!(
+            super::load_json::<serde_json::Value>(&path)
+                .unwrap()
+                .unwrap()["a"],
+            1
+        );
+    }
 }
