@@ -35,7 +35,8 @@
  *   call on a client within ~100 ms with VELIP_INTERRUPTED;
  *   velip_client_config_set_deadline_ms bounds each call.
  * - ABI: every enumeration is a uint32_t typedef with #define values; no
- *   struct has public fields. The SONAME changes with every breaking
+ *   velip struct has public fields (the Arrow C interface structs below are
+ *   the Arrow specification's, for velip_call_iter_arrow_stream). The SONAME changes with every breaking
  *   release: libvelip.so.0.MINOR while the version is 0.x, then
  *   libvelip.so.MAJOR.
  */
@@ -56,6 +57,95 @@
 #define VELIP_VERSION_NUMBER 0x000100
 /* The SONAME of the library this header belongs to. */
 #define VELIP_SONAME "libvelip.so.0.1"
+/* The Arrow C data interface and C stream interface, as the Arrow
+ * specification defines them (https://arrow.apache.org/docs/format/
+ * CDataInterface.html, CStreamInterface.html). */
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+
+#define ARROW_FLAG_DICTIONARY_ORDERED 1
+#define ARROW_FLAG_NULLABLE 2
+#define ARROW_FLAG_MAP_KEYS_SORTED 4
+
+struct ArrowSchema {
+  // Array type description
+  const char* format;
+  const char* name;
+  const char* metadata;
+  int64_t flags;
+  int64_t n_children;
+  struct ArrowSchema** children;
+  struct ArrowSchema* dictionary;
+
+  // Release callback
+  void (*release)(struct ArrowSchema*);
+  // Opaque producer-specific data
+  void* private_data;
+};
+
+struct ArrowArray {
+  // Array data description
+  int64_t length;
+  int64_t null_count;
+  int64_t offset;
+  int64_t n_buffers;
+  int64_t n_children;
+  const void** buffers;
+  struct ArrowArray** children;
+  struct ArrowArray* dictionary;
+
+  // Release callback
+  void (*release)(struct ArrowArray*);
+  // Opaque producer-specific data
+  void* private_data;
+};
+
+#endif  // ARROW_C_DATA_INTERFACE
+
+#ifndef ARROW_C_STREAM_INTERFACE
+#define ARROW_C_STREAM_INTERFACE
+
+struct ArrowArrayStream {
+  // Callback to get the stream type
+  // (will be the same for all arrays in the stream).
+  //
+  // Return value: 0 if successful, an `errno`-compatible error code otherwise.
+  //
+  // If successful, the ArrowSchema must be released independently from the stream.
+  int (*get_schema)(struct ArrowArrayStream*, struct ArrowSchema* out);
+
+  // Callback to get the next array
+  // (if no error and the array is released, the stream has ended)
+  //
+  // Return value: 0 if successful, an `errno`-compatible error code otherwise.
+  //
+  // If successful, the ArrowArray must be released independently from the stream.
+  int (*get_next)(struct ArrowArrayStream*, struct ArrowArray* out);
+
+  // Callback to get optional detailed error information.
+  // This must only be called if the last stream operation failed
+  // with a non-0 return code.
+  //
+  // Return value: pointer to a null-terminated character array describing
+  // the last error, or NULL if no description is available.
+  //
+  // The returned pointer is only valid until the next operation on this stream
+  // (including release).
+  const char* (*get_last_error)(struct ArrowArrayStream*);
+
+  // Release callback: release the stream's own resources.
+  // Note that arrays returned by `get_next` must be individually released.
+  void (*release)(struct ArrowArrayStream*);
+
+  // Opaque producer-specific data
+  void* private_data;
+};
+
+#endif  // ARROW_C_STREAM_INTERFACE
+
+/* velip.h names the stream type without `struct` (same type). */
+typedef struct ArrowArrayStream ArrowArrayStream;
+
 
 /**
  * A walk over every call a filter selects (opaque), fetching pages as
@@ -441,6 +531,46 @@ extern "C" {
  * Always safe.
  */
 const char *velip_version(void);
+
+/**
+ * The rest of the walk as an Arrow C stream (the Arrow C stream
+ * interface; `struct ArrowArrayStream` is defined in this header under
+ * the `ARROW_C_STREAM_INTERFACE` guard the Arrow specification
+ * prescribes). One batch per page, in the schema README's "Arrow schema"
+ * table documents (`call_id` utf8, `date` date32, `rate`/`value`
+ * decimal128(18, 3) in BRL, times as time32(s) and as timestamp(s,
+ * "America/Sao_Paulo"), `dtmf` list<utf8>, `extra` map, `problems` list of
+ * structs, ...); records the iterator left of its current page come
+ * first, as their own batch. Nothing is sent until the consumer calls
+ * `get_next`; each call fetches (or takes the prefetched) next page; a
+ * batch with no rows is an empty page, the end is a released (NULL
+ * `release`) array as the interface says.
+ *
+ * On `VELIP_OK`, `*out` is a new stream **owned by the caller**: call
+ * `out->release(out)` when done (it may outlive the iterator; the last of
+ * the two to go stops the walk's helper threads). The stream and the
+ * iterator step the same walk: the statistics, `velip_call_iter_resume_cursor`
+ * and the warnings of the iterator follow the stream's pages. Use the
+ * stream from one thread at a time (any thread; the client's interrupt and
+ * deadline apply to each `get_next`).
+ *
+ * Errors: when a page cannot be read (`VELIP_RATE_LIMITED`,
+ * `VELIP_TRANSPORT`, `VELIP_PAGING`, `VELIP_INTERRUPTED`, ...),
+ * `get_next` returns `EIO` and
+ * `get_last_error` the message with its status
+ * (`"... (velip status 20)"`); the thread that called `get_next` also has
+ * it as its last error (`velip_last_error_message`, `_api_code`,
+ * `_http_status`, `_retry_after`). The batches before it were delivered
+ * and the walk stays at the page that failed: after releasing the
+ * stream, `velip_call_iter_next` or a new stream continue from there
+ * (nothing lost, nothing twice).
+ *
+ * # Safety
+ * `iter` must be a live iterator used by one thread at a time; `out` valid
+ * for writing one `struct ArrowArrayStream` (its old content is not read
+ * or released).
+ */
+velip_status velip_call_iter_arrow_stream(velip_call_iter *iter, ArrowArrayStream *out);
 
 /**
  * Creates a configuration with the defaults: base URL

@@ -680,6 +680,18 @@ public:
         return detail::opt(c);
     }
 
+    /// The rest of the walk as an Arrow C stream (velip_call_iter_arrow_stream):
+    /// one batch per page, in velip's Arrow schema. The stream is yours:
+    /// hand it to a consumer that takes it (Arrow C++'s
+    /// arrow::ImportRecordBatchReader(&s), nanoarrow, DuckDB) or call
+    /// s.release(&s). It may outlive this walk; it steps the same walk, so
+    /// after a stream error next() continues from the page that failed.
+    ArrowArrayStream arrow_stream() {
+        ArrowArrayStream s{};
+        detail::check(velip_call_iter_arrow_stream(it_.get(), &s));
+        return s;
+    }
+
     /// An input iterator over the walk's records.
     class iterator {
     public:

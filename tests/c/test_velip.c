@@ -20,6 +20,7 @@
 #include <velip.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -1890,6 +1891,200 @@ static void test_log_callback(const sandbox *sb) {
     pthread_mutex_destroy(&sink.mu);
 }
 
+/* ------------------------------------------------------------ Arrow stream */
+
+/* The index of the schema's child called `name`, or -1. */
+static int child_index(const struct ArrowSchema *schema, const char *name) {
+    for (int64_t i = 0; i < schema->n_children; i++) {
+        if (schema->children[i] != NULL && schema->children[i]->name != NULL &&
+            strcmp(schema->children[i]->name, name) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+typedef struct {
+    char ids[4096][24];
+    size_t count;
+    int64_t batches;
+} id_tally;
+
+/* Adds the call ids of one batch (a utf8 column: int32 offsets, then the
+ * bytes), walking the C structs as the Arrow specification lays them out. */
+static void tally_batch(id_tally *t, const struct ArrowArray *batch, int call_id) {
+    t->batches++;
+    CHECK(batch->n_children > call_id && batch->children != NULL);
+    if (batch->n_children <= call_id) {
+        return;
+    }
+    const struct ArrowArray *col = batch->children[call_id];
+    CHECK(col->length == batch->length && col->null_count == 0 && col->n_buffers == 3);
+    const int32_t *offsets = (const int32_t *)col->buffers[1];
+    const char *bytes = (const char *)col->buffers[2];
+    for (int64_t i = 0; i < col->length && t->count < 4096; i++) {
+        int64_t j = col->offset + i;
+        int32_t len = offsets[j + 1] - offsets[j];
+        CHECK(len > 0 && len < 24);
+        if (len <= 0 || len >= 24) {
+            continue;
+        }
+        memcpy(t->ids[t->count], bytes + offsets[j], (size_t)len);
+        t->ids[t->count][len] = '\0';
+        t->count++;
+    }
+}
+
+/* Reads every batch left of a stream into `t`; returns get_next's first
+ * non-zero code (0 at the end) and copies get_last_error into `why`. */
+static int drain_stream(struct ArrowArrayStream *stream, id_tally *t, int call_id, char *why, size_t size) {
+    for (;;) {
+        struct ArrowArray batch;
+        memset(&batch, 0, sizeof batch);
+        int rc = stream->get_next(stream, &batch);
+        if (rc != 0) {
+            const char *e = stream->get_last_error(stream);
+            snprintf(why, size, "%s", e != NULL ? e : "(no message)");
+            return rc;
+        }
+        if (batch.release == NULL) {
+            return 0; /* the end */
+        }
+        tally_batch(t, &batch, call_id);
+        batch.release(&batch);
+        CHECK(batch.release == NULL); /* the release callback marks it released */
+    }
+}
+
+/* velip_call_iter_arrow_stream: the schema (column names, Arrow formats),
+ * every batch read by walking the C structs, the same calls in the same
+ * order as velip_call_iter_next, a failed page in the middle (get_next
+ * gives EIO and the message; the walk then continues from the page that
+ * failed, through the iterator: nothing lost, nothing twice), a stream
+ * that outlives its iterator, NULL arguments. `sb` answers its third
+ * request with a 502 and the client does not retry. valgrind and ASan
+ * watch every release. */
+static void test_arrow_stream(const sandbox *sb) {
+    velip_client *client = make_client(sb->url, sb->token); /* request 1: */
+    char date[16];
+    first_date(client, date, sizeof date);
+    CHECK(date[0] != '\0');
+    velip_filter *f = day_filter(date, 20);
+
+    CHECK_STATUS(velip_call_iter_arrow_stream(NULL, NULL), VELIP_NULL_PARAMETER);
+    velip_call_iter *it = NULL;
+    CHECK_STATUS(velip_client_list_calls(client, f, &it), VELIP_OK);
+    CHECK_STATUS(velip_call_iter_arrow_stream(it, NULL), VELIP_NULL_PARAMETER);
+    velip_call_iter_set_prefetch_depth(it, 0);
+
+    /* The first three records through the iterator (request 2, page 1),
+     * the rest as a stream: the page's 17 left come first. */
+    static id_tally got;
+    memset(&got, 0, sizeof got);
+    for (int i = 0; i < 3; i++) {
+        velip_record *r = NULL;
+        const char *id = NULL;
+        CHECK_STATUS(velip_call_iter_next(it, &r), VELIP_OK);
+        if (r != NULL && velip_record_call_id(r, &id) == VELIP_OK && id != NULL) {
+            snprintf(got.ids[got.count++], sizeof got.ids[0], "%s", id);
+        }
+        velip_record_free(r);
+    }
+    struct ArrowArrayStream stream;
+    memset(&stream, 0, sizeof stream);
+    CHECK_STATUS(velip_call_iter_arrow_stream(it, &stream), VELIP_OK);
+    CHECK(stream.release != NULL && stream.get_schema != NULL && stream.get_next != NULL);
+
+    struct ArrowSchema schema;
+    memset(&schema, 0, sizeof schema);
+    CHECK(stream.get_schema(&stream, &schema) == 0);
+    CHECK_STR(schema.format, "+s");
+    int call_id = child_index(&schema, "call_id");
+    int value = child_index(&schema, "value");
+    int day = child_index(&schema, "date");
+    int dialed_at = child_index(&schema, "dialed_at");
+    int status = child_index(&schema, "status");
+    int problems = child_index(&schema, "problems");
+    CHECK(call_id == 0 && value > 0 && day > 0 && dialed_at > 0 && status > 0 && problems > 0);
+    if (call_id == 0 && value > 0 && day > 0 && dialed_at > 0 && status > 0 && problems > 0) {
+        CHECK_STR(schema.children[call_id]->format, "u");
+        CHECK((schema.children[call_id]->flags & ARROW_FLAG_NULLABLE) == 0);
+        CHECK_STR(schema.children[value]->format, "d:18,3");
+        CHECK_STR(schema.children[day]->format, "tdD");
+        CHECK_STR(schema.children[dialed_at]->format, "tss:America/Sao_Paulo");
+        CHECK(schema.children[status]->dictionary != NULL);
+        CHECK_STR(schema.children[problems]->format, "+l");
+    }
+    schema.release(&schema);
+    CHECK(schema.release == NULL);
+
+    /* Page 1's rest, then page 2 (request 3) fails with the 502. */
+    char why[1024] = "";
+    int rc = drain_stream(&stream, &got, call_id < 0 ? 0 : call_id, why, sizeof why);
+    CHECK(rc == EIO);
+    CHECK(strstr(why, "velip status") != NULL);
+    CHECK(got.count == 20 && got.batches == 1);
+    /* The consumer thread's last error has the detail. */
+    uint16_t http_status = 0;
+    bool present = false;
+    CHECK_STATUS(velip_last_error_http_status(&http_status, &present), VELIP_OK);
+    CHECK(present && http_status == 502);
+    stream.release(&stream);
+    CHECK(stream.release == NULL);
+
+    /* The walk continues at the page that failed, through the iterator. */
+    for (;;) {
+        velip_record *r = NULL;
+        const char *id = NULL;
+        velip_status st = velip_call_iter_next(it, &r);
+        CHECK(st == VELIP_OK);
+        if (st != VELIP_OK || r == NULL) {
+            break;
+        }
+        if (velip_record_call_id(r, &id) == VELIP_OK && id != NULL && got.count < 4096) {
+            snprintf(got.ids[got.count++], sizeof got.ids[0], "%s", id);
+        }
+        velip_record_free(r);
+    }
+    uint64_t yielded = 0;
+    velip_call_iter_records_yielded(it, &yielded);
+    CHECK(yielded == got.count);
+    velip_call_iter_free(it);
+
+    /* The same selection in one stream that outlives its iterator (the
+     * default prefetch depth: helper threads run while it is read). */
+    static id_tally all;
+    memset(&all, 0, sizeof all);
+    it = NULL;
+    CHECK_STATUS(velip_client_list_calls(client, f, &it), VELIP_OK);
+    CHECK_STATUS(velip_call_iter_arrow_stream(it, &stream), VELIP_OK);
+    velip_call_iter_free(it);
+    rc = drain_stream(&stream, &all, call_id < 0 ? 0 : call_id, why, sizeof why);
+    CHECK(rc == 0);
+    if (rc != 0) {
+        printf("  stream error: %s\n", why);
+    }
+    stream.release(&stream);
+    CHECK(all.count > 40 && all.count == got.count);
+    int64_t full = (int64_t)((all.count + 19) / 20);
+    CHECK(all.batches == full || all.batches == full + 1); /* maybe a last empty page */
+    size_t same = 0;
+    for (size_t i = 0; i < all.count && i < got.count; i++) {
+        same += strcmp(all.ids[i], got.ids[i]) == 0;
+    }
+    CHECK(same == all.count);
+    size_t repeated = 0;
+    for (size_t i = 0; i < got.count; i++) {
+        for (size_t j = 0; j < i; j++) {
+            repeated += strcmp(got.ids[i], got.ids[j]) == 0;
+        }
+    }
+    CHECK(repeated == 0);
+
+    velip_filter_free(f);
+    velip_client_free(client);
+}
+
 int main(int argc, char **argv) {
     if (argc != 3) {
         fprintf(stderr, "usage: %s SANDBOX_BINARY FIXTURES_DIR\n", argv[0]);
@@ -1927,8 +2122,16 @@ int main(int argc, char **argv) {
     if (started && started_limited) {
         test_interrupt(&sb, &limited);
     }
+    sandbox faulty = {0};
+    char *faulty_args[] = {"--fault", "3=502", NULL};
+    bool started_faulty = sandbox_start(&faulty, argv[1], faulty_args) == 0;
+    CHECK(started_faulty);
+    if (started_faulty) {
+        test_arrow_stream(&faulty);
+    }
     sandbox_stop(&sb);
     sandbox_stop(&limited);
+    sandbox_stop(&faulty);
 
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;

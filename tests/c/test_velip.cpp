@@ -194,6 +194,28 @@ void test_online(const std::string &url, const std::string &token) {
         CHECK(!walk.resume_cursor());
     }
     CHECK(kept.size() == 5 && ids.size() > 5);
+
+    // The same day as an Arrow C stream: as many rows, one batch per page.
+    {
+        auto walk = client.list_calls(velip::Filter().date_range(day, day).page_size(3));
+        ArrowArrayStream stream = walk.arrow_stream();
+        ArrowSchema schema{};
+        CHECK(stream.get_schema(&stream, &schema) == 0);
+        CHECK(std::string(schema.format) == "+s" && schema.n_children > 20);
+        CHECK(std::string(schema.children[0]->name) == "call_id");
+        schema.release(&schema);
+        int64_t rows = 0;
+        for (;;) {
+            ArrowArray batch{};
+            if (stream.get_next(&stream, &batch) != 0 || batch.release == nullptr) {
+                break;
+            }
+            rows += batch.length;
+            batch.release(&batch);
+        }
+        stream.release(&stream);
+        CHECK(rows == static_cast<int64_t>(ids.size()) && walk.records_yielded() == ids.size());
+    }
     std::set<std::string> kept_ids;
     for (const auto &r : kept) {
         kept_ids.insert(r.call_id());

@@ -88,26 +88,32 @@ thread_local! {
 
 /// Runs `f`, catching a panic. Used through `ffi_panic_boundary!`.
 pub(crate) fn guard<R: FfiReturn>(f: impl FnOnce() -> R) -> R::Out {
+    match catch(f) {
+        Ok(r) => r.finish(),
+        Err(message) => {
+            let _ = Error::new(VELIP_PANIC, message).record();
+            R::panicked()
+        }
+    }
+}
+
+/// Runs `f` as library code (its panic goes to the log callback, not to
+/// stderr), catching a panic: `Err` holds its message. The panic boundary
+/// of exported functions ([`guard`]) and of the callbacks the library hands
+/// out (the Arrow stream's).
+pub(crate) fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     install_panic_hook();
     DEPTH.with(|d| d.set(d.get() + 1));
     let outcome = catch_unwind(AssertUnwindSafe(f));
     DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
-    match outcome {
-        Ok(r) => r.finish(),
-        Err(payload) => {
-            let what = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_owned());
-            let _ = Error::new(
-                VELIP_PANIC,
-                format!("internal error (panic caught at the C boundary): {what}"),
-            )
-            .record();
-            R::panicked()
-        }
-    }
+    outcome.map_err(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        format!("internal error (panic caught at the C boundary): {what}")
+    })
 }
 
 /// Whether a panic on this thread is the library's: inside an exported

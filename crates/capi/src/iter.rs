@@ -2,7 +2,7 @@
 //! prefetch depth and the resume cursor.
 
 use std::ffi::{CString, c_char};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use velip_blocking::CallIter;
 
@@ -20,15 +20,24 @@ pub struct velip_call_iter {
     _private: [u8; 0],
 }
 
-/// The walk, its client's cancellation state and the texts it hands out.
+/// The iterator's side of a walk: the walk itself, shared with the Arrow
+/// streams made from it (`velip_call_iter_arrow_stream`), and its client's
+/// cancellation state.
 pub(crate) struct CallIterData {
+    pub(crate) shared: Arc<Mutex<Walk>>,
+    pub(crate) cancel: Arc<Cancel>,
+}
+
+/// A walk and the texts it hands out, behind one lock: the iterator and
+/// its Arrow streams step the same walk, so a stream's error leaves the
+/// walk at the page that failed for `velip_call_iter_next` (or a new
+/// stream) to continue. Dropped with the last of them.
+pub(crate) struct Walk {
     /// Always `Some`, except while `velip_call_iter_set_prefetch_depth`
     /// rebuilds it.
     iter: Option<CallIter>,
-    cancel: Arc<Cancel>,
     resume: Option<CString>,
-    /// Append-only: a warning's text stays valid until the iterator is
-    /// freed.
+    /// Append-only: a warning's text stays valid until the walk is dropped.
     warnings: Vec<CString>,
 }
 
@@ -39,22 +48,38 @@ impl Handle for velip_call_iter {
 impl CallIterData {
     pub(crate) fn new(iter: CallIter, cancel: Arc<Cancel>) -> Self {
         Self {
-            iter: Some(iter),
+            shared: Arc::new(Mutex::new(Walk {
+                iter: Some(iter),
+                resume: None,
+                warnings: Vec::new(),
+            })),
             cancel,
-            resume: None,
-            warnings: Vec::new(),
         }
     }
 
+    /// The walk, locked (a panic while it was held left it as it was: the
+    /// walk's own state is updated only once a step is complete).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Walk> {
+        lock(&self.shared)
+    }
+}
+
+/// Locks a walk shared by an iterator and its streams.
+pub(crate) fn lock(walk: &Mutex<Walk>) -> MutexGuard<'_, Walk> {
+    walk.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Walk {
     fn walk(&self) -> Result<&CallIter, Error> {
         self.iter.as_ref().ok_or_else(broken)
     }
 
-    fn walk_mut(&mut self) -> Result<&mut CallIter, Error> {
+    pub(crate) fn walk_mut(&mut self) -> Result<&mut CallIter, Error> {
         self.iter.as_mut().ok_or_else(broken)
     }
 
-    fn refresh(&mut self) {
+    /// Updates the cursor and warnings after a step.
+    pub(crate) fn refresh(&mut self) {
         let Some(it) = &self.iter else { return };
         // The cursor changes once per page, not per step.
         let cursor = it.resume_cursor().map(|c| c.as_str().as_bytes());
@@ -67,9 +92,10 @@ impl CallIterData {
     }
 }
 
-impl Drop for CallIterData {
+impl Drop for Walk {
     /// Stops the walk's helper threads and waits for them: nothing is sent
-    /// once `velip_call_iter_free` returns.
+    /// once `velip_call_iter_free` (or the release of the last stream made
+    /// from the iterator) returns.
     fn drop(&mut self) {
         if let Some(walk) = &mut self.iter {
             walk.close();
@@ -102,10 +128,10 @@ pub unsafe extern "C" fn velip_call_iter_next(
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
         let (it, out) = unsafe { (try_mut(iter, "iter")?, try_out(out, "out")?) };
-        let cancel = Arc::clone(&it.cancel);
-        let walk = it.walk_mut()?;
-        let step = cancel.run(|| walk.next().transpose());
-        it.refresh();
+        let mut shared = it.lock();
+        let walk = shared.walk_mut()?;
+        let step = it.cancel.run(|| walk.next().transpose());
+        shared.refresh();
         match step? {
             None => out.write(std::ptr::null_mut()),
             Some(r) => out.write(into_raw(Record::new(r))),
@@ -132,8 +158,9 @@ pub unsafe extern "C" fn velip_call_iter_set_prefetch_depth(
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
         let it = unsafe { try_mut(iter, "iter")? };
-        let walk = it.iter.take().ok_or_else(broken)?;
-        it.iter = Some(walk.prefetch_depth(pages));
+        let mut shared = it.lock();
+        let walk = shared.iter.take().ok_or_else(broken)?;
+        shared.iter = Some(walk.prefetch_depth(pages));
         Ok(())
     }
 }
@@ -149,7 +176,7 @@ unsafe fn stat<T>(
 ) -> Result<(), Error> {
     // SAFETY: per this function's contract.
     let (it, out) = unsafe { (try_ref(iter, "iter")?, try_out(out, "out")?) };
-    out.write(value(it.walk()?));
+    out.write(value(it.lock().walk()?));
     Ok(())
 }
 
@@ -233,7 +260,7 @@ pub unsafe extern "C" fn velip_call_iter_warning_count(
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
         let (it, out) = unsafe { (try_ref(iter, "iter")?, try_out(out, "out")?) };
-        out.write(it.warnings.len());
+        out.write(it.lock().warnings.len());
         Ok(())
     }
 }
@@ -253,7 +280,7 @@ pub unsafe extern "C" fn velip_call_iter_resume_cursor(
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
         let (it, out) = unsafe { (try_ref(iter, "iter")?, try_out(out, "out")?) };
-        out.write(opt_ptr(it.resume.as_ref()));
+        out.write(opt_ptr(it.lock().resume.as_ref()));
         Ok(())
     }
 }
@@ -273,8 +300,9 @@ pub unsafe extern "C" fn velip_call_iter_warning(
     ffi_panic_boundary! {
         // SAFETY: per this function's contract.
         let (it, out) = unsafe { (try_ref(iter, "iter")?, try_out(out, "out")?) };
-        let w = it.warnings.get(index).ok_or_else(|| {
-            Error::invalid(format!("warning index {index} out of range (count {})", it.warnings.len()))
+        let shared = it.lock();
+        let w = shared.warnings.get(index).ok_or_else(|| {
+            Error::invalid(format!("warning index {index} out of range (count {})", shared.warnings.len()))
         })?;
         out.write(w.as_ptr());
         Ok(())

@@ -12,7 +12,9 @@
 //! - fallible functions return [`velip_status`] (0 = `VELIP_OK`) and write
 //!   their out-parameters only on success;
 //! - every enumeration crosses the boundary as a `uint32_t` typedef with
-//!   `#define`d values, never as a C `enum`; no struct has public fields;
+//!   `#define`d values, never as a C `enum`; no velip struct has public
+//!   fields (the Arrow C stream of `velip_call_iter_arrow_stream` uses the
+//!   Arrow specification's structs);
 //! - inputs are NUL-terminated UTF-8 (NULL or invalid UTF-8 is an error
 //!   status); outputs are borrowed `const char*` owned by an object, or
 //!   copied into caller buffers;
@@ -37,6 +39,7 @@
 // code is allowed; every pointer is handled in `boundary.rs`.
 #![allow(unsafe_code)]
 
+pub mod arrow;
 pub mod boundary;
 pub mod client;
 pub mod decode;

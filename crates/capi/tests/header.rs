@@ -44,7 +44,12 @@ fn generate() -> String {
     let crate_dir = env!("CARGO_MANIFEST_DIR");
     let mut config = cbindgen::Config::from_file(Path::new(crate_dir).join("cbindgen.toml"))
         .expect("cbindgen.toml");
-    config.after_includes = Some(version_defines());
+    // The version defines first, then what cbindgen.toml adds (the Arrow
+    // C interfaces).
+    config.after_includes = Some(match config.after_includes.take() {
+        Some(arrow) => format!("{}\n{arrow}", version_defines()),
+        None => version_defines(),
+    });
     // Parse the crate's sources only (no `cargo metadata` run).
     let mut out = Vec::new();
     cbindgen::Builder::new()
