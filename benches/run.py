@@ -100,7 +100,7 @@ def criterion(target: Path) -> List[Dict[str, Any]]:
 
 
 # The sections of the report, by the name --only takes.
-SECTIONS = ("decode", "e2e", "memory", "serving", "quota", "webhook", "sync")
+SECTIONS = ("decode", "e2e", "memory", "serving", "quota", "webhook", "sync", "columnar")
 
 
 def main() -> None:
@@ -211,6 +211,14 @@ def main() -> None:
     # 9. velip sync: initial load of `big` calls, then an incremental run.
     if want("sync"):
         report["sync"] = sync_bench(sandbox_bin, velip_bin, tmp, big)
+
+    # 10. Columnar: typed DataFrames, to_arrow's memory, Parquet vs CSV.
+    if want("columnar"):
+        sizes = (e2e_calls,) if a.quick else (e2e_calls, big)
+        report["columnar"] = columnar_bench(sandbox_bin, velip_bin, a.python, tmp, sizes, rounds)
+        report["columnar"]["frame_versions"] = last_json(run([a.python, "-c", (
+            "import json, pandas, polars, pyarrow, velip;"
+            "print(json.dumps({m.__name__: m.__version__ for m in (pandas, polars, pyarrow, velip)}))")]))
 
     a.out.write_text(render(report))
     (a.out.with_suffix(".json")).write_text(json.dumps(report, indent=2))
@@ -501,6 +509,94 @@ def render_webhook(w: Dict[str, Any]) -> List[str]:
     return lines
 
 
+FRAME_WAYS = ("velip.to_polars", "velip.to_pandas", "velip.to_arrow", "velip.to_dict+pandas",
+              "requests+json_normalize", "httpx+orjson+polars")
+
+
+def _median(xs: List[float]) -> float:
+    return sorted(xs)[len(xs) // 2]
+
+
+def columnar_bench(sandbox_bin: Path, velip_bin: Path, python: str, tmp: Path, sizes: Any,
+                   rounds: int) -> Dict[str, Any]:
+    """Issue 16: every call of a sandbox of each size into a typed DataFrame
+    six ways (benches/python/bench_frames.py, one process per run, rounds
+    interleaved: five at the smaller size, two at the larger), then
+    `velip calls export` of the largest size to CSV and to Parquet (rounds
+    interleaved): wall time, file size, peak RSS. No ledger
+    (`VELIP_STATE_DIR=off`): a run of 1,000,000 calls is 200 list requests,
+    the default hourly quota."""
+    env = dict(os.environ, VELIP_STATE_DIR="off")
+    out: Dict[str, Any] = {"frames": {}, "export": {}}
+    for i, calls in enumerate(sizes):
+        # The smaller size is quick and noisier: more rounds.
+        n_rounds = (5 if i == 0 else 2) if rounds > 1 else 1
+        with SandboxProcess(sandbox_bin, calls) as sb:
+            runs: Dict[str, List[Dict[str, Any]]] = {w: [] for w in FRAME_WAYS}
+            for _ in range(n_rounds):
+                for way in FRAME_WAYS:
+                    r = last_json(run([python, str(ROOT / "benches/python/bench_frames.py"), sb.url, sb.token, way],
+                                      env=env))
+                    if r["records"] != calls:
+                        raise RuntimeError(f"{way}: {r['records']} records, expected {calls}")
+                    runs[way].append(r)
+            out["frames"][str(calls)] = {
+                w: {"seconds": _median([x["seconds"] for x in v]), "peak_rss_mib": _median([x["peak_rss_mib"] for x in v]),
+                    "rounds": len(v)}
+                for w, v in runs.items()
+            }
+            if i == len(sizes) - 1:
+                exp: Dict[str, List[Dict[str, float]]] = {"csv": [], "parquet": []}
+                for _ in range(rounds):
+                    for fmt in ("csv", "parquet"):
+                        f = tmp / f"columnar-{calls}.{fmt}"
+                        for p in tmp.glob(f"columnar-{calls}.{fmt}*"):
+                            p.unlink()
+                        t0 = time.perf_counter()
+                        rss = peak_rss([str(velip_bin), "--base-url", sb.url, "-q", "calls", "export",
+                                        "--date-start", "2000-01-01", "--date-end", "2100-12-31", "--out", str(f)],
+                                       env=dict(env, VELIP_TOKEN=sb.token))
+                        exp[fmt].append({"seconds": time.perf_counter() - t0, "rss_mib": rss, "bytes": f.stat().st_size})
+                        f.unlink()
+                out["export"] = {
+                    "calls": calls,
+                    **{fmt: {k: _median([x[k] for x in v]) for k in ("seconds", "rss_mib", "bytes")} for fmt, v in exp.items()},
+                }
+    return out
+
+
+def render_columnar(c: Dict[str, Any]) -> List[str]:
+    lines: List[str] = []
+    versions = ", ".join(f"{k} {v}" for k, v in c.get("frame_versions", {}).items())
+    for calls, ways in c["frames"].items():
+        rounds = next(iter(ways.values()))["rounds"]
+        lines += ["", f"### 10. Typed DataFrames: {int(calls):,} calls, page size 5000 "
+                  f"({'median of ' + str(rounds) + ' rounds' if rounds > 1 else 'one round'}; one process per run)", "",
+                  f"Versions: {versions}.", "",
+                  "| way | seconds | records/s | peak RSS |", "| --- | --- | --- | --- |"]
+        for w, x in ways.items():
+            lines.append(f"| {w} | {x['seconds']:.2f} | {int(calls) / x['seconds']:,.0f} | {x['peak_rss_mib']:.0f} MiB |")
+        pl_s, pd_s = ways["velip.to_polars"]["seconds"], ways["velip.to_pandas"]["seconds"]
+        lines += ["", "| ratio (alternative's time / velip's) | to_polars | to_pandas | target |", "| --- | --- | --- | --- |"]
+        for w, target in (("velip.to_dict+pandas", ">= 10"), ("requests+json_normalize", ">= 5"),
+                          ("httpx+orjson+polars", ">= 2")):
+            t = ways[w]["seconds"]
+            lines.append(f"| {w} | **{t / pl_s:.1f}x** | **{t / pd_s:.1f}x** | {target} |")
+        lines.append(f"\n`to_arrow()` peak RSS: **{ways['velip.to_arrow']['peak_rss_mib']:.0f} MiB** "
+                     f"(target < 400 MiB at 1,000,000 calls).")
+    e = c.get("export")
+    if e:
+        csv_, pq = e["csv"], e["parquet"]
+        lines += ["", f"### 11. `velip calls export` of {e['calls']:,} calls: Parquet vs CSV (median of rounds)", "",
+                  "| format | seconds | file | peak RSS |", "| --- | --- | --- | --- |",
+                  f"| csv | {csv_['seconds']:.2f} | {csv_['bytes'] / 2**20:.1f} MiB | {csv_['rss_mib']:.1f} MiB |",
+                  f"| parquet | {pq['seconds']:.2f} | {pq['bytes'] / 2**20:.1f} MiB | {pq['rss_mib']:.1f} MiB |", "",
+                  f"Parquet time / CSV time: **{pq['seconds'] / csv_['seconds']:.2f}** (target <= 1); size: "
+                  f"**{pq['bytes'] / csv_['bytes'] * 100:.1f}%** of the CSV's (target <= 35%); peak RSS "
+                  f"**{pq['rss_mib']:.1f} MiB** (target < 128 MiB)."]
+    return lines
+
+
 def render(r: Dict[str, Any]) -> str:
     lines = [f"Machine: {r['machine']}, {r['cores']} cores.", ""]
     if "decode" in r:
@@ -584,6 +680,8 @@ def render(r: Dict[str, Any]) -> str:
                 lines.append(f"| {backend} | {run_name} | {x['inserted']:,} | {x['updated']:,} | {x['unchanged']:,} | "
                              f"{x['records']:,} | {x['lists']} | {x['minimum_lists']} | {x['seconds']} | "
                              f"{x['records_per_s']:,} | {x['rss_mib']} MiB |")
+    if r.get("columnar"):
+        lines += render_columnar(r["columnar"])
     return "\n".join(lines) + "\n"
 
 

@@ -22,6 +22,13 @@ macro_rules! say {
     }};
 }
 
+/// mimalloc, tuned for streaming (`velip_alloc`), as the Python extension
+/// uses: a walk decodes records on a helper thread and the export frees
+/// them on the main one, which glibc's malloc serves with arena-lock
+/// contention.
+#[global_allocator]
+static ALLOCATOR: velip_alloc::MiMalloc = velip_alloc::MiMalloc;
+
 mod args;
 mod commands;
 mod context;
@@ -110,6 +117,7 @@ fn run(cli: &Cli) -> Result<(), Failure> {
 }
 
 fn main() -> ExitCode {
+    velip_alloc::tune();
     let cli = Cli::parse();
     init_logging(&cli.global, matches!(cli.command, Command::Webhook(_)));
     match run(&cli) {

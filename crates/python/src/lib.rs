@@ -31,42 +31,20 @@ mod webhooks;
 
 use pyo3::prelude::*;
 
-/// The extension's own allocations (records, page bodies) use mimalloc: a
-/// walk decodes records on a helper thread and Python frees them on its
-/// own, which glibc's malloc serves with arena-lock contention (BENCHMARKS.md
-/// has the before/after). Built without the `mimalloc` feature, the system
-/// allocator is used.
+/// The extension's own allocations (records, page bodies) use mimalloc,
+/// tuned for streaming (`velip_alloc`): a walk decodes records on a helper
+/// thread and Python frees them on its own, which glibc's malloc serves
+/// with arena-lock contention (BENCHMARKS.md has the before/after). Built
+/// without the `mimalloc` feature, the system allocator is used.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// mimalloc's defaults for a long-lived process that streams pages: give
-/// freed memory back to the OS after 10 ms (`purge_delay`, default 1 s) and
-/// commit arenas on demand (`arena_eager_commit` off, arenas reserved 4 MiB
-/// at a time), so the peak RSS of a walk does not grow with its length.
-/// Defaults only: `MIMALLOC_PURGE_DELAY` and the other `MIMALLOC_*`
-/// environment variables still override them. The numbers are mimalloc's
-/// `mi_option_e` values, which it never renumbers.
-#[cfg(feature = "mimalloc")]
-fn tune_allocator() {
-    use libmimalloc_sys::{mi_option_set_default, mi_option_t};
-    const ARENA_EAGER_COMMIT: mi_option_t = 4;
-    const PURGE_DELAY_MS: mi_option_t = 15;
-    const ARENA_RESERVE_KIB: mi_option_t = 23;
-    // SAFETY: setters of mimalloc's global option defaults, with valid
-    // option numbers; called once, at module import, holding the GIL.
-    unsafe {
-        mi_option_set_default(ARENA_EAGER_COMMIT, 0);
-        mi_option_set_default(PURGE_DELAY_MS, 10);
-        mi_option_set_default(ARENA_RESERVE_KIB, 4096);
-    }
-}
+static ALLOCATOR: velip_alloc::MiMalloc = velip_alloc::MiMalloc;
 
 /// The extension module.
 #[pymodule]
 fn _velip(m: &Bound<'_, PyModule>) -> PyResult<()> {
     #[cfg(feature = "mimalloc")]
-    tune_allocator();
+    velip_alloc::tune();
     logging::install();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<client::PyClient>()?;
