@@ -515,28 +515,14 @@ impl ClientBuilder {
         }
         let mut limits = self.limits;
         if let Some((requests, window)) = self.list_quota {
-            if requests == 0 {
-                return Err(Error::config(
-                    "list_quota",
-                    "must allow at least 1 request per window",
-                ));
-            }
-            if window < Duration::from_secs(1) || window > MAX_DURATION {
-                return Err(Error::config(
-                    "list_quota",
-                    format!(
-                        "the window must be from 1 s to 24 h, got {} ms",
-                        window.as_millis()
-                    ),
-                ));
-            }
-            limits = limits.with_list_quota(requests, window);
+            limits = limits
+                .checked_list_quota(requests, window)
+                .map_err(|rule| Error::config("list_quota", rule))?;
         }
         if let Some(cap) = self.daily_lookup_cap {
-            if cap == 0 {
-                return Err(Error::config("daily_lookup_cap", "must be at least 1"));
-            }
-            limits = limits.with_daily_lookups(Some(cap));
+            limits = limits
+                .checked_daily_lookups(cap)
+                .map_err(|rule| Error::config("daily_lookup_cap", rule))?;
         }
         check_duration("retry_policy", retry.max_backoff(), true)?;
 

@@ -18,9 +18,11 @@ pub const DEFAULT_LIST_WINDOW: Duration = Duration::from_secs(3600);
 ///   it from the first daily `429` and holds the account to it for the rest
 ///   of that day.
 ///
-/// Accounts given other limits by Velip configure them here. Values are
-/// clamped to at least 1 request and 1 s (the client builder rejects
-/// nonsense before it gets here).
+/// Accounts given other limits by Velip configure them here. The rules
+/// live here: [`checked_list_quota`](Self::checked_list_quota) and
+/// [`checked_daily_lookups`](Self::checked_daily_lookups) refuse nonsense
+/// (the client builder, and through it the CLI, Python and C, call them);
+/// `with_*` clamp values already checked.
 ///
 /// ```
 /// use std::time::Duration;
@@ -49,9 +51,53 @@ impl Default for Limits {
     }
 }
 
+/// The longest list-quota window: a day.
+pub const MAX_LIST_WINDOW: Duration = Duration::from_secs(86_400);
+
 impl Limits {
-    /// `requests` list requests per sliding `window` (at least 1 and 1 s;
-    /// sub-second parts are kept).
+    /// `requests` list requests per sliding `window`, checked: at least 1
+    /// request, a window of 1 s to 24 h (sub-second parts are kept). The
+    /// rule of the client builder's `list_quota` option, `--list-quota`
+    /// and Python's `list_quota=`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use velip_blocking::ledger::Limits;
+    /// assert!(Limits::default().checked_list_quota(10, Duration::from_secs(5)).is_ok());
+    /// let e = Limits::default().checked_list_quota(0, Duration::from_secs(5)).unwrap_err();
+    /// assert_eq!(e, "must allow at least 1 request per window");
+    /// ```
+    ///
+    /// # Errors
+    /// The rule broken, in words.
+    pub fn checked_list_quota(self, requests: u32, window: Duration) -> Result<Self, String> {
+        if requests == 0 {
+            return Err("must allow at least 1 request per window".to_owned());
+        }
+        if window < Duration::from_secs(1) || window > MAX_LIST_WINDOW {
+            return Err(format!(
+                "the window must be from 1 s to 24 h, got {} ms",
+                window.as_millis()
+            ));
+        }
+        Ok(self.with_list_quota(requests, window))
+    }
+
+    /// The daily point-lookup cap, checked: at least 1 (the rule of the
+    /// builder's `daily_lookup_cap` option).
+    ///
+    /// # Errors
+    /// The rule broken, in words.
+    pub fn checked_daily_lookups(self, cap: u32) -> Result<Self, String> {
+        if cap == 0 {
+            return Err("must be at least 1".to_owned());
+        }
+        Ok(self.with_daily_lookups(Some(cap)))
+    }
+
+    /// `requests` list requests per sliding `window`, clamped to at least 1
+    /// and 1 s (for values already checked, such as a ledger's own; see
+    /// [`checked_list_quota`](Self::checked_list_quota) for user input).
     #[must_use]
     pub fn with_list_quota(mut self, requests: u32, window: Duration) -> Self {
         self.list_requests = requests.max(1);

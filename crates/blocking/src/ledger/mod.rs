@@ -86,7 +86,7 @@ pub use answer::{Answer, DEFAULT_LIST_RETRY_AFTER, MAX_RETRY_AFTER};
 pub use clock::{Clock, SystemClock};
 pub use decision::Refusal;
 pub use fingerprint::{Credential, CredentialMode, Fingerprint};
-pub use limits::{DEFAULT_LIST_REQUESTS, DEFAULT_LIST_WINDOW, Limits};
+pub use limits::{DEFAULT_LIST_REQUESTS, DEFAULT_LIST_WINDOW, Limits, MAX_LIST_WINDOW};
 pub use location::{STATE_DIR_ENV, StateLocation};
 pub use report::{AccountReport, ListUsage, Lockout, LookupUsage};
 pub use scope::{Permit, Scope};

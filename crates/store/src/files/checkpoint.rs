@@ -72,10 +72,14 @@ impl ExportCheckpoint {
             .map_err(|e| damaged(e.to_string()))
     }
 
-    /// Replaces the checkpoint at `path`, durably.
+    /// Replaces the checkpoint at `path`, durably. Compact JSON on one
+    /// line (it is rewritten after every page and holds the last pages'
+    /// call ids: ~50 KB instead of ~170 KB pretty-printed); `jq .` shows
+    /// it.
     pub(crate) fn save(&self, path: &Path) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec_pretty(self)
-            .map_err(|e| StoreError::io(path, std::io::Error::other(e)))?;
+        let mut bytes =
+            serde_json::to_vec(self).map_err(|e| StoreError::io(path, std::io::Error::other(e)))?;
+        bytes.push(b'\n');
         durable::replace(path, &bytes)
     }
 
