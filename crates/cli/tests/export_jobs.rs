@@ -322,6 +322,26 @@ fn resume_starts_fresh_without_a_checkpoint_and_restart_discards_one() {
     assert_exactly_the_selection(&out, "restarted");
 }
 
+/// The page size says how a selection is paged, not which calls: a resume
+/// with another `--page-size` continues the same export, every call once.
+#[test]
+fn a_resume_may_change_the_page_size() {
+    let sb = sandbox();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("calls.jsonl");
+    let out_s = out.to_str().unwrap();
+    sb.set_faults(FaultPlan::new().on_request(3, Fault::ConnectionReset));
+    let o = run(&sb, dir.path(), &export_args(out_s, &[]));
+    assert_eq!(code(&o), 9, "{}", stderr(&o));
+    sb.set_faults(FaultPlan::new());
+    let mut bigger = export_args(out_s, &["--resume"]);
+    bigger[7] = "250";
+    let o = run(&sb, dir.path(), &bigger);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(stderr(&o).contains("resuming"), "{}", stderr(&o));
+    assert_exactly_the_selection(&out, "resumed with page size 250");
+}
+
 #[test]
 fn decode_form_reads_one_delivery_per_line() {
     let dir = tempfile::tempdir().unwrap();

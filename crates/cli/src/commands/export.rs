@@ -116,8 +116,7 @@ pub(crate) fn run(ctx: &Context, a: &ExportArgs) -> Result<(), Failure> {
     let out = expand_out(&a.out, &base)?;
     output::notes::resolved_days(ctx, &a.filters, &base);
     let selection: Vec<(String, String)> = base
-        .with_cursor(None)
-        .to_redacted_pairs()
+        .to_selection_pairs()
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();

@@ -5,6 +5,10 @@ use serde_json::{Map, Value};
 
 use super::{Correlation, Query};
 
+/// The wire parameters that page a selection rather than select calls:
+/// the page size (`maxreg`) and the cursor (`last_id`).
+pub const PAGING_PARAMS: [&str; 2] = ["maxreg", "last_id"];
+
 impl Query {
     /// The wire parameters in a fixed order (`cd_id`, `ctid`, `cp_id`,
     /// `cpid`, `date_start`, `date_end`, `maxreg`, `last_id`, `onlydtmf`,
@@ -22,6 +26,24 @@ impl Query {
     /// logs and `Debug`.
     pub fn to_redacted_pairs(&self) -> Vec<(&'static str, String)> {
         self.pairs(true)
+    }
+
+    /// What the query selects: [`Query::to_redacted_pairs`] without the
+    /// paging parameters ([`PAGING_PARAMS`]: the page size and the cursor
+    /// say how the calls are paged, not which). Two queries with the same
+    /// selection walk the same calls: an export's checkpoint and a sync's
+    /// state are keyed by it, so a resume may change the page size.
+    ///
+    /// ```
+    /// use velip_core::Query;
+    /// let q = Query::builder().campaign_id(555).page_size(100).build()?;
+    /// assert_eq!(q.to_selection_pairs(), [("cp_id", "555".to_owned())]);
+    /// # Ok::<(), velip_core::ValidationError>(())
+    /// ```
+    pub fn to_selection_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut p = self.pairs(true);
+        p.retain(|(k, _)| !PAGING_PARAMS.contains(k));
+        p
     }
 
     /// `application/x-www-form-urlencoded` body of [`Query::to_form_pairs`].

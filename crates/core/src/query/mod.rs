@@ -28,6 +28,7 @@ mod validate;
 mod webhook;
 
 pub use builder::{DateArg, Query, QueryBuilder};
+pub use encode::PAGING_PARAMS;
 pub use validate::{ValidationError, Violation, ViolationCode};
 pub use webhook::{Webhook, WebhookFormat, WebhookMethod};
 

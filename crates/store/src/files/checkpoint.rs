@@ -25,7 +25,8 @@ struct Versioned {
 pub struct ExportCheckpoint {
     /// Format version of this file.
     pub version: u32,
-    /// The selection: the query's wire parameters without the cursor.
+    /// The selection: the query's wire parameters without page size and
+    /// cursor (`Query::to_selection_pairs`).
     pub selection: Vec<(String, String)>,
     /// The file format (`csv`, `csv;pt-BR`, `jsonl`, ...).
     pub format: String,
@@ -97,11 +98,14 @@ impl ExportCheckpoint {
                 .find(|(key, _)| key == k)
                 .map(|(_, v)| v.clone())
         };
+        // The page size is not part of a selection (checkpoints written
+        // before `to_selection_pairs` hold it: ignored).
         let mut keys: Vec<&String> = self
             .selection
             .iter()
             .chain(selection.iter())
             .map(|(k, _)| k)
+            .filter(|k| !velip_core::query::PAGING_PARAMS.contains(&k.as_str()))
             .collect();
         keys.sort();
         keys.dedup();

@@ -35,10 +35,8 @@ pub(crate) fn key(q: Option<&Query>) -> String {
         return String::new();
     };
     let mut s = url::form_urlencoded::Serializer::new(String::new());
-    for (k, v) in q.to_redacted_pairs() {
-        if k != "maxreg" && k != "last_id" {
-            s.append_pair(k, &v);
-        }
+    for (k, v) in q.to_selection_pairs() {
+        s.append_pair(k, &v);
     }
     s.finish()
 }
