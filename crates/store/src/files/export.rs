@@ -4,7 +4,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use velip_blocking::WalkCheckpoint;
 use velip_core::Page;
@@ -138,6 +138,17 @@ pub struct FileExport {
     rows: Rows,
     rejected: Option<BufWriter<File>>,
     cp: ExportCheckpoint,
+    /// A Parquet export's lock file, held for the whole run (CSV, JSON
+    /// lines and XLSX hold the lock of their partial file instead).
+    lock: Option<ExportLock>,
+}
+
+/// A held lock file: `OUT.lock` of a Parquet file or
+/// `DIR/.velip-export.lock` of a dataset, removed when the export finishes
+/// (left by a failed run, and used again by its resume).
+struct ExportLock {
+    _file: File,
+    path: PathBuf,
 }
 
 impl std::fmt::Debug for FileExport {
@@ -186,18 +197,43 @@ fn open_rejected(path: &Path, len: u64) -> Result<Option<BufWriter<File>>, Store
     Ok(Some(BufWriter::new(f)))
 }
 
+/// Locks the lock file of a Parquet export to `paths.out`, before its
+/// checkpoint is read or its pages touched.
+fn lock_parquet(paths: &ExportPaths, dataset: bool) -> Result<ExportLock, StoreError> {
+    let path = if dataset {
+        std::fs::create_dir_all(&paths.out).map_err(|e| StoreError::io(&paths.out, e))?;
+        paths.out.join(DATASET_LOCK)
+    } else {
+        let mut s = paths.out.as_os_str().to_owned();
+        s.push(".lock");
+        PathBuf::from(s)
+    };
+    let file = lock_file(&path, &paths.out)?;
+    Ok(ExportLock { _file: file, path })
+}
+
+/// Name of a dataset export's lock file inside its folder (hidden, like
+/// its checkpoint).
+const DATASET_LOCK: &str = ".velip-export.lock";
+
 /// Opens the partial file of `paths` and locks it, or says that another
 /// export of the same output holds it.
 fn lock_partial(paths: &ExportPaths) -> Result<File, StoreError> {
-    let file = open_rw(&paths.partial, false)?;
+    lock_file(&paths.partial, &paths.out)
+}
+
+/// Opens `path` (created when missing) and locks it, or says that another
+/// export to `out` holds it.
+fn lock_file(path: &Path, out: &Path) -> Result<File, StoreError> {
+    let file = open_rw(path, false)?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Output(format!(
             "another export to {} is running ({} is locked): let it finish, or stop it first",
-            paths.out.display(),
-            paths.partial.display()
+            out.display(),
+            path.display()
         ))),
-        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::io(&paths.partial, e)),
+        Err(std::fs::TryLockError::Error(e)) => Err(StoreError::io(path, e)),
     }
 }
 
@@ -230,14 +266,15 @@ impl FileExport {
         } else {
             ExportPaths::for_output(out)?
         };
-        // One export of a file at a time: the partial file is locked for
-        // the whole run (a second `--resume` from an overlapping cron run
-        // is refused before it spends any quota), and only then truncated.
-        // (Parquet outputs keep their own spool files.)
-        let held = if format.is_parquet() {
-            None
+        // One export of a file at a time: the partial file (a Parquet
+        // export's lock file) is locked for the whole run, before the
+        // checkpoint is read (a second `--resume` from an overlapping cron
+        // run is refused before it spends any quota), and only then is
+        // anything truncated.
+        let (held, parquet_lock) = if format.is_parquet() {
+            (None, Some(lock_parquet(&paths, format.is_dataset())?))
         } else {
-            Some(lock_partial(&paths)?)
+            (Some(lock_partial(&paths)?), None)
         };
         let existing = match mode {
             ResumeMode::Restart => None,
@@ -263,8 +300,8 @@ impl FileExport {
             (_, None) => None,
         };
 
-        if format.is_parquet() {
-            return Self::open_parquet(paths, format, selection, resumed);
+        if let Some(lock) = parquet_lock {
+            return Self::open_parquet(paths, format, selection, resumed, lock);
         }
         let mut file = match held {
             Some(f) => f,
@@ -304,6 +341,7 @@ impl FileExport {
             rows,
             rejected,
             cp,
+            lock: None,
         };
         if export.cp.data_bytes == 0 {
             if let Rows::Csv(c) = &mut export.rows {
@@ -323,6 +361,7 @@ impl FileExport {
         format: FileFormat,
         selection: Vec<(String, String)>,
         resumed: Option<ExportCheckpoint>,
+        lock: ExportLock,
     ) -> Result<(Self, WalkCheckpoint), StoreError> {
         let dataset = format.is_dataset();
         let (pages, cp) = if let Some(cp) = resumed {
@@ -347,6 +386,7 @@ impl FileExport {
             rows: Rows::Parquet(Box::new(pages)),
             rejected,
             cp,
+            lock: Some(lock),
         };
         if export.cp.pages == 0 {
             export.cp.save(&export.paths.checkpoint)?;
@@ -470,6 +510,10 @@ impl FileExport {
         std::fs::remove_file(&self.paths.checkpoint)
             .map_err(|e| StoreError::io(&self.paths.checkpoint, e))?;
         durable::sync_parent(&self.paths.checkpoint)?;
+        if let Some(lock) = self.lock.take() {
+            // Removed while still held: a later export makes a new one.
+            let _ = std::fs::remove_file(&lock.path);
+        }
         Ok(ExportSummary {
             records: self.cp.records,
             records_with_problems: self.cp.records_with_problems,
