@@ -413,6 +413,13 @@ def webhook_bench(rel: Path, python: str, tmp: Path, quick: bool) -> Dict[str, A
     return out
 
 
+# The summary line of `velip sync` on stderr, e.g. "backfill: 3000 inserted,
+# 0 updated, 0 unchanged; 3000 records in 1 list request, 0 lookups; ...".
+SUMMARY = re.compile(
+    r"(?P<kind>\w+): (?P<inserted>\d+) inserted, (?P<updated>\d+) updated, (?P<unchanged>\d+) unchanged; "
+    r"(?P<records>\d+) records in (?P<lists>\d+) list requests?")
+
+
 def velip_sync(velip_bin: Path, url: str, token: str, db: str, state: str) -> Dict[str, Any]:
     """One `velip sync` of every call into `db`: its summary, wall time and
     peak RSS (GNU time). The ledger's quota is raised: the sandbox is
