@@ -539,7 +539,7 @@ const char *velip_version(void);
  * prescribes). One batch per page, in the schema README's "Arrow schema"
  * table documents (`call_id` utf8, `date` date32, `rate`/`value`
  * decimal128(18, 3) in BRL, times as time32(s) and as timestamp(s,
- * "America/Sao_Paulo"), `dtmf` list<utf8>, `extra` map, `problems` list of
+ * "America/Sao_Paulo"), `dtmf` `list<utf8>`, `extra` map, `problems` list of
  * structs, ...); records the iterator left of its current page come
  * first, as their own batch. Nothing is sent until the consumer calls
  * `get_next`; each call fetches (or takes the prefetched) next page; a
