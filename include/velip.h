@@ -558,7 +558,8 @@ const char *velip_version(void);
  * `VELIP_TRANSPORT`, `VELIP_PAGING`, `VELIP_INTERRUPTED`, ...),
  * `get_next` returns `EIO` and
  * `get_last_error` the message with its status
- * (`"... (velip status 20)"`); the thread that called `get_next` also has
+ * (`"Io error: ... (velip status 20)"`), and so does every later
+ * `get_next` (never a normal end); the thread that called `get_next` also has
  * it as its last error (`velip_last_error_message`, `_api_code`,
  * `_http_status`, `_retry_after`). The batches before it were delivered
  * and the walk stays at the page that failed: after releasing the

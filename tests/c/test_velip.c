@@ -2024,6 +2024,10 @@ static void test_arrow_stream(const sandbox *sb) {
     CHECK(rc == EIO);
     CHECK(strstr(why, "velip status") != NULL);
     CHECK(got.count == 20 && got.batches == 1);
+    /* The error is sticky: never a normal end after it. */
+    char again[1024] = "";
+    CHECK(drain_stream(&stream, &got, call_id < 0 ? 0 : call_id, again, sizeof again) == EIO);
+    CHECK(strstr(again, "velip status") != NULL && got.count == 20);
     /* The consumer thread's last error has the detail. */
     uint16_t http_status = 0;
     bool present = false;

@@ -171,6 +171,24 @@ def test_a_failed_page_loses_nothing_and_repeats_nothing(fresh_sandbox: Sandbox)
     assert len(ids) == len(set(ids)) == sb.call_count and it.finished
 
 
+def test_a_stream_error_is_sticky_and_the_walk_continues(fresh_sandbox: Sandbox) -> None:
+    sb = fresh_sandbox
+    sb.set_faults(["3=badjson"])
+    with velip.Client(sb.token, base_url=sb.url, max_retries=0) as c:
+        it = walk(c, page_size=100)
+        reader = pa.RecordBatchReader.from_stream(it)
+        got = [reader.read_next_batch(), reader.read_next_batch()]
+        # The failed page, then the same error again: never a normal end.
+        with pytest.raises(pa.ArrowInvalid):
+            reader.read_next_batch()
+        with pytest.raises(pa.ArrowInvalid, match="ended with that error"):
+            reader.read_next_batch()
+        # The walk itself goes on from the page that failed.
+        rest = it.to_arrow()
+    ids = [i for b in got for i in b.column("call_id").to_pylist()] + rest.column("call_id").to_pylist()
+    assert len(ids) == len(set(ids)) == sb.call_count
+
+
 def test_a_missing_extra_is_an_import_error_naming_it(
     client: velip.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:

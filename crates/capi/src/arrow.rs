@@ -75,26 +75,47 @@ impl Iterator for Pages {
 
 /// The stream's reader: batches built from the pages, inside the panic
 /// boundary (a panic while building ends the stream with its message).
-struct Stream(CallBatchReader<Pages>);
+/// An error is sticky: every later `get_next` returns it again (never a
+/// normal end that a consumer could take for the whole walk).
+struct Stream {
+    batches: CallBatchReader<Pages>,
+    failed: Option<String>,
+}
 
 impl Iterator for Stream {
     type Item = Result<RecordBatch, ArrowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let batch = catch(|| self.0.next()).unwrap_or_else(|panic| {
+        if let Some(text) = &self.failed {
+            return Some(Err(io_error(format!(
+                "{text} (the stream ended with this error: release it, then continue with velip_call_iter_next or a new stream)"
+            ))));
+        }
+        let batch = catch(|| self.batches.next()).unwrap_or_else(|panic| {
             let _ = Error::new(VELIP_PANIC, panic.clone()).record();
             Some(Err(ArrowError::ExternalError(Box::new(PageError(panic)))))
         })?;
         // A page that could not be fetched is an I/O error for the
         // consumer (`EIO`); anything else stays as arrow-rs classifies it.
-        Some(batch.map_err(|e| match e {
-            ArrowError::ExternalError(inner) if inner.is::<PageError>() => {
-                let text = inner.to_string();
-                ArrowError::IoError(text, std::io::Error::other(inner))
-            }
-            other => other,
+        Some(batch.map_err(|e| {
+            let e = match e {
+                ArrowError::ExternalError(inner) if inner.is::<PageError>() => {
+                    io_error(inner.to_string())
+                }
+                other => other,
+            };
+            self.failed = Some(match &e {
+                ArrowError::IoError(text, _) => text.clone(),
+                other => other.to_string(),
+            });
+            e
         }))
     }
+}
+
+fn io_error(text: String) -> ArrowError {
+    let source = std::io::Error::other(text.clone());
+    ArrowError::IoError(text, source)
 }
 
 impl RecordBatchReader for Stream {
@@ -128,7 +149,8 @@ impl RecordBatchReader for Stream {
 /// `VELIP_TRANSPORT`, `VELIP_PAGING`, `VELIP_INTERRUPTED`, ...),
 /// `get_next` returns `EIO` and
 /// `get_last_error` the message with its status
-/// (`"... (velip status 20)"`); the thread that called `get_next` also has
+/// (`"Io error: ... (velip status 20)"`), and so does every later
+/// `get_next` (never a normal end); the thread that called `get_next` also has
 /// it as its last error (`velip_last_error_message`, `_api_code`,
 /// `_http_status`, `_retry_after`). The batches before it were delivered
 /// and the walk stays at the page that failed: after releasing the
@@ -151,7 +173,11 @@ pub unsafe extern "C" fn velip_call_iter_arrow_stream(
             shared: Arc::clone(&it.shared),
             cancel: Arc::clone(&it.cancel),
         };
-        out.write(FFI_ArrowArrayStream::new(Box::new(Stream(CallBatchReader::new(pages)))));
+        let stream = Stream {
+            batches: CallBatchReader::new(pages),
+            failed: None,
+        };
+        out.write(FFI_ArrowArrayStream::new(Box::new(stream)));
         Ok(())
     }
 }

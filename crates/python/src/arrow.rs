@@ -83,15 +83,35 @@ impl Iterator for Pages {
 
 /// The stream behind `CallIterator.__arrow_c_stream__`: batches a failed
 /// `to_arrow()` held first, then [`CallBatchReader`] over the walk's pages.
+/// An error is sticky: every later batch asked for gets it again (never a
+/// normal end a consumer could take for the whole walk).
 struct WalkReader {
     state: Arc<Mutex<State>>,
     pages: CallBatchReader<Pages>,
+    failed: Option<String>,
 }
 
 impl Iterator for WalkReader {
     type Item = Result<RecordBatch, ArrowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if let Some(text) = &self.failed {
+            return Some(Err(ArrowError::ExternalError(Box::new(PageError(
+                format!(
+                    "{text} (this stream ended with that error; iterate the walk again to continue from the page that failed)"
+                ),
+            )))));
+        }
+        let batch = self.next_batch()?;
+        if let Err(e) = &batch {
+            self.failed = Some(e.to_string());
+        }
+        Some(batch)
+    }
+}
+
+impl WalkReader {
+    fn next_batch(&mut self) -> Option<Result<RecordBatch, ArrowError>> {
         let held = Python::attach(|py| {
             py.detach(|| {
                 self.state
@@ -126,6 +146,7 @@ pub(crate) fn stream_capsule(
     let reader = WalkReader {
         state,
         pages: CallBatchReader::new(pages),
+        failed: None,
     };
     let stream = FFI_ArrowArrayStream::new(Box::new(reader));
     PyCapsule::new_with_value(py, stream, STREAM)

@@ -531,8 +531,14 @@ impl PyCallIterator {
     /// ``duckdb.sql("from it")`` without copies. Pages are fetched as the
     /// consumer reads (the GIL released while each is fetched). An error
     /// ends the stream with its message, raised by the consumer as its own
-    /// exception; ``to_arrow()`` and ``iter_batches()`` raise velip's.
-    /// Iterating again continues at the page that failed.
+    /// exception (and again for any later batch asked of that stream:
+    /// never a normal end); ``to_arrow()`` and ``iter_batches()`` raise
+    /// velip's. Iterating the walk again continues at the page that failed.
+    /// The batches a stream delivered before the error are the consumer's:
+    /// one that fails as a whole (``pa.table(it)``, ``pl.DataFrame(it)``)
+    /// drops them with its exception, so to collect with retries use
+    /// ``to_arrow()`` / ``to_pandas()`` / ``to_polars()``, which keep them
+    /// for the next call.
     /// ``requested_schema`` is ignored (the schema is fixed).
     #[pyo3(signature = (requested_schema = None))]
     fn __arrow_c_stream__<'py>(

@@ -194,9 +194,10 @@ pub(crate) fn run(ctx: &Context, a: &ExportArgs) -> Result<(), Failure> {
                     out.display().to_string()
                 };
                 note!(
-                    "exported {} records in {} pages to {place} ({rate:.0} records/s){}",
+                    "exported {} records in {} page{} to {place} ({rate:.0} records/s){}",
                     summary.records,
                     summary.pages,
+                    if summary.pages == 1 { "" } else { "s" },
                     if walk.numbers_masked() {
                         "; phone numbers are masked for this token"
                     } else {

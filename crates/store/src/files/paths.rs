@@ -30,7 +30,7 @@ pub(crate) const DATASET_REJECTED: &str = "_rejected";
 fn not_stdout(out: &Path) -> Result<(), StoreError> {
     if out.as_os_str() == "-" {
         return Err(StoreError::Output(
-            "`-` (standard output) cannot be resumed: give a file name, or use `velip calls list`"
+            "an export writes a file it can resume, not `-` (standard output): give a file name, or use `velip calls list` to print calls"
                 .to_owned(),
         ));
     }
