@@ -17,7 +17,7 @@ mod schema;
 
 pub use builder::CallBatchBuilder;
 pub use error::Error;
-pub use reader::CallBatchReader;
+pub use reader::{CallBatchReader, PageError, StreamReader};
 pub use schema::{
     MONEY_PRECISION, MONEY_SCALE, SCHEMA_VERSION, SCHEMA_VERSION_KEY, TIMESTAMP_TZ, UNIT_KEY,
     WIRE_FIELD_KEY, columns, schema,

@@ -8,10 +8,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use velip_arrow::CallBatchReader;
 use velip_arrow::arrow_array::ffi_stream::FFI_ArrowArrayStream;
 use velip_arrow::arrow_array::{RecordBatch, RecordBatchReader};
 use velip_arrow::arrow_schema::{ArrowError, SchemaRef};
+use velip_arrow::{CallBatchReader, PageError, StreamReader};
 use velip_core::CallRecord;
 
 use crate::boundary::{catch, ffi_panic_boundary, try_mut, try_out};
@@ -20,20 +20,9 @@ use crate::interrupt::Cancel;
 use crate::iter::{Walk, lock, velip_call_iter};
 use crate::status::{VELIP_PANIC, velip_status};
 
-/// Why a page could not be read, as the stream's consumer sees it
-/// (`get_last_error`); the detail is also the last error of the thread
+/// A page's error as the stream's consumer sees it (`get_last_error`,
+/// with its status); the detail also becomes the last error of the thread
 /// that called `get_next` (`velip_last_error_*`).
-#[derive(Debug)]
-struct PageError(String);
-
-impl std::fmt::Display for PageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for PageError {}
-
 impl From<Error> for PageError {
     fn from(e: Error) -> Self {
         let text = format!("{} (velip status {})", e.message, e.status);
@@ -73,49 +62,40 @@ impl Iterator for Pages {
     }
 }
 
-/// The stream's reader: batches built from the pages, inside the panic
-/// boundary (a panic while building ends the stream with its message).
-/// An error is sticky: every later `get_next` returns it again (never a
-/// normal end that a consumer could take for the whole walk).
-struct Stream {
-    batches: CallBatchReader<Pages>,
-    failed: Option<String>,
+/// The batches, each built inside the panic boundary (a panic ends the
+/// stream with its message).
+struct Guarded(CallBatchReader<Pages>);
+
+impl Iterator for Guarded {
+    type Item = Result<RecordBatch, ArrowError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        catch(|| self.0.next()).unwrap_or_else(|panic| {
+            Some(Err(ArrowError::ExternalError(Box::new(PageError::from(
+                Error::new(VELIP_PANIC, panic),
+            )))))
+        })
+    }
 }
+
+/// The stream's reader: errors sticky ([`StreamReader`]), and a page that
+/// could not be read an I/O error for the consumer (`EIO`); anything else
+/// stays as arrow-rs classifies it.
+struct Stream(StreamReader<Guarded>);
 
 impl Iterator for Stream {
     type Item = Result<RecordBatch, ArrowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if let Some(text) = &self.failed {
-            return Some(Err(io_error(format!(
-                "{text} (the stream ended with this error: release it, then continue with velip_call_iter_next or a new stream)"
-            ))));
-        }
-        let batch = catch(|| self.batches.next()).unwrap_or_else(|panic| {
-            let _ = Error::new(VELIP_PANIC, panic.clone()).record();
-            Some(Err(ArrowError::ExternalError(Box::new(PageError(panic)))))
-        })?;
-        // A page that could not be fetched is an I/O error for the
-        // consumer (`EIO`); anything else stays as arrow-rs classifies it.
-        Some(batch.map_err(|e| {
-            let e = match e {
-                ArrowError::ExternalError(inner) if inner.is::<PageError>() => {
-                    io_error(inner.to_string())
-                }
-                other => other,
-            };
-            self.failed = Some(match &e {
-                ArrowError::IoError(text, _) => text.clone(),
-                other => other.to_string(),
-            });
-            e
+        let batch = self.0.next()?;
+        Some(batch.map_err(|e| match e {
+            ArrowError::ExternalError(inner) if inner.is::<PageError>() => {
+                let text = inner.to_string();
+                ArrowError::IoError(text, std::io::Error::other(inner))
+            }
+            other => other,
         }))
     }
-}
-
-fn io_error(text: String) -> ArrowError {
-    let source = std::io::Error::other(text.clone());
-    ArrowError::IoError(text, source)
 }
 
 impl RecordBatchReader for Stream {
@@ -173,11 +153,11 @@ pub unsafe extern "C" fn velip_call_iter_arrow_stream(
             shared: Arc::clone(&it.shared),
             cancel: Arc::clone(&it.cancel),
         };
-        let stream = Stream {
-            batches: CallBatchReader::new(pages),
-            failed: None,
-        };
-        out.write(FFI_ArrowArrayStream::new(Box::new(stream)));
+        let stream = StreamReader::new(
+            Guarded(CallBatchReader::new(pages)),
+            "the stream ended with this error: release it, then continue with velip_call_iter_next or a new stream",
+        );
+        out.write(FFI_ArrowArrayStream::new(Box::new(Stream(stream))));
         Ok(())
     }
 }

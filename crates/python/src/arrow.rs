@@ -10,13 +10,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
-use velip_arrow::CallBatchReader;
 use velip_arrow::arrow_array::ffi::{FFI_ArrowArray, FFI_ArrowSchema};
 use velip_arrow::arrow_array::ffi_stream::FFI_ArrowArrayStream;
-use velip_arrow::arrow_array::{
-    Array, RecordBatch, RecordBatchIterator, RecordBatchReader, StructArray,
-};
-use velip_arrow::arrow_schema::{ArrowError, SchemaRef};
+use velip_arrow::arrow_array::{Array, RecordBatch, RecordBatchIterator, StructArray};
+use velip_arrow::arrow_schema::ArrowError;
+use velip_arrow::{CallBatchReader, PageError, StreamReader};
 use velip_core::CallRecord;
 
 use crate::errors;
@@ -31,19 +29,6 @@ const ARRAY: &std::ffi::CStr = c"arrow_array";
 pub(crate) fn columnar<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>> {
     py.import("velip._columnar")?.getattr(name)
 }
-
-/// Why a page of an Arrow C stream could not be read: the message only
-/// (the stream carries text to the consumer).
-#[derive(Debug)]
-struct PageError(String);
-
-impl std::fmt::Display for PageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for PageError {}
 
 /// The pages of a walk, fetched as a stream's consumer asks for them.
 struct Pages {
@@ -81,37 +66,18 @@ impl Iterator for Pages {
     }
 }
 
-/// The stream behind `CallIterator.__arrow_c_stream__`: batches a failed
-/// `to_arrow()` held first, then [`CallBatchReader`] over the walk's pages.
-/// An error is sticky: every later batch asked for gets it again (never a
-/// normal end a consumer could take for the whole walk).
+/// The batches behind `CallIterator.__arrow_c_stream__` (in a
+/// [`StreamReader`]: errors sticky): batches a failed `to_arrow()` held
+/// first, then [`CallBatchReader`] over the walk's pages.
 struct WalkReader {
     state: Arc<Mutex<State>>,
     pages: CallBatchReader<Pages>,
-    failed: Option<String>,
 }
 
 impl Iterator for WalkReader {
     type Item = Result<RecordBatch, ArrowError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if let Some(text) = &self.failed {
-            return Some(Err(ArrowError::ExternalError(Box::new(PageError(
-                format!(
-                    "{text} (this stream ended with that error; iterate the walk again to continue from the page that failed)"
-                ),
-            )))));
-        }
-        let batch = self.next_batch()?;
-        if let Err(e) = &batch {
-            self.failed = Some(e.to_string());
-        }
-        Some(batch)
-    }
-}
-
-impl WalkReader {
-    fn next_batch(&mut self) -> Option<Result<RecordBatch, ArrowError>> {
         let held = Python::attach(|py| {
             py.detach(|| {
                 self.state
@@ -128,12 +94,6 @@ impl WalkReader {
     }
 }
 
-impl RecordBatchReader for WalkReader {
-    fn schema(&self) -> SchemaRef {
-        velip_arrow::schema()
-    }
-}
-
 /// The rest of the walk as an `arrow_array_stream` capsule.
 pub(crate) fn stream_capsule(
     py: Python<'_>,
@@ -143,11 +103,13 @@ pub(crate) fn stream_capsule(
         state: Arc::clone(&state),
         pid: std::process::id(),
     };
-    let reader = WalkReader {
-        state,
-        pages: CallBatchReader::new(pages),
-        failed: None,
-    };
+    let reader = StreamReader::new(
+        WalkReader {
+            state,
+            pages: CallBatchReader::new(pages),
+        },
+        "this stream ended with that error; iterate the walk again to continue from the page that failed",
+    );
     let stream = FFI_ArrowArrayStream::new(Box::new(reader));
     PyCapsule::new_with_value(py, stream, STREAM)
 }
