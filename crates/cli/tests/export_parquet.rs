@@ -6,63 +6,17 @@
 use std::collections::{BTreeMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use arrow_array::cast::AsArray;
 use arrow_array::{Array, RecordBatch};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use velip_sandbox::{Fault, FaultPlan, RecordRef, Sandbox, SandboxConfig};
+use velip_sandbox::{Fault, FaultPlan, RecordRef};
 
-const BIN: &str = env!("CARGO_BIN_EXE_velip");
-const CALLS: usize = 1_200;
+mod common;
 
-fn sandbox() -> Sandbox {
-    Sandbox::start(SandboxConfig {
-        calls: CALLS,
-        ..SandboxConfig::default()
-    })
-    .expect("sandbox starts")
-}
-
-fn command(sb: &Sandbox, state: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
-    c.args(["--base-url", sb.url(), "--retries", "0", "--timeout", "10"])
-        .args(args)
-        .env("VELIP_TOKEN", sb.token())
-        .env("VELIP_STATE_DIR", state)
-        .env_remove("VELIP_BASE_URL");
-    c
-}
-
-fn run(sb: &Sandbox, state: &Path, args: &[&str]) -> Output {
-    command(sb, state, args).output().expect("velip runs")
-}
-
-fn export_args<'a>(out: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut a = vec![
-        "calls",
-        "export",
-        "--date-start",
-        "2000-01-01",
-        "--date-end",
-        "2100-12-31",
-        "--page-size",
-        "100",
-        "--out",
-        out,
-    ];
-    a.extend_from_slice(extra);
-    a
-}
-
-fn code(o: &Output) -> i32 {
-    o.status.code().unwrap_or(-1)
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use common::{CALLS, code, command, export_args, run, sandbox, stderr};
 
 /// Every batch of one Parquet file.
 fn read(path: &Path) -> Vec<RecordBatch> {
